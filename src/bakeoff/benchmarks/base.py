@@ -1,0 +1,50 @@
+"""What a benchmark is: samples, the requests each sample needs, and how to score the answers.
+
+A benchmark knows nothing of HTTP or llama.cpp. For each sample it asks for one or more
+requests (loglikelihood requests, one per choice; or generation requests) chosen for the
+model's capabilities, and scores the completions that come back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from bakeoff.types import Completion, Request, Sample, Score
+
+Mode = Literal["loglikelihood", "generative"]
+
+
+@dataclass(frozen=True)
+class ModelAbilities:
+    """What a model's provider can do, as far as a benchmark cares."""
+
+    loglikelihood: bool
+    # "completions": a raw prompt can be sent; "chat": only chat messages.
+    endpoint: Literal["chat", "completions"]
+
+
+@dataclass(frozen=True)
+class BenchmarkInfo:
+    name: str
+    shots: int
+    metric: str
+    description: str
+    source: str
+
+
+class Benchmark(Protocol):
+    info: BenchmarkInfo
+
+    def load_samples(self, limit: int | None = None) -> list[Sample]:
+        """The evaluated items, in a fixed order; the first `limit` when a limit is given."""
+        ...
+
+    def mode_for(self, abilities: ModelAbilities) -> Mode: ...
+
+    def requests(self, sample: Sample, abilities: ModelAbilities) -> list[Request]:
+        """The requests whose completions `score` needs, in the order it expects them."""
+        ...
+
+    def score(self, sample: Sample, completions: Sequence[Completion]) -> Score: ...

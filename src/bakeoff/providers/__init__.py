@@ -1,0 +1,5 @@
+"""Providers: the models bakeoff can talk to."""
+
+from bakeoff.providers.base import Provider, StreamDelta, StreamEvent, collect
+
+__all__ = ["Provider", "StreamDelta", "StreamEvent", "collect"]
