@@ -1,0 +1,260 @@
+"""The `bakeoff` command: a thin typer layer over bakeoff.api."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from bakeoff import api
+from bakeoff.cache import FetchError, IntegrityError
+from bakeoff.config import Config, ConfigError, load_config
+from bakeoff.providers.bundled import BUNDLED_MODELS, is_cached
+from bakeoff.store import Store, StoreError
+from bakeoff.types import GenerationConfig
+
+app = typer.Typer(
+    help="Compare large language models head to head: quality, speed and cost.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Never print locals in a traceback: they could hold secrets.
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="bakeoff.toml to use (default: ./bakeoff.toml "
+                              "if present, else the three bundled models).")]
+ModelsOption = Annotated[
+    list[str] | None, typer.Option("--model", "-m", help="A model name (repeat for several).")]
+StoreOption = Annotated[
+    Path | None, typer.Option("--store", help="SQLite store (default: <output dir>/bakeoff.sqlite).")]
+
+
+class UserError(Exception):
+    """Bad input a user can fix: printed as one line, exit code 2."""
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can cause into one clear line and exit code 2."""
+    try:
+        yield
+    except (UserError, ConfigError, StoreError, IntegrityError, FetchError, LookupError) as exc:
+        message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+        errors.print(f"bakeoff: error: {message}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    except _data_errors() as exc:
+        errors.print(f"bakeoff: error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _data_errors() -> tuple[type[Exception], ...]:
+    from bakeoff.benchmarks.data import DataUnavailable
+
+    return (DataUnavailable,)
+
+
+class RichProgress:
+    """A progress bar per (model, benchmark) with ETA and error count."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[tuple[str, str], TaskID] = {}
+        self._errors: dict[tuple[str, str], int] = {}
+
+    def start(self, model: str, benchmark: str, total: int, done: int) -> None:
+        self._errors[(model, benchmark)] = 0
+        self._tasks[(model, benchmark)] = self._progress.add_task(
+            f"{model} · {benchmark}", total=total, completed=done, errors="")
+
+    def advance(self, model: str, benchmark: str, *, error: bool) -> None:
+        key = (model, benchmark)
+        if error:
+            self._errors[key] += 1
+        count = self._errors[key]
+        self._progress.update(self._tasks[key], advance=1,
+                              errors=f"[red]{count} errors[/red]" if count else "")
+
+
+@app.command()
+def run(config: ConfigOption = None, model: ModelsOption = None,
+        suite: Annotated[str | None, typer.Option("--suite", "-s",
+                                                  help="Suite name: quick, full or one "
+                                                       "from the config.")] = None,
+        store: StoreOption = None) -> None:
+    """Run a suite on the models and write a report. Re-running resumes or reuses answers."""
+    with user_errors():
+        settings = load_config(config)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                   TextColumn("{task.fields[errors]}"))
+        try:
+            with Progress(*columns, console=console) as progress:
+                result = api.run_suite(settings, model, suite, store, RichProgress(progress))
+        except KeyboardInterrupt as interrupt:
+            run_id = interrupt.args[0] if interrupt.args else "?"
+            errors.print(f"interrupted: run {run_id} keeps what finished; "
+                         "run the same command again to resume")
+            raise typer.Exit(130) from None
+    verb = "resumed" if result.resumed else "finished"
+    counts = result.counts
+    console.print(f"run {result.run_id} {verb}: {counts.scored} samples scored, "
+                  f"{counts.calls} calls made, {counts.cache_hits} answers reused from the "
+                  f"store, {counts.errors} errors")
+    console.print(result.report_path.read_text(encoding="utf-8"), markup=False)
+    console.print(f"report: {result.report_path}")
+
+
+@app.command()
+def ask(prompt: Annotated[str, typer.Argument(help="The prompt to send to every model.")],
+        model: ModelsOption = None, config: ConfigOption = None,
+        system: Annotated[str | None, typer.Option(help="A system message.")] = None,
+        max_tokens: Annotated[int, typer.Option(min=1)] = 256,
+        temperature: Annotated[float, typer.Option(min=0.0)] = 0.0) -> None:
+    """Send one prompt to each model and show the answers side by side."""
+    with user_errors():
+        settings = load_config(config)
+        if not model:
+            raise UserError("ask needs at least one --model/-m")
+        answers = api.ask(settings, model, prompt,
+                          GenerationConfig(max_tokens=max_tokens, temperature=temperature),
+                          system)
+    table = Table(show_lines=True)
+    table.add_column("")
+    for answer in answers:
+        table.add_column(answer.model.name, overflow="fold")
+    table.add_row("answer", *[_answer_text(a) for a in answers])
+    table.add_row("latency", *[_latency(a) for a in answers])
+    table.add_row("tokens in / out", *[_tokens(a) for a in answers])
+    table.add_row("cost", *[_ask_cost(a) for a in answers])
+    console.print(table)
+    if any(a.error for a in answers):
+        raise typer.Exit(1)
+
+
+def _answer_text(answer: api.Answer) -> str:
+    if answer.error is not None:
+        return f"[red]error ({answer.error.kind}, {answer.error.attempts} attempts): " \
+               f"{answer.error.message}[/red]"
+    assert answer.completion is not None
+    return answer.completion.text.strip() or "(empty answer)"
+
+
+def _latency(answer: api.Answer) -> str:
+    if answer.completion is None:
+        return "—"
+    timing = answer.completion.timing
+    ttft = "—" if timing.ttft_s is None else f"{timing.ttft_s:.2f} s"
+    return f"{timing.latency_s:.2f} s (first token {ttft})"
+
+
+def _tokens(answer: api.Answer) -> str:
+    if answer.completion is None:
+        return "—"
+    usage = answer.completion.usage
+    label = "" if usage.source == "server" else " (estimated)"
+    return f"{usage.input_tokens} / {usage.output_tokens}{label}"
+
+
+def _ask_cost(answer: api.Answer) -> str:
+    cost = answer.cost_usd
+    return "— (no price)" if cost is None else f"${cost:.6f}"
+
+
+@app.command()
+def models(config: ConfigOption = None) -> None:
+    """List the models: configured ones and the bundled local ones."""
+    with user_errors():
+        settings = load_config(config)
+    table = Table(title="models")
+    for column in ("name", "provider", "serves", "context", "$/1M in", "$/1M out", "notes"):
+        table.add_column(column)
+    for entry in _model_rows(settings):
+        table.add_row(*entry)
+    console.print(table)
+
+
+def _model_rows(settings: Config) -> list[list[str]]:
+    rows = []
+    configured = {m.name for m in settings.models}
+    for m in settings.models:
+        serves = m.base_url or (f"bundled {m.bundled}" if m.bundled else str(m.path))
+        rows.append([m.name, m.provider, f"{serves} ({m.api_model})" if m.base_url else serves,
+                     str(m.context or m.n_ctx if m.provider == "llama-cpp" else m.context or "—"),
+                     _price(m.price_input_per_mtok), _price(m.price_output_per_mtok), "config"])
+    for name, bundled in BUNDLED_MODELS.items():
+        if name in configured:
+            continue
+        state = "cached" if is_cached(name) else "downloaded on first use"
+        rows.append([name, "llama-cpp", f"bundled ({bundled.filename})", "—", "—", "—",
+                     f"bundled, {state}"])
+    return rows
+
+
+def _price(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+@app.command()
+def runs(config: ConfigOption = None, store: StoreOption = None) -> None:
+    """List the runs in the store."""
+    with user_errors():
+        settings = load_config(config)
+        path = api.store_path(settings, store)
+        if not path.exists():
+            raise UserError(f"{path}: no store yet; `bakeoff run` creates it")
+        opened = Store(path)
+        try:
+            rows = opened.runs()
+        finally:
+            opened.close()
+    table = Table(title=str(path))
+    for column in ("run", "started", "status", "suite", "models", "benchmarks"):
+        table.add_column(column)
+    for row in rows:
+        started = datetime.fromtimestamp(row.created_at, UTC).strftime("%Y-%m-%d %H:%M")
+        table.add_row(str(row.id), started, row.status, row.suite,
+                      ", ".join(m["name"] for m in row.plan["models"]),
+                      ", ".join(b["name"] for b in row.plan["benchmarks"]))
+    console.print(table)
+
+
+@app.command()
+def report(run_ids: Annotated[list[int], typer.Argument(help="Run numbers (see `bakeoff runs`).")],
+           config: ConfigOption = None, store: StoreOption = None,
+           output: Annotated[Path | None, typer.Option(
+               "--output", "-o", help="Directory for the report files.")] = None) -> None:
+    """Write the report of one or more runs (Markdown) and print it."""
+    with user_errors():
+        settings = load_config(config)
+        path = api.store_path(settings, store)
+        if not path.exists():
+            raise UserError(f"{path}: no store yet; `bakeoff run` creates it")
+        opened = Store(path)
+        try:
+            written = api.write_report(opened, run_ids, output or path.parent / "reports")
+        finally:
+            opened.close()
+    console.print(written.read_text(encoding="utf-8"), markup=False)
+    console.print(f"report: {written}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,207 @@
+"""bakeoff.toml: the models to compare and the suites to run them on.
+
+The file is validated with pydantic (unknown keys are errors). Every problem becomes one
+`ConfigError` line that names the file, the key and what is wrong. With no file, the embedded
+default applies: the three bundled models on the quick suite.
+
+    [[models]]
+    name = "llama-3.1-405b"
+    provider = "openai"
+    base_url = "https://gateway.example.com/v1"
+    model = "meta-llama/llama-3.1-405b-instruct"
+    api_key_env = "GATEWAY_API_KEY"
+    price_input_per_mtok = 3.0
+    price_output_per_mtok = 3.0
+
+    [suites.mine]
+    benchmarks = ["mmlu", "gsm8k"]
+    limits = { mmlu = 200, gsm8k = 50 }
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bakeoff.providers.bundled import BUNDLED_MODELS
+
+DEFAULT_CONFIG_NAME = "bakeoff.toml"
+
+
+class ConfigError(Exception):
+    """A user's configuration is wrong; the message is one located line."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelConfig(_Strict):
+    """One candidate model."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
+    provider: Literal["openai", "llama-cpp"]
+    # openai: any OpenAI-compatible endpoint.
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str | None = None
+    endpoint: Literal["chat", "completions"] = "chat"
+    timeout_s: Annotated[float, Field(gt=0)] = 120.0
+    max_retries: Annotated[int, Field(ge=0, le=20)] = 4
+    # llama-cpp: a bundled model name or a GGUF path.
+    bundled: str | None = None
+    path: Path | None = None
+    n_ctx: Annotated[int, Field(ge=256)] = 4096
+    flash_attn: bool = False
+    # Both.
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 4
+    context: Annotated[int, Field(ge=1)] | None = None
+    price_input_per_mtok: Annotated[float, Field(ge=0)] | None = None
+    price_output_per_mtok: Annotated[float, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _provider_fields(self) -> ModelConfig:
+        if self.provider == "openai":
+            if not self.base_url:
+                raise ValueError("provider 'openai' needs base_url")
+            if self.bundled or self.path:
+                raise ValueError("bundled and path are for provider 'llama-cpp'")
+        else:
+            if bool(self.bundled) == bool(self.path):
+                raise ValueError("provider 'llama-cpp' needs exactly one of bundled or path")
+            if self.bundled and self.bundled not in BUNDLED_MODELS:
+                known = ", ".join(sorted(BUNDLED_MODELS))
+                raise ValueError(f"unknown bundled model {self.bundled!r} (known: {known})")
+            if self.base_url:
+                raise ValueError("base_url is for provider 'openai'")
+        return self
+
+    @property
+    def api_model(self) -> str:
+        """The model id sent to the API (defaults to the bakeoff name)."""
+        return self.model or self.name
+
+
+class SuiteConfig(_Strict):
+    benchmarks: Annotated[list[str], Field(min_length=1)]
+    # Items per benchmark; a benchmark missing here runs in full.
+    limits: dict[str, Annotated[int, Field(ge=1)]] = {}
+
+    @model_validator(mode="after")
+    def _limits_name_benchmarks(self) -> SuiteConfig:
+        extra = sorted(set(self.limits) - set(self.benchmarks))
+        if extra:
+            raise ValueError(f"limits names benchmarks not in the suite: {', '.join(extra)}")
+        return self
+
+
+class OutputConfig(_Strict):
+    dir: Path = Path("bakeoff-results")
+
+
+class Config(_Strict):
+    models: list[ModelConfig] = []
+    suites: dict[str, SuiteConfig] = {}
+    output: OutputConfig = OutputConfig()
+    # The suite `bakeoff run` uses when --suite is not given.
+    default_suite: str = "quick"
+    source: str = Field(default="<embedded default>", exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        names = [m.name for m in self.models]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"model names must be unique: {', '.join(duplicates)}")
+        return self
+
+    def model(self, name: str) -> ModelConfig:
+        """A configured model by name, or a bundled model by its bakeoff name."""
+        for candidate in self.models:
+            if candidate.name == name:
+                return candidate
+        if name in BUNDLED_MODELS:
+            return bundled_model_config(name)
+        known = ", ".join([m.name for m in self.models] + sorted(BUNDLED_MODELS))
+        raise ConfigError(f"{self.source}: unknown model {name!r} (known: {known})")
+
+    def suite(self, name: str) -> SuiteConfig:
+        if name in self.suites:
+            return self.suites[name]
+        if name in BUILTIN_SUITES:
+            return BUILTIN_SUITES[name]
+        known = ", ".join(sorted(set(self.suites) | set(BUILTIN_SUITES)))
+        raise ConfigError(f"{self.source}: unknown suite {name!r} (known: {known})")
+
+
+# The quick suite: offline data only, a few minutes per bundled model on 2 cores.
+BUILTIN_SUITES: dict[str, SuiteConfig] = {
+    "quick": SuiteConfig(benchmarks=["mmlu", "gsm8k"], limits={"mmlu": 114, "gsm8k": 20}),
+    "full": SuiteConfig(benchmarks=["mmlu", "gsm8k"]),
+}
+
+
+def bundled_model_config(name: str) -> ModelConfig:
+    return ModelConfig(name=name, provider="llama-cpp", bundled=name, concurrency=1)
+
+
+def default_config() -> Config:
+    """The embedded default: every bundled model, the quick suite."""
+    return Config(models=[bundled_model_config(name) for name in BUNDLED_MODELS])
+
+
+def load_config(path: Path | None) -> Config:
+    """Read `path`, or ./bakeoff.toml when it exists, or the embedded default."""
+    if path is None:
+        candidate = Path(DEFAULT_CONFIG_NAME)
+        if not candidate.exists():
+            return default_config()
+        path = candidate
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return parse_config(text, str(path))
+
+
+def parse_config(text: str, source: str) -> Config:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    try:
+        return Config.model_validate({**raw, "source": source})
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_first_problem(exc, raw)}") from None
+
+
+def _first_problem(exc: ValidationError, raw: dict[str, Any]) -> str:
+    """`models[1].base_url: Field required` — the first error, located like TOML keys."""
+    error = exc.errors()[0]
+    location = _format_location(error["loc"], raw)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    more = len(exc.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{location}: {message}{suffix}" if location else f"{message}{suffix}"
+
+
+def _format_location(loc: tuple[int | str, ...], raw: dict[str, Any]) -> str:
+    """TOML-style key path; an array entry also names its model, e.g. `models[2] ("x").path`."""
+    parts: list[str] = []
+    node: Any = raw
+    for item in loc:
+        if isinstance(item, int):
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+            name = node.get("name") if isinstance(node, dict) else None
+            parts.append(f"[{item + 1}]" + (f" ({name!r})" if isinstance(name, str) else ""))
+        else:
+            node = node.get(item) if isinstance(node, dict) else None
+            parts.append(f".{item}" if parts else item)
+    return "".join(parts)

@@ -1,0 +1,179 @@
+"""The runner: an asyncio work queue per model, with the store as its memory.
+
+Each model gets `concurrency` workers pulling (benchmark, sample) units from its own queue.
+Models run in-process share one CPU lock, so on a laptop they take turns instead of thrashing
+the cores. Before a call, the runner looks the request up in the store; after it, the
+completion is committed at once. A sample already scored in this run is skipped, so a run
+that was interrupted (Ctrl-C, kill -9) resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bakeoff.benchmarks.base import Benchmark, ModelAbilities
+from bakeoff.providers.base import Provider
+from bakeoff.store import Store
+from bakeoff.types import (
+    Completion,
+    GenerationRequest,
+    LoglikelihoodRequest,
+    ProviderError,
+    Request,
+    Sample,
+    Score,
+    Timing,
+    Usage,
+    request_key,
+)
+
+
+class ProgressSink(Protocol):
+    def start(self, model: str, benchmark: str, total: int, done: int) -> None: ...
+
+    def advance(self, model: str, benchmark: str, *, error: bool) -> None: ...
+
+
+class SilentProgress:
+    def start(self, model: str, benchmark: str, total: int, done: int) -> None:
+        pass
+
+    def advance(self, model: str, benchmark: str, *, error: bool) -> None:
+        pass
+
+
+@dataclass
+class ModelSlot:
+    """A model as the runner sees it: its name, provider, cache identity and limits."""
+
+    name: str
+    provider: Provider
+    identity: str
+    concurrency: int
+    in_process: bool
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    benchmark_name: str
+    benchmark: Benchmark
+    sample: Sample
+
+
+@dataclass
+class RunCounts:
+    """What one execution did: calls made, calls answered from the store, samples, errors."""
+
+    calls: int = 0
+    cache_hits: int = 0
+    scored: int = 0
+    errors: int = 0
+    by_model: dict[str, int] = field(default_factory=dict)
+
+
+class Runner:
+    def __init__(self, store: Store, run_id: int, progress: ProgressSink | None = None) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.progress = progress or SilentProgress()
+        self.counts = RunCounts()
+        self._cpu_lock = asyncio.Lock()
+
+    async def run(self, slots: Sequence[ModelSlot],
+                  work: dict[str, tuple[Benchmark, list[Sample]]]) -> RunCounts:
+        """Score every sample of every benchmark with every model; skip what is done."""
+        await asyncio.gather(*(self._run_model(slot, work) for slot in slots))
+        return self.counts
+
+    async def _run_model(self, slot: ModelSlot,
+                         work: dict[str, tuple[Benchmark, list[Sample]]]) -> None:
+        queue: asyncio.Queue[WorkUnit] = asyncio.Queue()
+        for name, (benchmark, samples) in work.items():
+            done = self.store.scored_sample_ids(self.run_id, slot.name, name)
+            self.progress.start(slot.name, name, len(samples), len(done & {s.id for s in samples}))
+            todo = [s for s in samples if s.id not in done]
+            # Same-prefix prompts next to each other let a local engine reuse its KV cache.
+            for sample in sorted(todo, key=lambda s: s.input) if slot.in_process else todo:
+                queue.put_nowait(WorkUnit(name, benchmark, sample))
+        workers = [asyncio.create_task(self._worker(slot, queue))
+                   for _ in range(1 if slot.in_process else slot.concurrency)]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for worker in workers:
+                worker.cancel()
+
+    async def _worker(self, slot: ModelSlot, queue: asyncio.Queue[WorkUnit]) -> None:
+        while not queue.empty():
+            unit = queue.get_nowait()
+            if slot.in_process:
+                async with self._cpu_lock:
+                    failed = await self._process(slot, unit)
+            else:
+                failed = await self._process(slot, unit)
+            self.progress.advance(slot.name, unit.benchmark_name, error=failed)
+
+    async def _process(self, slot: ModelSlot, unit: WorkUnit) -> bool:
+        """Answer and score one sample; return True when it ended in an error record."""
+        abilities = ModelAbilities(loglikelihood=slot.provider.supports_loglikelihood,
+                                   endpoint="completions"
+                                   if slot.provider.preferred_endpoint == "completions"
+                                   else "chat")
+        benchmark = unit.benchmark
+        requests = benchmark.requests(unit.sample, abilities)
+        keys = [request_key(slot.provider.kind, slot.identity, r) for r in requests]
+        try:
+            completions = await self._complete(slot, requests, keys)
+        except ProviderError as error:
+            self.store.put_error(self.run_id, slot.name, unit.benchmark_name, unit.sample.id,
+                                 error.record())
+            self.counts.errors += 1
+            return True
+        scores = score_all(benchmark, unit.sample, completions)
+        self.store.put_scores(self.run_id, slot.name, unit.benchmark_name,
+                              benchmark.mode_for(abilities), benchmark.info.shots, scores, keys)
+        self.counts.scored += 1
+        return False
+
+    async def _complete(self, slot: ModelSlot, requests: Sequence[Request],
+                        keys: Sequence[str]) -> list[Completion]:
+        cached = self.store.completions(keys)
+        self.counts.cache_hits += len(cached)
+        missing = [(k, r) for k, r in zip(keys, requests, strict=True) if k not in cached]
+        fresh = await self._call(slot, [r for _, r in missing])
+        for (key, request), completion in zip(missing, fresh, strict=True):
+            self.store.put_completion(key, slot.provider.kind, slot.identity, request, completion)
+            cached[key] = completion
+        return [cached[k] for k in keys]
+
+    async def _call(self, slot: ModelSlot, requests: Sequence[Request]) -> list[Completion]:
+        """Ask the provider; loglikelihood requests go in one batch so contexts are shared."""
+        scoring = [r for r in requests if isinstance(r, LoglikelihoodRequest)]
+        results: dict[int, Completion] = {}
+        if scoring:
+            started = time.time()
+            logprobs = await slot.provider.loglikelihood(scoring)
+            timing = Timing(started=started, finished=time.time())
+            for request, logprob in zip(scoring, logprobs, strict=True):
+                results[id(request)] = Completion(
+                    text="", usage=Usage(0, 0, "tokenizer"), timing=timing, logprob=logprob)
+        for request in requests:
+            if isinstance(request, GenerationRequest):
+                results[id(request)] = await slot.provider.generate(request)
+        self.counts.calls += len(requests)
+        self.counts.by_model[slot.name] = self.counts.by_model.get(slot.name, 0) + len(requests)
+        return [results[id(r)] for r in requests]
+
+
+def score_all(benchmark: Benchmark, sample: Sample,
+              completions: Sequence[Completion]) -> list[Score]:
+    """Every metric a benchmark reports for a sample (its `score_all`, else its `score`)."""
+    several = getattr(benchmark, "score_all", None)
+    if callable(several):
+        result: list[Score] = several(sample, completions)
+        return result
+    return [benchmark.score(sample, completions)]

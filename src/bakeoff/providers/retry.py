@@ -1,0 +1,116 @@
+"""How bakeoff retries a failed provider call: exponential backoff with full jitter.
+
+Only a `ProviderError` marked `retryable` is retried. When the server says how long to wait
+(Retry-After, or OpenAI's retry-after-ms) that wait is used instead of the backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from bakeoff.types import ErrorKind, ProviderError
+
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """At most `max_attempts` calls in all; waits grow from `base_delay_s` up to `max_delay_s`.
+
+    A malformed response rarely fixes itself, so it gets at most `bad_response_attempts`.
+    """
+
+    max_attempts: int = 5
+    base_delay_s: float = 0.5
+    max_delay_s: float = 30.0
+    bad_response_attempts: int = 3
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.base_delay_s < 0 or self.max_delay_s < 0:
+            raise ValueError("delays must not be negative")
+
+    def attempts_for(self, kind: ErrorKind) -> int:
+        if kind == "bad_response":
+            return min(self.max_attempts, self.bad_response_attempts)
+        return self.max_attempts
+
+    def delay_s(self, failed_attempts: int, retry_after_s: float | None = None,
+                rng: Callable[[], float] = random.random) -> float:
+        """The wait after `failed_attempts` failures (1 after the first failure).
+
+        A server-given wait is honoured as is, but never beyond `max_delay_s`, so a buggy
+        header cannot stall a run for hours. Otherwise full jitter: a uniform draw in
+        [0, min(max_delay_s, base_delay_s * 2**(failed_attempts - 1))].
+        """
+        if retry_after_s is not None:
+            return min(max(retry_after_s, 0.0), self.max_delay_s)
+        ceiling = min(self.max_delay_s, self.base_delay_s * 2.0 ** (failed_attempts - 1))
+        return rng() * ceiling
+
+
+def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait from `retry-after-ms` or `retry-after` (seconds or an HTTP date)."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    milliseconds = _as_float(lowered.get("retry-after-ms"))
+    if milliseconds is not None:
+        return max(milliseconds / 1000.0, 0.0)
+    value = lowered.get("retry-after")
+    if value is None:
+        return None
+    seconds = _as_float(value)
+    if seconds is not None:
+        return max(seconds, 0.0)
+    return _seconds_until_http_date(value, time.time() if now is None else now)
+
+
+def _as_float(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text.strip())
+    except ValueError:
+        return None
+
+
+def _seconds_until_http_date(text: str, now: float) -> float | None:
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:  # HTTP dates are GMT; an unmarked one is read as such
+        return None
+    return max(moment.timestamp() - now, 0.0)
+
+
+async def call_with_retries(fn: Callable[[], Awaitable[T]], policy: RetryPolicy, *,
+                            sleep: Sleep = asyncio.sleep) -> T:
+    """Await `fn()` until it succeeds, retrying retryable `ProviderError`s per `policy`.
+
+    The error that ends the loop is raised with `attempts` set to the calls made.
+    """
+    attempt = 1
+    while True:
+        try:
+            return await fn()
+        except ProviderError as error:
+            error.attempts = attempt
+            if not error.retryable or attempt >= policy.attempts_for(error.kind):
+                raise
+            wait = policy.delay_s(attempt, error.retry_after_s)
+            log.info("attempt %d failed (%s: %s); retrying in %.2fs",
+                     attempt, error.kind, error.message, wait)
+            await sleep(wait)
+            attempt += 1

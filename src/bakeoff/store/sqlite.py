@@ -1,0 +1,265 @@
+"""The run store: one SQLite file in WAL mode.
+
+Every completion is written (and committed) the moment it arrives, keyed by a hash of
+(provider, model, request), so an interrupted run loses at most the calls in flight and a
+re-run never asks for the same completion twice. Secrets never reach this file: requests hold
+no keys, and configs only name the environment variable a key is read from.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bakeoff.store.migrations import MIGRATIONS
+from bakeoff.types import Completion, ErrorRecord, Request, Sample, Score, Timing, Usage
+
+
+class StoreError(Exception):
+    """The store file cannot be used (not SQLite, newer schema than this bakeoff knows)."""
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    plan_hash: str
+    created_at: float
+    finished_at: float | None
+    status: str
+    suite: str
+    plan: dict[str, Any]
+    environment: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    model: str
+    benchmark: str
+    sample_id: str
+    metric: str
+    mode: str
+    shots: int
+    value: float
+    extracted: str | None
+    completion_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ErrorRow:
+    model: str
+    benchmark: str
+    sample_id: str
+    kind: str
+    message: str
+    attempts: int
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StoreError(f"{path}: not a bakeoff store ({exc})") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _migrate(self) -> None:
+        applied = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if applied > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path}: written by a newer bakeoff (schema {applied}); upgrade bakeoff"
+            )
+        for number, script in enumerate(MIGRATIONS[applied:], start=applied + 1):
+            with self._transaction():
+                for statement in _statements(script):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # Runs -------------------------------------------------------------------------------
+
+    def create_run(self, plan_hash: str, suite: str, plan: dict[str, Any],
+                   environment: dict[str, Any]) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO runs (plan_hash, created_at, status, suite, plan_json, environment_json)"
+            " VALUES (?, ?, 'running', ?, ?, ?)",
+            (plan_hash, time.time(), suite, _dumps(plan), _dumps(environment)),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def resumable_run(self, plan_hash: str) -> int | None:
+        """The latest unfinished run of the same plan, if any."""
+        row = self._db.execute(
+            "SELECT id FROM runs WHERE plan_hash = ? AND status != 'finished'"
+            " ORDER BY id DESC LIMIT 1",
+            (plan_hash,),
+        ).fetchone()
+        return None if row is None else int(row["id"])
+
+    def set_run_status(self, run_id: int, status: str) -> None:
+        finished = time.time() if status == "finished" else None
+        self._db.execute(
+            "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?", (status, finished, run_id)
+        )
+
+    def run(self, run_id: int) -> RunRow | None:
+        row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return None if row is None else _run_row(row)
+
+    def runs(self) -> list[RunRow]:
+        return [_run_row(r) for r in self._db.execute("SELECT * FROM runs ORDER BY id")]
+
+    # Completions (the cache) ----------------------------------------------------------------
+
+    def completion(self, key: str) -> Completion | None:
+        row = self._db.execute("SELECT * FROM completions WHERE key = ?", (key,)).fetchone()
+        return None if row is None else _completion(row)
+
+    def completions(self, keys: Sequence[str]) -> dict[str, Completion]:
+        found: dict[str, Completion] = {}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            for row in self._db.execute(
+                f"SELECT * FROM completions WHERE key IN ({marks})", chunk
+            ):
+                found[row["key"]] = _completion(row)
+        return found
+
+    def put_completion(self, key: str, provider: str, model_identity: str, request: Request,
+                       completion: Completion) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO completions (key, provider, model_identity, request_json,"
+            " text, logprob, input_tokens, output_tokens, usage_source, started, first_token,"
+            " finished, finish_reason, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (key, provider, model_identity, _dumps(request.as_dict()), completion.text,
+             completion.logprob, completion.usage.input_tokens, completion.usage.output_tokens,
+             completion.usage.source, completion.timing.started, completion.timing.first_token,
+             completion.timing.finished, completion.finish_reason, time.time()),
+        )
+
+    # Samples, scores and errors -----------------------------------------------------------
+
+    def put_samples(self, benchmark: str, samples: Sequence[Sample]) -> None:
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?, ?, ?)",
+                [(benchmark, s.id, s.input, s.target, _dumps(list(s.choices)),
+                  _dumps(dict(s.metadata))) for s in samples],
+            )
+
+    def sample(self, benchmark: str, sample_id: str) -> Sample | None:
+        row = self._db.execute(
+            "SELECT * FROM samples WHERE benchmark = ? AND sample_id = ?", (benchmark, sample_id)
+        ).fetchone()
+        if row is None:
+            return None
+        return Sample(id=row["sample_id"], input=row["input"], target=row["target"],
+                      choices=tuple(json.loads(row["choices_json"])),
+                      metadata=tuple(json.loads(row["metadata_json"]).items()))
+
+    def scored_sample_ids(self, run_id: int, model: str, benchmark: str) -> set[str]:
+        rows = self._db.execute(
+            "SELECT DISTINCT sample_id FROM scores WHERE run_id = ? AND model = ? AND benchmark = ?",
+            (run_id, model, benchmark),
+        )
+        return {r["sample_id"] for r in rows}
+
+    def put_scores(self, run_id: int, model: str, benchmark: str, mode: str, shots: int,
+                   scores: Sequence[Score], completion_keys: Sequence[str]) -> None:
+        """Store a sample's scores; a success clears an earlier error record of that sample."""
+        keys_json = _dumps(list(completion_keys))
+        with self._transaction():
+            for score in scores:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (run_id, model, benchmark, score.sample_id, score.metric, mode, shots,
+                     score.value, score.extracted, keys_json),
+                )
+            if scores:
+                self._db.execute(
+                    "DELETE FROM errors WHERE run_id = ? AND model = ? AND benchmark = ?"
+                    " AND sample_id = ?", (run_id, model, benchmark, scores[0].sample_id),
+                )
+
+    def put_error(self, run_id: int, model: str, benchmark: str, sample_id: str,
+                  error: ErrorRecord) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO errors VALUES (?,?,?,?,?,?,?,?)",
+            (run_id, model, benchmark, sample_id, error.kind, error.message, error.attempts,
+             time.time()),
+        )
+
+    def scores(self, run_id: int) -> list[ScoreRow]:
+        rows = self._db.execute(
+            "SELECT * FROM scores WHERE run_id = ? ORDER BY model, benchmark, sample_id, metric",
+            (run_id,),
+        )
+        return [ScoreRow(model=r["model"], benchmark=r["benchmark"], sample_id=r["sample_id"],
+                         metric=r["metric"], mode=r["mode"], shots=r["shots"], value=r["value"],
+                         extracted=r["extracted"],
+                         completion_keys=tuple(json.loads(r["completion_keys_json"])))
+                for r in rows]
+
+    def errors(self, run_id: int) -> list[ErrorRow]:
+        rows = self._db.execute(
+            "SELECT * FROM errors WHERE run_id = ? ORDER BY model, benchmark, sample_id",
+            (run_id,),
+        )
+        return [ErrorRow(model=r["model"], benchmark=r["benchmark"], sample_id=r["sample_id"],
+                         kind=r["kind"], message=r["message"], attempts=r["attempts"])
+                for r in rows]
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _run_row(row: sqlite3.Row) -> RunRow:
+    return RunRow(id=row["id"], plan_hash=row["plan_hash"], created_at=row["created_at"],
+                  finished_at=row["finished_at"], status=row["status"], suite=row["suite"],
+                  plan=json.loads(row["plan_json"]),
+                  environment=json.loads(row["environment_json"]))
+
+
+def _completion(row: sqlite3.Row) -> Completion:
+    return Completion(
+        text=row["text"],
+        usage=Usage(input_tokens=row["input_tokens"], output_tokens=row["output_tokens"],
+                    source=row["usage_source"]),
+        timing=Timing(started=row["started"], finished=row["finished"],
+                      first_token=row["first_token"]),
+        finish_reason=row["finish_reason"],
+        logprob=row["logprob"],
+    )
+
+
+__all__ = ["ErrorRow", "RunRow", "ScoreRow", "Store", "StoreError"]
