@@ -1,0 +1,278 @@
+"""Any OpenAI-compatible endpoint (OpenAI, vLLM, SGLang, llama.cpp servers, ...) as a Provider.
+
+Every request is streamed with `stream_options={"include_usage": True}`, so time to first
+token is always measured and the server's token counts are used where it sends them.
+The official SDK makes the HTTP calls with its own retries off: bakeoff retries with
+`RetryPolicy`, and every failure becomes a `ProviderError` of a known kind.
+
+The API key is read from the named environment variable at call time and sent as a
+per-request header; its value is scrubbed from every message bakeoff builds from an error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+import httpx
+import openai
+from openai.types import Completion as CompletionChunk
+from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
+
+from bakeoff.providers.base import StreamDelta, StreamEvent, collect
+from bakeoff.providers.retry import RetryPolicy, call_with_retries, parse_retry_after
+from bakeoff.types import (
+    Completion,
+    ErrorKind,
+    GenerationConfig,
+    GenerationRequest,
+    LoglikelihoodRequest,
+    ProviderError,
+    Timing,
+    Usage,
+)
+
+# Sent when no key is configured (local servers). Passing it explicitly also stops the SDK
+# from picking up OPENAI_API_KEY and sending it to a server it was not meant for.
+PLACEHOLDER_API_KEY = "not-needed"
+_MAX_DETAIL_CHARS = 300
+
+SdkStream = openai.AsyncStream[ChatCompletionChunk] | openai.AsyncStream[CompletionChunk]
+
+
+class OpenAICompatProvider:
+    """A model behind an OpenAI-compatible HTTP API.
+
+    Chat requests go to /chat/completions, prompt requests to /completions. `endpoint` only
+    tells benchmarks which of the two this model prefers.
+    """
+
+    kind: str = "openai"
+    supports_loglikelihood: bool = False
+
+    def __init__(self, model_id: str, *, base_url: str, api_key_env: str | None = None,
+                 endpoint: Literal["chat", "completions"] = "chat", timeout_s: float = 120.0,
+                 retry: RetryPolicy | None = None, http_client: httpx.AsyncClient | None = None,
+                 extra_body: Mapping[str, Any] | None = None) -> None:
+        self.model_id = model_id
+        self.preferred_endpoint: str = endpoint
+        self.base_url = base_url
+        self._api_key_env = api_key_env
+        self._retry = retry or RetryPolicy()
+        self._extra_body = dict(extra_body or {})
+        self._owns_http_client = http_client is None
+        self._client = openai.AsyncOpenAI(
+            base_url=base_url,
+            api_key=PLACEHOLDER_API_KEY,  # the real key goes in each request's headers
+            max_retries=0,
+            timeout=timeout_s,
+            # openai>=3 annotates httpx2 clients but still accepts httpx ones.
+            http_client=cast(Any, http_client),
+        )
+
+    async def generate(self, request: GenerationRequest) -> Completion:
+        """One completion; a failure, even mid-stream, restarts the whole request."""
+        return await call_with_retries(lambda: collect(self.stream(request)), self._retry)
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+        """Yield a `StreamDelta` per chunk carrying text, then one `Completion`. No retries.
+
+        When the server sends no usage, the counts are estimates labelled "tokenizer":
+        input tokens = characters of the prompt // 4, output tokens = number of content chunks.
+        """
+        api_key = self._read_api_key()
+        try:
+            async with aclosing(self._stream_events(request, api_key)) as events:
+                async for event in events:
+                    yield event
+        except ProviderError:
+            raise
+        except Exception as error:
+            # `from None`: the SDK error holds the request, whose headers carry the key.
+            raise _translate(error, secret=api_key) from None
+
+    async def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[float]:
+        raise ProviderError(
+            "unsupported", f"{self.model_id}: loglikelihood scoring over HTTP is not supported"
+        )
+
+    async def aclose(self) -> None:
+        # A client the caller passed in is the caller's to close.
+        if self._owns_http_client:
+            await self._client.close()
+
+    def _read_api_key(self) -> str:
+        if self._api_key_env is None:
+            return PLACEHOLDER_API_KEY
+        value = os.environ.get(self._api_key_env)
+        if not value:
+            raise ProviderError("auth", f"environment variable {self._api_key_env} is not set")
+        return value
+
+    async def _stream_events(self, request: GenerationRequest,
+                             api_key: str) -> AsyncGenerator[StreamEvent, None]:
+        started = time.time()
+        chunks = await self._open_stream(request, api_key)
+        progress = _StreamProgress()
+        try:
+            async for chunk in chunks:
+                text = progress.add(chunk)
+                if text:
+                    yield StreamDelta(text, at=progress.last_arrival)
+        finally:
+            await chunks.close()
+        yield progress.completion(started, _prompt_text(request))
+
+    async def _open_stream(self, request: GenerationRequest, api_key: str) -> SdkStream:
+        common: dict[str, Any] = {
+            "model": self.model_id,
+            "stream_options": {"include_usage": True},
+            "extra_headers": {"Authorization": f"Bearer {api_key}"},
+            **_sampling_arguments(request.config),
+        }
+        if self._extra_body:
+            common["extra_body"] = self._extra_body
+        if request.prompt is not None:
+            # With **common mypy cannot choose the overload; stream=True picks the stream one.
+            text_stream: openai.AsyncStream[CompletionChunk] = (
+                await self._client.completions.create(prompt=request.prompt, stream=True, **common)
+            )
+            return text_stream
+        # Our roles are a subset of the SDK's; mypy cannot pick the TypedDict per role.
+        messages = cast(
+            "list[ChatCompletionMessageParam]",
+            [{"role": m.role, "content": m.content} for m in request.messages],
+        )
+        chat_stream: openai.AsyncStream[ChatCompletionChunk] = (
+            await self._client.chat.completions.create(messages=messages, stream=True, **common)
+        )
+        return chat_stream
+
+
+def _sampling_arguments(config: GenerationConfig) -> dict[str, Any]:
+    arguments: dict[str, Any] = {
+        "max_tokens": config.max_tokens,
+        "temperature": config.temperature,
+        "top_p": config.top_p,
+    }
+    if config.seed is not None:
+        arguments["seed"] = config.seed
+    if config.stop:
+        arguments["stop"] = list(config.stop)
+    return arguments
+
+
+def _prompt_text(request: GenerationRequest) -> str:
+    if request.prompt is not None:
+        return request.prompt
+    return "\n".join(message.content for message in request.messages)
+
+
+@dataclass
+class _StreamProgress:
+    """What the chunks of one stream have said so far."""
+
+    pieces: list[str] = field(default_factory=list)
+    first_token: float | None = None
+    last_arrival: float = 0.0
+    finish_reason: str | None = None
+    usage: Usage | None = None
+
+    def add(self, chunk: ChatCompletionChunk | CompletionChunk) -> str:
+        """Record one chunk; return the text it carries ("" when none)."""
+        self.last_arrival = time.time()
+        try:
+            text, finish_reason, usage = _read_chunk(chunk)
+        except (AttributeError, TypeError, ValueError) as error:
+            raise ProviderError("bad_response", f"unreadable stream chunk ({error})",
+                                retryable=True) from None
+        if usage is not None:
+            self.usage = usage
+        if finish_reason is not None:
+            self.finish_reason = finish_reason
+        if text:
+            self.pieces.append(text)
+            if self.first_token is None:
+                self.first_token = self.last_arrival
+        return text
+
+    def completion(self, started: float, prompt_text: str) -> Completion:
+        if not self.pieces and self.finish_reason is None:
+            raise ProviderError("bad_response", "the stream ended with no content and no "
+                                "finish_reason", retryable=True)
+        usage = self.usage or Usage(
+            input_tokens=len(prompt_text) // 4, output_tokens=len(self.pieces), source="tokenizer"
+        )
+        return Completion(
+            text="".join(self.pieces),
+            usage=usage,
+            timing=Timing(started=started, finished=time.time(), first_token=self.first_token),
+            finish_reason=self.finish_reason,
+        )
+
+
+def _read_chunk(chunk: ChatCompletionChunk | CompletionChunk) -> tuple[str, str | None,
+                                                                        Usage | None]:
+    """The text, finish reason and usage of one chunk of either endpoint."""
+    usage = None
+    if chunk.usage is not None:
+        usage = Usage(input_tokens=int(chunk.usage.prompt_tokens),
+                      output_tokens=int(chunk.usage.completion_tokens), source="server")
+    # Some servers send chunks with no choices (usage, content-filter notes): nothing to read.
+    if not chunk.choices:
+        return "", None, usage
+    if isinstance(chunk, ChatCompletionChunk):
+        choice = chunk.choices[0]
+        return choice.delta.content or "", choice.finish_reason, usage
+    text_choice = chunk.choices[0]
+    return text_choice.text or "", text_choice.finish_reason, usage
+
+
+def _translate(error: Exception, *, secret: str) -> ProviderError:
+    """The ProviderError for an SDK or transport failure, with `secret` scrubbed out."""
+    detail = _scrub(str(error), secret)
+    if isinstance(error, openai.APIStatusError):
+        return _status_error(error, _scrub(error.message, secret))
+    if isinstance(error, openai.APITimeoutError | httpx.TimeoutException):
+        return ProviderError("timeout", f"request timed out ({detail})", retryable=True)
+    if isinstance(error, openai.APIConnectionError | httpx.TransportError):
+        # Includes streams cut mid-way: the SDK wraps httpx's RemoteProtocolError / ReadError.
+        cause = _scrub(repr(error.__cause__), secret) if error.__cause__ else detail
+        return ProviderError("connection", f"connection failed ({cause})", retryable=True)
+    if isinstance(error, json.JSONDecodeError | openai.APIResponseValidationError):
+        return ProviderError("bad_response", f"malformed response ({detail})", retryable=True)
+    if isinstance(error, openai.APIError):
+        # An error event inside a 200 stream: the server failed after it started answering.
+        return ProviderError("server_error", f"error in stream ({detail})", retryable=True)
+    return ProviderError("internal", f"{type(error).__name__}: {detail}")
+
+
+def _status_error(error: openai.APIStatusError, detail: str) -> ProviderError:
+    status = error.status_code
+    message = f"HTTP {status}: {detail}"
+    retry_after = parse_retry_after(error.response.headers)
+    kind: ErrorKind
+    if status == 429:
+        kind, retryable = "rate_limited", True
+    elif status >= 500:
+        kind, retryable = "server_error", True
+    elif status == 408:
+        kind, retryable = "timeout", True
+    elif status in (401, 403):
+        kind, retryable = "auth", False
+    else:
+        kind, retryable = "bad_request", False
+    return ProviderError(kind, message, retryable=retryable, retry_after_s=retry_after)
+
+
+def _scrub(text: str, secret: str) -> str:
+    if secret and secret != PLACEHOLDER_API_KEY:
+        text = text.replace(secret, "[redacted]")
+    if len(text) > _MAX_DETAIL_CHARS:
+        text = text[:_MAX_DETAIL_CHARS] + "…"
+    return text

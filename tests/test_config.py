@@ -1,0 +1,88 @@
+from pathlib import Path
+
+import pytest
+
+from bakeoff.config import BUILTIN_SUITES, ConfigError, load_config, parse_config
+from bakeoff.providers.bundled import BUNDLED_MODELS
+
+GOOD = """
+[[models]]
+name = "llama-3.1-405b"
+provider = "openai"
+base_url = "https://gateway.example.com/v1"
+model = "meta-llama/llama-3.1-405b-instruct"
+api_key_env = "GATEWAY_API_KEY"
+price_input_per_mtok = 3.0
+price_output_per_mtok = 3.0
+
+[[models]]
+name = "local"
+provider = "llama-cpp"
+bundled = "smollm2-135m-instruct"
+
+[suites.mine]
+benchmarks = ["mmlu"]
+limits = { mmlu = 10 }
+"""
+
+
+def test_a_good_config_parses() -> None:
+    config = parse_config(GOOD, "bakeoff.toml")
+    assert [m.name for m in config.models] == ["llama-3.1-405b", "local"]
+    assert config.model("llama-3.1-405b").api_model == "meta-llama/llama-3.1-405b-instruct"
+    assert config.suite("mine").limits == {"mmlu": 10}
+    assert config.suite("quick") == BUILTIN_SUITES["quick"]
+
+
+def test_with_no_file_the_embedded_default_applies(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load_config(None)
+    assert [m.name for m in config.models] == list(BUNDLED_MODELS)
+    assert config.default_suite == "quick"
+
+
+def test_bundled_names_resolve_without_config() -> None:
+    config = parse_config("", "bakeoff.toml")
+    assert config.model("gemma-3-270m").bundled == "gemma-3-270m"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (GOOD.replace('api_key_env = "GATEWAY_API_KEY"',
+                      'api_key_env = "GATEWAY_API_KEY"\ncolour = "red"'),
+         "bakeoff.toml: models[1] ('llama-3.1-405b').colour: unknown key"),
+        (GOOD.replace("price_input_per_mtok = 3.0", 'price_input_per_mtok = "cheap"'),
+         "bakeoff.toml: models[1] ('llama-3.1-405b').price_input_per_mtok: "
+         "Input should be a valid number, unable to parse string as a number"),
+        (GOOD.replace('base_url = "https://gateway.example.com/v1"\n', ""),
+         "bakeoff.toml: models[1] ('llama-3.1-405b'): provider 'openai' needs base_url"),
+        (GOOD.replace('bundled = "smollm2-135m-instruct"', 'bundled = "gpt-5"'),
+         "bakeoff.toml: models[2] ('local'): unknown bundled model 'gpt-5'"),
+        ("[[models]]\nname = 'x'\nprovider = 'openai'\nbase_url = 'http://a'\n" * 2,
+         "bakeoff.toml: model names must be unique: x"),
+        ("models = [", "bakeoff.toml: not valid TOML"),
+        ("[suites.s]\nbenchmarks = ['mmlu']\nlimits = { gsm8k = 3 }",
+         "bakeoff.toml: suites.s: limits names benchmarks not in the suite: gsm8k"),
+    ],
+)
+def test_bad_configs_say_where_and_what(text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text, "bakeoff.toml")
+    message = str(raised.value)
+    assert message.startswith(expected)
+    assert "\n" not in message
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"nope\.toml: no such file"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_unknown_model_and_suite_list_the_known_ones() -> None:
+    config = parse_config(GOOD, "bakeoff.toml")
+    with pytest.raises(ConfigError, match="unknown model 'gpt-9' .known: llama-3.1-405b, local"):
+        config.model("gpt-9")
+    with pytest.raises(ConfigError, match="unknown suite 'huge' .known: full, mine, quick"):
+        config.suite("huge")
