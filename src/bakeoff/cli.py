@@ -22,9 +22,9 @@ from rich.progress import (
 from rich.table import Table
 
 from bakeoff import api
-from bakeoff.cache import FetchError, IntegrityError
+from bakeoff.cache import FetchError, IntegrityError, cache_dir
 from bakeoff.config import Config, ConfigError, load_config
-from bakeoff.providers.bundled import BUNDLED_MODELS, is_cached
+from bakeoff.providers.bundled import BUNDLED_MODELS
 from bakeoff.store import Store, StoreError
 from bakeoff.types import GenerationConfig
 
@@ -36,7 +36,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="bakeoff.toml to use (default: ./bakeoff.toml "
@@ -184,8 +184,9 @@ def models(config: ConfigOption = None) -> None:
     with user_errors():
         settings = load_config(config)
     table = Table(title="models")
-    for column in ("name", "provider", "serves", "context", "$/1M in", "$/1M out", "notes"):
-        table.add_column(column)
+    table.add_column("name", no_wrap=True)
+    for column in ("served by", "context", "$/1M in / out", "notes"):
+        table.add_column(column, overflow="fold")
     for entry in _model_rows(settings):
         table.add_row(*entry)
     console.print(table)
@@ -193,18 +194,21 @@ def models(config: ConfigOption = None) -> None:
 
 def _model_rows(settings: Config) -> list[list[str]]:
     rows = []
-    configured = {m.name for m in settings.models}
-    for m in settings.models:
-        serves = m.base_url or (f"bundled {m.bundled}" if m.bundled else str(m.path))
-        rows.append([m.name, m.provider, f"{serves} ({m.api_model})" if m.base_url else serves,
-                     str(m.context or m.n_ctx if m.provider == "llama-cpp" else m.context or "—"),
-                     _price(m.price_input_per_mtok), _price(m.price_output_per_mtok), "config"])
+    user_models = [] if settings.source == "<embedded default>" else settings.models
+    for m in user_models:
+        served = (f"{m.base_url} ({m.api_model})" if m.base_url
+                  else f"bundled {m.bundled}" if m.bundled else str(m.path))
+        context = m.context or (m.n_ctx if m.provider == "llama-cpp" else None)
+        rows.append([m.name, served, str(context or "—"),
+                     f"{_price(m.price_input_per_mtok)} / {_price(m.price_output_per_mtok)}",
+                     "configured"])
+    configured = {m.name for m in user_models}
     for name, bundled in BUNDLED_MODELS.items():
         if name in configured:
             continue
-        state = "cached" if is_cached(name) else "downloaded on first use"
-        rows.append([name, "llama-cpp", f"bundled ({bundled.filename})", "—", "—", "—",
-                     f"bundled, {state}"])
+        cached = (cache_dir() / "models" / bundled.filename).exists()
+        state = "cached" if cached else "downloaded on first use"
+        rows.append([name, "in-process GGUF (bundled)", "—", "—", state])
     return rows
 
 
