@@ -82,7 +82,7 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
 
 def test_unknown_model_and_suite_list_the_known_ones() -> None:
     config = parse_config(GOOD, "bakeoff.toml")
-    with pytest.raises(ConfigError, match="unknown model 'gpt-9' .known: llama-3.1-405b, local"):
+    with pytest.raises(ConfigError, match=r"unknown model .gpt-9. .known: llama-3\.1-405b, local"):
         config.model("gpt-9")
-    with pytest.raises(ConfigError, match="unknown suite 'huge' .known: full, mine, quick"):
+    with pytest.raises(ConfigError, match=r"unknown suite .huge. .known: full, mine, quick"):
         config.suite("huge")

@@ -48,13 +48,16 @@ def select_models(config: Config, names: list[str] | None) -> list[ModelConfig]:
     return list(config.models)
 
 
+Work = dict[str, tuple[Benchmark, list[Sample]]]
+
+
 def prepare_run(config: Config, model_names: list[str] | None,
-                suite_name: str | None) -> tuple[RunPlan, dict[str, tuple[Benchmark, list[Sample]]]]:
+                suite_name: str | None) -> tuple[RunPlan, Work]:
     """Resolve models and suite, and load every benchmark's samples (fetching data if needed)."""
     models = select_models(config, model_names)
     name = suite_name or config.default_suite
     plan = RunPlan.build(name, config.suite(name), models)
-    work: dict[str, tuple[Benchmark, list[Sample]]] = {}
+    work: Work = {}
     for spec in plan.benchmarks:
         benchmark = get_benchmark(spec.name)
         work[spec.name] = (benchmark, benchmark.load_samples(spec.limit))
@@ -84,8 +87,7 @@ def run_suite(config: Config, model_names: list[str] | None = None,
 
 
 def _execute(store: Store, run_id: int, plan: RunPlan,
-             work: dict[str, tuple[Benchmark, list[Sample]]],
-             progress: ProgressSink | None) -> RunCounts:
+             work: Work, progress: ProgressSink | None) -> RunCounts:
     runner = Runner(store, run_id, progress)
 
     async def main() -> RunCounts:

@@ -43,8 +43,8 @@ ConfigOption = Annotated[
                               "if present, else the three bundled models).")]
 ModelsOption = Annotated[
     list[str] | None, typer.Option("--model", "-m", help="A model name (repeat for several).")]
-StoreOption = Annotated[
-    Path | None, typer.Option("--store", help="SQLite store (default: <output dir>/bakeoff.sqlite).")]
+StoreOption = Annotated[Path | None, typer.Option(
+    "--store", help="SQLite store (default: <output dir>/bakeoff.sqlite).")]
 
 
 class UserError(Exception):

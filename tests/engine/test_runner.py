@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from bakeoff.benchmarks.base import BenchmarkInfo, ModelAbilities, Mode
+from bakeoff.benchmarks.base import BenchmarkInfo, Mode, ModelAbilities
 from bakeoff.engine.runner import ModelSlot, Runner
 from bakeoff.providers.base import StreamEvent
 from bakeoff.store import Store

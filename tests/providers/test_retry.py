@@ -8,7 +8,7 @@ import email.utils
 import pytest
 
 from bakeoff.providers.retry import RetryPolicy, call_with_retries, parse_retry_after
-from bakeoff.types import ProviderError
+from bakeoff.types import ErrorKind, ProviderError
 
 
 class RecordingSleep:
@@ -33,8 +33,9 @@ class Flaky:
         return "ok"
 
 
-def retryable(kind: str = "server_error", retry_after_s: float | None = None) -> ProviderError:
-    return ProviderError(kind, "boom", retryable=True, retry_after_s=retry_after_s)  # type: ignore[arg-type]
+def retryable(kind: ErrorKind = "server_error",
+              retry_after_s: float | None = None) -> ProviderError:
+    return ProviderError(kind, "boom", retryable=True, retry_after_s=retry_after_s)
 
 
 def test_backoff_ceiling_doubles_until_max_delay() -> None:

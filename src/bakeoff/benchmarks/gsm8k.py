@@ -109,11 +109,15 @@ def _answer_text(completions: Sequence[Completion]) -> str:
 
 
 def flexible_match(completion_text: str, target: str) -> bool:
-    return gsm8k_exact_match(gsm8k_flexible_extract(completion_text), target)
+    """exact_match,flexible-extract for one answer text (cut at the stop sequences)."""
+    answer = truncate_at_stop(completion_text, STOP_SEQUENCES)
+    return gsm8k_exact_match(gsm8k_flexible_extract(answer), target)
 
 
 def strict_match(completion_text: str, target: str) -> bool:
-    return gsm8k_exact_match(gsm8k_strict_extract(completion_text), target)
+    """exact_match,strict-match for one answer text (cut at the stop sequences)."""
+    answer = truncate_at_stop(completion_text, STOP_SEQUENCES)
+    return gsm8k_exact_match(gsm8k_strict_extract(answer), target)
 
 
 def _exact_match_score(sample: Sample, completions: Sequence[Completion], metric: str,

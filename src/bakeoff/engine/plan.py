@@ -81,7 +81,7 @@ def build_provider(model: ModelConfig) -> Provider:
 
 def environment() -> dict[str, Any]:
     """Versions and machine facts recorded with each run, for reproducibility."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in ("openai", "llama-cpp-python", "pydantic"):
         try:
             versions[package] = metadata.version(package)

@@ -158,8 +158,8 @@ class Runner:
             started = time.time()
             logprobs = await slot.provider.loglikelihood(scoring)
             timing = Timing(started=started, finished=time.time())
-            for request, logprob in zip(scoring, logprobs, strict=True):
-                results[id(request)] = Completion(
+            for scored, logprob in zip(scoring, logprobs, strict=True):
+                results[id(scored)] = Completion(
                     text="", usage=Usage(0, 0, "tokenizer"), timing=timing, logprob=logprob)
         for request in requests:
             if isinstance(request, GenerationRequest):

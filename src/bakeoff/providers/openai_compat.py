@@ -86,6 +86,7 @@ class OpenAICompatProvider:
         input tokens = characters of the prompt // 4, output tokens = number of content chunks.
         """
         api_key = self._read_api_key()
+        failure: ProviderError | None = None
         try:
             async with aclosing(self._stream_events(request, api_key)) as events:
                 async for event in events:
@@ -93,8 +94,11 @@ class OpenAICompatProvider:
         except ProviderError:
             raise
         except Exception as error:
-            # `from None`: the SDK error holds the request, whose headers carry the key.
-            raise _translate(error, secret=api_key) from None
+            failure = _translate(error, secret=api_key)
+        if failure is not None:
+            # Raised outside the handler so that neither __cause__ nor __context__ keeps the
+            # SDK error: it holds the request, whose headers carry the key.
+            raise failure
 
     async def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[float]:
         raise ProviderError(

@@ -184,7 +184,8 @@ class Store:
 
     def scored_sample_ids(self, run_id: int, model: str, benchmark: str) -> set[str]:
         rows = self._db.execute(
-            "SELECT DISTINCT sample_id FROM scores WHERE run_id = ? AND model = ? AND benchmark = ?",
+            "SELECT DISTINCT sample_id FROM scores"
+            " WHERE run_id = ? AND model = ? AND benchmark = ?",
             (run_id, model, benchmark),
         )
         return {r["sample_id"] for r in rows}
