@@ -24,6 +24,7 @@ name = "served"
 provider = "openai"
 base_url = "{llama_server.base_url}"
 model = "{llama_server.model}"
+concurrency = 1  # the server interrupts a request when another arrives
 api_key_env = "BAKEOFF_TEST_KEY"
 
 [[models]]
