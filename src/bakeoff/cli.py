@@ -169,7 +169,7 @@ def _tokens(answer: api.Answer) -> str:
     if answer.completion is None:
         return "—"
     usage = answer.completion.usage
-    label = "" if usage.source == "server" else " (estimated)"
+    label = {"tokenizer": " (tokenizer count)", "estimate": " (estimate)"}.get(usage.source, "")
     return f"{usage.input_tokens} / {usage.output_tokens}{label}"
 
 

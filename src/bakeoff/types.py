@@ -78,8 +78,11 @@ def request_key(provider_kind: str, model_id: str, request: Request) -> str:
 class Usage:
     input_tokens: int
     output_tokens: int
-    # "server" when the endpoint reported the counts; "tokenizer" when bakeoff counted them.
-    source: Literal["server", "tokenizer"] = "server"
+    # "server": the endpoint (or the in-process engine) reported the counts; "tokenizer":
+    # bakeoff counted them with the model's tokenizer; "estimate": neither was possible, so
+    # input is characters / 4 and output the number of streamed chunks; "none": no tokens
+    # were generated (loglikelihood scoring).
+    source: Literal["server", "tokenizer", "estimate", "none"] = "server"
 
 
 @dataclass(frozen=True)

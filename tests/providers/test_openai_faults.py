@@ -189,7 +189,7 @@ def test_prompt_request_goes_to_completions_with_stop_and_seed() -> None:
 def test_missing_usage_falls_back_to_labelled_estimate() -> None:
     completion = generate(FakePeer(answer("a", "b", "c", usage=None)),
                           GenerationRequest(messages=(Message("user", "12345678"),)))
-    assert completion.usage.source == "tokenizer"
+    assert completion.usage.source == "estimate"
     assert (completion.usage.input_tokens, completion.usage.output_tokens) == (2, 3)
 
 

@@ -79,7 +79,7 @@ def test_llama_cpp_server_sends_no_stream_usage_so_counts_are_labelled_estimates
         return [event async for event in provider.stream(CHAT)]
 
     *deltas, final = with_provider(llama_server, events)
-    assert final.usage.source == "tokenizer"
+    assert final.usage.source == "estimate"
     assert final.usage.output_tokens == len(deltas)
 
 

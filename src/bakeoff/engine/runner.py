@@ -160,7 +160,7 @@ class Runner:
             timing = Timing(started=started, finished=time.time())
             for scored, logprob in zip(scoring, logprobs, strict=True):
                 results[id(scored)] = Completion(
-                    text="", usage=Usage(0, 0, "tokenizer"), timing=timing, logprob=logprob)
+                    text="", usage=Usage(0, 0, "none"), timing=timing, logprob=logprob)
         for request in requests:
             if isinstance(request, GenerationRequest):
                 results[id(request)] = await slot.provider.generate(request)

@@ -82,7 +82,7 @@ class OpenAICompatProvider:
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
         """Yield a `StreamDelta` per chunk carrying text, then one `Completion`. No retries.
 
-        When the server sends no usage, the counts are estimates labelled "tokenizer":
+        When the server sends no usage, the counts are estimates labelled "estimate":
         input tokens = characters of the prompt // 4, output tokens = number of content chunks.
         """
         api_key = self._read_api_key()
@@ -210,7 +210,7 @@ class _StreamProgress:
             raise ProviderError("bad_response", "the stream ended with no content and no "
                                 "finish_reason", retryable=True)
         usage = self.usage or Usage(
-            input_tokens=len(prompt_text) // 4, output_tokens=len(self.pieces), source="tokenizer"
+            input_tokens=len(prompt_text) // 4, output_tokens=len(self.pieces), source="estimate"
         )
         return Completion(
             text="".join(self.pieces),

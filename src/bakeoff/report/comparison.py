@@ -31,6 +31,8 @@ class ModelUsage:
     generation_seconds: float
     errors: int
     cost_usd: float | None
+    # True when some counts are estimates (the endpoint reported no usage).
+    estimated_tokens: bool = False
 
 
 @dataclass
@@ -113,7 +115,8 @@ def _usage(store: Store, runs: list[RunRow],
         usage[model] = ModelUsage(
             calls=len(completions), input_tokens=input_tokens, output_tokens=output_tokens,
             generation_seconds=sum(c.timing.latency_s for c in generated),
-            errors=errors[model], cost_usd=cost)
+            errors=errors[model], cost_usd=cost,
+            estimated_tokens=any(c.usage.source == "estimate" for c in generated))
     return usage
 
 

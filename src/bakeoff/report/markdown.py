@@ -76,7 +76,10 @@ def _usage_table(comparison: Comparison) -> list[str]:
 
 
 def _int(usage: ModelUsage | None, attribute: str) -> str:
-    return MISSING if usage is None else f"{getattr(usage, attribute):,}"
+    if usage is None:
+        return MISSING
+    estimate = " (estimate)" if usage.estimated_tokens and attribute.endswith("_tokens") else ""
+    return f"{getattr(usage, attribute):,}{estimate}"
 
 
 def _seconds(usage: ModelUsage | None) -> str:
