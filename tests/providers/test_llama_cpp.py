@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import pytest
 
 from bakeoff.cache import FetchError
 from bakeoff.providers.base import Provider, StreamDelta, StreamEvent
-from bakeoff.providers.llama_cpp import LlamaCppProvider, _Engine, _Piece, _Run
+from bakeoff.providers.llama_cpp import LlamaCppProvider, _batches, _Engine, _Piece, _Run
 from bakeoff.types import (
     Completion,
     GenerationConfig,
@@ -76,12 +76,35 @@ def test_it_is_a_provider(provider: LlamaCppProvider) -> None:
     assert provider.engine_settings["version"] == llama_cpp.__version__
 
 
-def test_greedy_generation_is_deterministic(provider: LlamaCppProvider) -> None:
+def test_greedy_generation_does_not_depend_on_the_cache(provider: LlamaCppProvider,
+                                                        model_path: Path) -> None:
     first = generate(provider, raw(STORY, max_tokens=24))
-    generate(provider, raw("Something else entirely.", max_tokens=4))
-    second = generate(provider, raw(STORY, max_tokens=24))
-    assert first.text == second.text
+    again = generate(provider, raw(STORY, max_tokens=24))  # all but the end of the prompt cached
+    generate(provider, raw(STORY + " a king", max_tokens=4))
+    after_a_longer_prompt = generate(provider, raw(STORY, max_tokens=24))
+    fresh = LlamaCppProvider(model_path, "smollm2-135m-instruct", n_ctx=N_CTX)
+    cold = generate(fresh, raw(STORY, max_tokens=24))
+    asyncio.run(fresh.aclose())
     assert first.text.strip()
+    assert first.text == again.text == after_a_longer_prompt.text == cold.text
+
+
+def test_a_cached_prompt_still_ends_in_a_batch_of_two(provider: LlamaCppProvider,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lone prompt token would take llama.cpp's single-token path: other numbers."""
+    generate(provider, raw(STORY, max_tokens=2))
+    assert provider._engine is not None
+    llama = provider._engine._llama
+    evaluated: list[int] = []
+    original_eval = llama.eval
+
+    def recording_eval(tokens: list[int]) -> None:
+        evaluated.append(len(tokens))
+        original_eval(tokens)
+
+    monkeypatch.setattr(llama, "eval", recording_eval)
+    generate(provider, raw(STORY, max_tokens=2))  # all but the end of the prompt is cached
+    assert evaluated[0] == 2
 
 
 def test_max_tokens_is_respected_and_counted_exactly(provider: LlamaCppProvider,
@@ -140,6 +163,30 @@ def test_seeded_sampling_is_reproducible(provider: LlamaCppProvider) -> None:
     assert generate(provider, sampled).text == generate(provider, sampled).text
 
 
+def test_concurrent_requests_take_turns(provider: LlamaCppProvider) -> None:
+    prompts = [STORY, "The three primary colours are", "def fibonacci(n):"]
+    alone = [generate(provider, raw(prompt, max_tokens=12)).text for prompt in prompts]
+
+    async def together() -> list[Completion]:
+        calls = [provider.generate(raw(prompt, max_tokens=12)) for prompt in prompts]
+        return list(await asyncio.gather(*calls))
+
+    assert [completion.text for completion in asyncio.run(together())] == alone
+
+
+def test_an_abandoned_stream_leaves_the_model_usable(provider: LlamaCppProvider) -> None:
+    async def first_delta_only() -> None:
+        stream = provider.stream(raw(STORY, max_tokens=40))
+        assert isinstance(stream, AsyncGenerator)
+        async for _ in stream:
+            break
+        await stream.aclose()
+
+    expected = generate(provider, raw(STORY, max_tokens=12)).text
+    asyncio.run(first_delta_only())
+    assert generate(provider, raw(STORY, max_tokens=12)).text == expected
+
+
 def test_a_prompt_too_long_for_the_window_is_a_bad_request(provider: LlamaCppProvider) -> None:
     with pytest.raises(ProviderError) as raised:
         generate(provider, raw("word " * N_CTX, max_tokens=16))
@@ -151,25 +198,6 @@ def test_an_empty_prompt_is_a_bad_request(provider: LlamaCppProvider) -> None:
     with pytest.raises(ProviderError) as raised:
         generate(provider, raw("", max_tokens=4))
     assert raised.value.kind == "bad_request"
-
-
-def test_a_gguf_without_a_chat_template_gets_a_plain_layout() -> None:
-    from bakeoff.providers.bundled import ensure_model
-
-    try:
-        gemma_path = ensure_model("gemma-3-270m")  # a base model: no chat template
-    except FetchError as error:
-        pytest.skip(f"the bundled model cannot be fetched here: {error}")
-    gemma = LlamaCppProvider(gemma_path, "gemma-3-270m", n_ctx=256)
-    chat = GenerationRequest(messages=(Message("user", "Say hello."),),
-                             config=GenerationConfig(max_tokens=12))
-    completion = generate(gemma, chat)
-    asyncio.run(gemma.aclose())
-    assert "\nUser:" not in completion.text
-    vocab = llama_cpp.Llama(str(gemma_path), vocab_only=True, verbose=False)
-    expected = vocab.tokenize(b"User: Say hello.\n\nAssistant:", add_bos=True, special=True)
-    vocab.close()
-    assert completion.usage.input_tokens == len(expected)
 
 
 # Loglikelihood
@@ -203,7 +231,7 @@ def test_a_reused_prefix_gives_the_cold_numbers(provider: LlamaCppProvider,
         fresh = LlamaCppProvider(model_path, "smollm2-135m-instruct", n_ctx=N_CTX)
         cold.extend(loglikelihoods(fresh, [pair]))
         asyncio.run(fresh.aclose())
-    assert warm == pytest.approx(cold, abs=1e-4)
+    assert warm == cold
 
 
 def test_a_shared_context_is_evaluated_once(provider: LlamaCppProvider,
@@ -226,7 +254,71 @@ def test_an_empty_continuation_has_probability_one(provider: LlamaCppProvider) -
     assert loglikelihoods(provider, [("Hello", "")]) == [0.0]
 
 
-# Text assembly (no model needed)
+# Gemma 3 270M: a base model (no chat template) with Q4_K weights
+
+
+@pytest.fixture(scope="module")
+def gemma_path() -> Path:
+    from bakeoff.providers.bundled import ensure_model
+
+    try:
+        return ensure_model("gemma-3-270m")
+    except FetchError as error:
+        pytest.skip(f"the bundled model cannot be fetched here: {error}")
+
+
+def cold_loglikelihoods(path: Path, pairs: list[tuple[str, str]]) -> list[float]:
+    fresh = LlamaCppProvider(path, "fresh", n_ctx=GEMMA_CTX)
+    try:
+        return loglikelihoods(fresh, pairs)
+    finally:
+        asyncio.run(fresh.aclose())
+
+
+GEMMA_CTX = 256
+SHOTS = "".join(f"Q: What is {n} plus {n}?\nA: {2 * n}\n\n" for n in range(6))
+
+
+def test_a_gguf_without_a_chat_template_gets_a_plain_layout(gemma_path: Path) -> None:
+    gemma = LlamaCppProvider(gemma_path, "gemma-3-270m", n_ctx=GEMMA_CTX)
+    chat = GenerationRequest(messages=(Message("user", "Say hello."),),
+                             config=GenerationConfig(max_tokens=12))
+    completion = generate(gemma, chat)
+    asyncio.run(gemma.aclose())
+    assert "\nUser:" not in completion.text
+    vocab = llama_cpp.Llama(str(gemma_path), vocab_only=True, verbose=False)
+    expected = vocab.tokenize(b"User: Say hello.\n\nAssistant:", add_bos=True, special=True)
+    vocab.close()
+    assert completion.usage.input_tokens == len(expected)
+
+
+def test_a_reused_prefix_gives_the_cold_numbers_with_q4_k_weights(gemma_path: Path) -> None:
+    """llama.cpp's repacked Q4_K kernels would make a token's logits depend on its batch."""
+    pairs = [(SHOTS + "Q: What is 50 plus 50?\nA:", " 100"),
+             (SHOTS + "Q: What is 7 plus 8?\nA:", " 15 apples")]
+    warm = cold_loglikelihoods(gemma_path, pairs)  # the second reuses the first's prefix
+    assert warm[1] == cold_loglikelihoods(gemma_path, pairs[1:])[0]
+
+
+def test_a_context_already_in_the_cache_gives_the_cold_numbers(gemma_path: Path) -> None:
+    """Without flash attention a lone token is computed differently, so none is evaluated."""
+    context = "Q: What is 0 plus 0?\nA: 0\n\nQ: What is 7 plus 8?\nA:"
+    pairs = [(context, continuation) for continuation in (" ", "\n", " The", " fifteen")]
+    warm_provider = LlamaCppProvider(gemma_path, "gemma-3-270m", n_ctx=GEMMA_CTX)
+    loglikelihoods(warm_provider, [(context, " 15")])
+    warm = loglikelihoods(warm_provider, pairs)  # the whole context is cached
+    asyncio.run(warm_provider.aclose())
+    assert warm == cold_loglikelihoods(gemma_path, pairs)
+
+
+# Text assembly and batching (no model needed)
+
+
+@pytest.mark.parametrize(("count", "expected"), [
+    (1, [(0, 1)]), (4, [(0, 4)]), (5, [(0, 3), (3, 5)]), (9, [(0, 4), (4, 7), (7, 9)]),
+])
+def test_no_batch_holds_a_lone_token(count: int, expected: list[tuple[int, int]]) -> None:
+    assert _batches(count, 4) == expected
 
 
 def test_multibyte_characters_split_across_tokens_are_never_broken() -> None:

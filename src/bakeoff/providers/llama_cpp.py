@@ -1,7 +1,8 @@
 """A GGUF model run in-process by llama-cpp-python.
 
 One `Llama` per provider, loaded on first use. llama objects are not thread-safe, so every use
-holds one asyncio.Lock and the blocking work runs in a worker thread: the event loop stays live.
+holds one asyncio.Lock and the blocking work runs on one worker thread: the event loop stays
+live.
 
 Prompts are tokenized as one whole string and the engine reuses the longest common *token*
 prefix already in its KV cache (see PROTOCOLS.md, "Local scoring numerics"). Only last-position
@@ -16,11 +17,15 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import functools
+import itertools
 import logging
 import math
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -43,6 +48,8 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 logger = logging.getLogger(__name__)
+# llama.cpp's own log lines (see _route_llama_logs) show only where the application asks.
+logger.addHandler(logging.NullHandler())
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -68,9 +75,15 @@ class LlamaCppProvider:
 
     def __init__(self, model_path: Path, model_id: str, *, n_ctx: int = 4096,
                  n_threads: int | None = None, flash_attn: bool = False,
-                 n_batch: int = 512) -> None:
+                 n_batch: int = 512, repack_weights: bool = False) -> None:
+        """`repack_weights` turns on llama.cpp's CPU weight repacking (its default). It is off
+        here because it makes a token's logits depend on its place in a batch (by up to 0.5
+        on Q4_K models), so a score would depend on what the KV cache already held."""
+        if n_batch < 3:
+            raise ValueError(f"n_batch must be at least 3, not {n_batch}")
         self.model_id = model_id
         self._model_path = Path(model_path)
+        self._repack_weights = repack_weights
         self._load_options: dict[str, Any] = {
             "n_ctx": n_ctx,
             "n_threads": n_threads or _usable_cpus(),
@@ -84,6 +97,7 @@ class LlamaCppProvider:
             "engine": "llama-cpp-python",
             "version": _llama_cpp_version(),
             **{key: str(value).lower() for key, value in self._load_options.items()},
+            "repack_weights": str(repack_weights).lower(),
         }
         self._engine: _Engine | None = None
         self._lock = asyncio.Lock()
@@ -93,17 +107,18 @@ class LlamaCppProvider:
         engine = await self._loaded_engine()
         started = time.time()
         async with self._guard():
-            prompt = await _in_thread(engine.prompt_for, request)
+            prompt = await _on_llama_thread(engine.prompt_for, request)
             _check_fits(prompt.tokens, request.config.max_tokens, engine.n_ctx, self.model_id)
             run = _Run(prompt.stops + request.config.stop)
-            steps = engine.start(prompt.tokens, request.config)
+            steps = await _on_llama_thread(engine.start, prompt.tokens, request.config)
             try:
                 while run.output_tokens < request.config.max_tokens and not run.finished:
-                    run.accept(await _in_thread(engine.next_piece, steps))
+                    run.accept(await _on_llama_thread(engine.next_piece, steps))
                     if run.pending_delta:
                         yield run.take_delta()
             finally:
                 steps.close()
+                engine.finish(prompt.tokens)
             if tail := run.flush():
                 yield tail
         usage = Usage(input_tokens=len(prompt.tokens), output_tokens=run.output_tokens)
@@ -117,12 +132,12 @@ class LlamaCppProvider:
     async def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[float]:
         engine = await self._loaded_engine()
         async with self._guard():
-            return await _in_thread(engine.loglikelihoods, list(requests))
+            return await _on_llama_thread(engine.loglikelihoods, list(requests))
 
     async def aclose(self) -> None:
         async with self._guard():
             if self._engine is not None:
-                self._engine.close()
+                await _on_llama_thread(self._engine.close)
                 self._engine = None
 
     def _guard(self) -> asyncio.Lock:
@@ -135,8 +150,8 @@ class LlamaCppProvider:
     async def _loaded_engine(self) -> _Engine:
         async with self._guard():
             if self._engine is None:
-                self._engine = await _in_thread(_Engine.load, self._model_path,
-                                                self._load_options)
+                self._engine = await _on_llama_thread(_Engine.load, self._model_path,
+                                                self._load_options, self._repack_weights)
             return self._engine
 
 
@@ -171,9 +186,9 @@ class _Engine:
                                              self._token_text(self._eos))
 
     @classmethod
-    def load(cls, model_path: Path, options: dict[str, Any]) -> _Engine:
+    def load(cls, model_path: Path, options: dict[str, Any], repack_weights: bool) -> _Engine:
         try:
-            from llama_cpp import Llama
+            import llama_cpp  # noqa: F401
         except ImportError as error:
             raise ProviderError("unsupported", "llama-cpp-python is not installed; install "
                                 "bakeoff with the 'local' extra: pip install 'bakeoff[local]'"
@@ -182,7 +197,7 @@ class _Engine:
         if not model_path.is_file():
             raise ProviderError("bad_request", f"model file not found: {model_path}")
         try:
-            llama = Llama(str(model_path), logits_all=False, verbose=False, **options)
+            llama = _new_llama(model_path, options, repack_weights)
         except (ValueError, RuntimeError) as error:
             raise ProviderError("internal", f"llama.cpp could not load {model_path}: {error}"
                                 ) from error
@@ -203,6 +218,8 @@ class _Engine:
 
     def start(self, prompt: list[int], config: GenerationConfig) -> Generator[int, None, None]:
         """The sampled tokens after prompt; the KV cache keeps the longest common prefix."""
+        with _llama_errors("reading the prompt"):
+            self._prefill(prompt)
         greedy = config.temperature <= 0
         self._llama.set_seed(_sampler_seed(config.seed))
         # top_k=0, min_p=0 and typical_p=1 switch those samplers off: only temperature/top_p.
@@ -213,12 +230,25 @@ class _Engine:
         )
         return tokens
 
+    def finish(self, prompt: list[int]) -> None:
+        """Forget the generated tokens: they were evaluated one at a time, and a later prompt
+        that reused them would get other numbers than from a cold start."""
+        self._llama.n_tokens = min(self._llama.n_tokens, len(prompt))
+
+    def _prefill(self, prompt: list[int]) -> None:
+        """Leave prompt[:-2] in the KV cache, so that Llama.generate, which re-evaluates what
+        follows the cached prefix, evaluates the last two prompt tokens together."""
+        target = len(prompt) - 2 if len(prompt) > 3 else 0
+        reused = min(self._cached_prefix_length(prompt), target)
+        if target - reused == 1:
+            reused -= 1
+        self._llama.n_tokens = reused
+        if target > reused:
+            self._decode(prompt[reused:target], every_position=False)
+
     def next_piece(self, tokens: Iterator[int]) -> _Piece:
-        try:
+        with _llama_errors("generating"):
             token = next(tokens)
-        except RuntimeError as error:  # llama_decode failed
-            raise ProviderError("internal", f"llama.cpp failed while generating: {error}"
-                                ) from error
         if self._llama_cpp.llama_vocab_is_eog(self._vocab, token):
             return _Piece(b"", is_end=True)
         return _Piece(self._llama.detokenize([token]))
@@ -238,11 +268,8 @@ class _Engine:
     def loglikelihoods(self, requests: Sequence[LoglikelihoodRequest]) -> list[float]:
         """Sum of continuation token log-probabilities, as lm-evaluation-harness computes it."""
         pairs = [self._encode_pair(r.context, r.continuation) for r in requests]
-        try:
+        with _llama_errors("scoring"):
             return self._score_pairs(pairs)
-        except RuntimeError as error:  # llama_decode failed
-            raise ProviderError("internal", f"llama.cpp failed while scoring: {error}"
-                                ) from error
 
     def _score_pairs(self, pairs: list[tuple[list[int], list[int]]]) -> list[float]:
         # Requests with the same context (the choices of one question) evaluate it once.
@@ -253,7 +280,7 @@ class _Engine:
         for shared_context, indexes in by_context.items():
             first_logits = self._evaluate_context(list(shared_context))
             for index in indexes:
-                results[index] = self._continuation_logprob(len(shared_context), first_logits,
+                results[index] = self._continuation_logprob(list(shared_context), first_logits,
                                                             pairs[index][1])
         return results
 
@@ -279,36 +306,38 @@ class _Engine:
 
     def _evaluate_context(self, context: list[int]) -> NDArray[float32]:
         """Bring the KV cache to exactly `context`; return the logits after its last token."""
-        cached = self._llama.input_ids[: self._llama.n_tokens]
-        # Re-evaluate at least the last token: only the latest logits are kept.
-        reused = min(_common_prefix_length(cached, context), len(context) - 1)
+        # Re-evaluate at least the last two tokens: only the latest logits are kept, and a
+        # lone token would take the single-token path (see _decode).
+        reused = min(self._cached_prefix_length(context), max(len(context) - 2, 0))
         self._llama.n_tokens = reused
         last: NDArray[float32] = self._decode(context[reused:], every_position=False)[-1]
         return last
 
-    def _continuation_logprob(self, context_length: int, first_logits: NDArray[float32],
+    def _continuation_logprob(self, context: list[int], first_logits: NDArray[float32],
                               continuation: list[int]) -> float:
-        if not continuation:
-            return 0.0
-        self._llama.n_tokens = context_length
-        rows = [first_logits]
-        if len(continuation) > 1:
-            rows.extend(self._decode(continuation[:-1], every_position=True))
+        if len(continuation) <= 1:
+            return math.fsum(_token_logprob(first_logits, token) for token in continuation)
+        # The last context token goes in again, so that no batch holds a single token.
+        self._llama.n_tokens = len(context) - 1
+        rows = self._decode([context[-1], *continuation[:-1]], every_position=True)
         return math.fsum(_token_logprob(row, token) for row, token in zip(rows, continuation,
                                                                            strict=True))
 
     def _decode(self, tokens: Sequence[int], *, every_position: bool) -> NDArray[float32]:
         """Evaluate tokens after the cached ones; the logits rows of every position or the last.
 
-        Like Llama.eval, but it can ask for every position's logits of just these tokens.
+        Like Llama.eval, but it can ask for every position's logits of just these tokens, and
+        it never evaluates a lone token when there are more: without flash attention llama.cpp
+        computes a one-token batch differently (logits moved by up to 0.5 on SmolLM2), which
+        would make a score depend on what the KV cache held before.
         """
         import numpy as np
 
         llama = self._llama
         llama._ctx.kv_cache_seq_rm(-1, llama.n_tokens, -1)
         rows: list[NDArray[float32]] = []
-        for start in range(0, len(tokens), llama.n_batch):
-            chunk = list(tokens[start : start + llama.n_batch])
+        for start, end in _batches(len(tokens), llama.n_batch):
+            chunk = list(tokens[start:end])
             llama._batch.set_batch(batch=chunk, n_past=llama.n_tokens, logits_all=every_position)
             llama._ctx.decode(llama._batch)
             llama.input_ids[llama.n_tokens : llama.n_tokens + len(chunk)] = chunk
@@ -319,6 +348,10 @@ class _Engine:
             rows.append(logits.copy())
         result: NDArray[float32] = np.concatenate(rows) if every_position else rows[-1]
         return result
+
+    def _cached_prefix_length(self, tokens: Sequence[int]) -> int:
+        cached = self._llama.input_ids[: self._llama.n_tokens]
+        return _common_prefix_length(cached, tokens)
 
     # Tokens
 
@@ -416,14 +449,56 @@ def _fallback_chat(messages: Sequence[Message]) -> str:
     return "\n\n".join([*turns, "Assistant:"])
 
 
+@contextlib.contextmanager
+def _llama_errors(action: str) -> Iterator[None]:
+    """A failed llama_decode (RuntimeError in llama-cpp-python) as a ProviderError."""
+    try:
+        yield
+    except RuntimeError as error:
+        raise ProviderError("internal", f"llama.cpp failed while {action}: {error}") from error
+
+
+_LOADING = threading.Lock()
+
+
+def _new_llama(model_path: Path, options: dict[str, Any], repack_weights: bool) -> Any:
+    """A Llama with llama.cpp's weight repacking on or off.
+
+    Llama() does not pass `use_extra_bufts` on to llama.cpp, so the function it takes its
+    model parameters from is wrapped while it loads (llama-cpp-python 0.3.16).
+    """
+    import llama_cpp.llama_cpp as bindings
+    from llama_cpp import Llama
+
+    default_params = bindings.llama_model_default_params
+
+    def model_params() -> Any:
+        params = default_params()
+        params.use_extra_bufts = repack_weights
+        return params
+
+    with _LOADING:
+        bindings.llama_model_default_params = model_params
+        try:
+            return Llama(str(model_path), logits_all=False, verbose=False, **options)
+        finally:
+            bindings.llama_model_default_params = default_params
+
+
 def _chat_template(llama: Any, bos_text: str, eos_text: str) -> Callable[..., Any] | None:
     template = llama.metadata.get("tokenizer.chat_template")
     if not template:
         return None
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-    formatter: Callable[..., Any] = Jinja2ChatFormatter(
-        template=template, bos_token=bos_text, eos_token=eos_text, add_generation_prompt=True)
+    try:
+        formatter: Callable[..., Any] = Jinja2ChatFormatter(
+            template=template, bos_token=bos_text, eos_token=eos_text,
+            add_generation_prompt=True)
+    except Exception as error:  # a template jinja2 cannot parse: use the plain layout
+        logger.warning("the chat template in the GGUF does not parse (%s); using the plain "
+                       "User:/Assistant: layout", error)
+        return None
     return formatter
 
 
@@ -437,6 +512,15 @@ def _check_fits(prompt: list[int], max_tokens: int, n_ctx: int, model_id: str) -
             f"the context window of {n_ctx} tokens; shorten the prompt, lower max_tokens or "
             "raise n_ctx",
         )
+
+
+def _batches(count: int, size: int) -> list[tuple[int, int]]:
+    """Bounds of batches of at most `size` (3 or more) covering `count` tokens, none of exactly
+    one token unless count is 1."""
+    bounds = [*range(0, count, size), count]
+    if len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:
+        bounds[-2] -= 1
+    return list(itertools.pairwise(bounds))
 
 
 def _common_prefix_length(cached: Sequence[int], tokens: Sequence[int]) -> int:
@@ -506,10 +590,18 @@ def _llama_cpp_version() -> str:
         return "not installed"
 
 
-async def _in_thread(func: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
-    """Run blocking work in a thread. If the caller is cancelled, it still waits for the
-    thread to finish, so a lock the caller holds is never released while the model is busy."""
-    work = asyncio.ensure_future(asyncio.to_thread(func, *args, **kwargs))
+# llama.cpp runs its OpenMP worker team from the thread that calls it, and alternating between
+# calling threads halves decode speed (SmolLM2 135M on 2 cores: 112 -> 57 tokens/s). So every
+# call into llama.cpp in this process runs on this one thread.
+_LLAMA_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bakeoff-llama-cpp")
+
+
+async def _on_llama_thread(func: Callable[_P, _T], /, *args: _P.args,
+                           **kwargs: _P.kwargs) -> _T:
+    """Run blocking llama work on the llama thread. If the caller is cancelled, it still waits
+    for the work to finish, so a lock it holds is never released while the model is busy."""
+    loop = asyncio.get_running_loop()
+    work = loop.run_in_executor(_LLAMA_THREAD, functools.partial(func, *args, **kwargs))
     try:
         return await asyncio.shield(work)
     finally:
