@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bakeoff.benchmarks.base import Benchmark
+from bakeoff.benchmarks.custom import CustomBenchmark
 from bakeoff.benchmarks.registry import get_benchmark
 from bakeoff.config import Config, ConfigError, ModelConfig
 from bakeoff.engine.plan import RunPlan, build_provider, environment, model_identity
 from bakeoff.engine.runner import ModelSlot, ProgressSink, RunCounts, Runner
 from bakeoff.providers.base import Provider
 from bakeoff.report.comparison import build_comparison
+from bakeoff.report.export import ExportFormat, export_run
 from bakeoff.report.markdown import render_markdown
 from bakeoff.store import Store
 from bakeoff.types import (
@@ -59,9 +61,27 @@ def prepare_run(config: Config, model_names: list[str] | None,
     plan = RunPlan.build(name, config.suite(name), models)
     work: Work = {}
     for spec in plan.benchmarks:
-        benchmark = get_benchmark(spec.name)
+        benchmark = build_benchmark(config, spec.name)
         work[spec.name] = (benchmark, benchmark.load_samples(spec.limit))
     return plan, work
+
+
+def build_benchmark(config: Config, name: str) -> Benchmark:
+    """A custom benchmark from the config, else a registered one (with the user's [data] file)."""
+    custom = config.benchmarks.get(name)
+    if custom is None:
+        return get_benchmark(name, data_file=config.data_file(name))
+    path = config.resolve(custom.path)
+    if not path.is_file():
+        raise ConfigError(f"{config.source}: benchmarks.{name}.path: no such file {path}")
+    return CustomBenchmark(name, custom.kind, path, custom.shots, custom.metric,
+                           custom.description)
+
+
+def data_sources(work: Work) -> dict[str, str | None]:
+    """Which source each benchmark's items came from (set by the benchmark on load)."""
+    return {name: getattr(benchmark, "data_source", None)
+            for name, (benchmark, _) in work.items()}
 
 
 def run_suite(config: Config, model_names: list[str] | None = None,
@@ -75,7 +95,8 @@ def run_suite(config: Config, model_names: list[str] | None = None,
             store.put_samples(name, samples)
         resumable = store.resumable_run(plan.plan_hash())
         run_id = resumable or store.create_run(plan.plan_hash(), plan.suite, plan.as_dict(),
-                                               environment())
+                                               {**environment(),
+                                                "data_sources": data_sources(work)})
         store.set_run_status(run_id, "running")
         counts = _execute(store, run_id, plan, work, progress)
         store.set_run_status(run_id, "finished")
@@ -156,3 +177,7 @@ def ask(config: Config, model_names: list[str], prompt: str,
                                                                      strict=True))))
 
     return asyncio.run(main())
+
+
+__all__ = ["Answer", "ExportFormat", "RunResult", "ask", "export_run", "prepare_run",
+           "run_suite", "select_models", "store_path", "write_report"]

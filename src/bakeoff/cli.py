@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -217,6 +218,44 @@ def _price(value: float | None) -> str:
 
 
 @app.command()
+def benchmarks(config: ConfigOption = None) -> None:
+    """List the benchmarks: shots, scoring modes, metrics and data sources (in order tried)."""
+    from bakeoff.benchmarks.listing import benchmark_infos, source_names
+
+    with user_errors():
+        settings = load_config(config)
+        infos = benchmark_infos(settings)
+    table = Table(title="benchmarks")
+    table.add_column("name", no_wrap=True)
+    for column in ("shots", "modes", "metrics", "data sources (in order tried)", "description"):
+        table.add_column(column, overflow="fold")
+    for info, user_file in infos:
+        table.add_row(info.name, str(info.shots), ", ".join(info.modes) or "—",
+                      ", ".join(info.metrics or (info.metric,)),
+                      escape("\n".join(source_names(info, user_file))), escape(info.description))
+    console.print(table)
+
+
+@app.command()
+def data(config: ConfigOption = None,
+         timeout: Annotated[float, typer.Option(
+             min=0.1, help="Seconds to wait for the Hugging Face hub.")] = 3.0) -> None:
+    """Show each benchmark's data sources and whether each is usable on this machine now."""
+    from bakeoff.benchmarks.listing import data_statuses
+
+    with user_errors():
+        settings = load_config(config)
+        statuses = data_statuses(settings, timeout)
+    table = Table(title="benchmark data (→: the source a run reads now)")
+    for column in ("benchmark", "", "source", "available", "detail"):
+        table.add_column(column, overflow="fold")
+    for status in statuses:
+        table.add_row(status.benchmark, "→" if status.used else "", escape(status.source),
+                      status.available, escape(status.detail))
+    console.print(table)
+
+
+@app.command()
 def runs(config: ConfigOption = None, store: StoreOption = None) -> None:
     """List the runs in the store."""
     with user_errors():
@@ -258,6 +297,32 @@ def report(run_ids: Annotated[list[int], typer.Argument(help="Run numbers (see `
             opened.close()
     console.print(written.read_text(encoding="utf-8"), markup=False)
     console.print(f"report: {written}")
+
+
+@app.command()
+def export(run_id: Annotated[int, typer.Argument(help="Run number (see `bakeoff runs`).")],
+           output: Annotated[Path, typer.Option(
+               "--output", "-o", help="File to write; csv also writes <stem>.pairwise.csv "
+                                      "beside it.")],
+           export_format: Annotated[str, typer.Option(
+               "--format", "-f", help="json or csv.")] = "json",
+           config: ConfigOption = None, store: StoreOption = None) -> None:
+    """Export a run's per-sample scores and pairwise tests as JSON or CSV."""
+    with user_errors():
+        if export_format not in ("json", "csv"):
+            raise UserError(f"--format {export_format!r}: use json or csv")
+        settings = load_config(config)
+        path = api.store_path(settings, store)
+        if not path.exists():
+            raise UserError(f"{path}: no store yet; `bakeoff run` creates it")
+        opened = Store(path)
+        try:
+            written = api.export_run(opened, run_id, "csv" if export_format == "csv" else "json",
+                                     output)
+        finally:
+            opened.close()
+    for file in written:
+        console.print(f"wrote {file}")
 
 
 def main() -> None:

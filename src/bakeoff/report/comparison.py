@@ -1,24 +1,46 @@
-"""Every number a report shows, computed once from the store. Renderers only format this."""
+"""Every number a report shows, computed once from the store. Renderers only format this.
+
+Scores are keyed by (benchmark, metric, model, sample id); when the same model scored the same
+item in several of the runs compared, the run listed last counts, so no item is counted twice.
+Pairwise results compare two models on the items both were scored on; models scored in
+different modes or with different shot counts are not compared (the result says why).
+"""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Any
 
+from bakeoff.scoring.metrics import PairedTest, estimate, mean_and_stderr, paired_test
 from bakeoff.store import RunRow, ScoreRow, Store
 
 
 @dataclass(frozen=True)
 class MetricSummary:
-    """One model's result on one benchmark metric."""
+    """One model's result on one benchmark metric, with its bootstrap 95% interval."""
 
     mean: float
     n: int
     stderr: float
     mode: str
     shots: int
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+
+
+@dataclass(frozen=True)
+class Pairwise:
+    """Model A against model B on one benchmark metric: a paired test, or why there is none."""
+
+    model_a: str
+    model_b: str
+    # Items both models were scored on.
+    n: int
+    test: PairedTest | None
+    not_compared: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,16 +64,13 @@ class Comparison:
     # (benchmark, metric) -> model -> summary
     metrics: dict[tuple[str, str], dict[str, MetricSummary]] = field(default_factory=dict)
     usage: dict[str, ModelUsage] = field(default_factory=dict)
+    # (benchmark, metric) -> every pair of scored models, in model order
+    pairwise: dict[tuple[str, str], list[Pairwise]] = field(default_factory=dict)
 
 
-def mean_and_stderr(values: list[float]) -> tuple[float, float]:
-    """Mean and standard error of the mean (sample standard deviation, n - 1)."""
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return mean, math.nan
-    variance = sum((v - mean) ** 2 for v in values) / (n - 1)
-    return mean, math.sqrt(variance / n)
+# Re-exported: the report's stderr was defined here first.
+__all__ = ["Comparison", "MetricSummary", "ModelUsage", "Pairwise", "build_comparison",
+           "mean_and_stderr"]
 
 
 def build_comparison(store: Store, run_ids: list[int]) -> Comparison:
@@ -59,7 +78,9 @@ def build_comparison(store: Store, run_ids: list[int]) -> Comparison:
     models = _ordered_models(runs)
     comparison = Comparison(runs=runs, models=models)
     score_rows = [row for run in runs for row in store.scores(run.id)]
-    comparison.metrics = _metric_summaries(score_rows)
+    by_item = _scores_by_item(score_rows)
+    comparison.metrics = _metric_summaries(by_item)
+    comparison.pairwise = _pairwise(by_item, comparison.metrics, models)
     comparison.usage = _usage(store, runs, score_rows)
     return comparison
 
@@ -80,16 +101,60 @@ def _ordered_models(runs: list[RunRow]) -> list[str]:
     return names
 
 
-def _metric_summaries(rows: list[ScoreRow]) -> dict[tuple[str, str], dict[str, MetricSummary]]:
-    grouped: dict[tuple[str, str, str], list[ScoreRow]] = defaultdict(list)
+# (benchmark, metric) -> model -> sample id -> the score row that counts
+ItemScores = dict[tuple[str, str], dict[str, dict[str, ScoreRow]]]
+
+
+def _scores_by_item(rows: list[ScoreRow]) -> ItemScores:
+    grouped: dict[tuple[str, str], dict[str, dict[str, ScoreRow]]] = defaultdict(
+        lambda: defaultdict(dict))
     for row in rows:
-        grouped[(row.benchmark, row.metric, row.model)].append(row)
-    summaries: dict[tuple[str, str], dict[str, MetricSummary]] = defaultdict(dict)
-    for (benchmark, metric, model), group in sorted(grouped.items()):
-        mean, stderr = mean_and_stderr([r.value for r in group])
-        summaries[(benchmark, metric)][model] = MetricSummary(
-            mean=mean, n=len(group), stderr=stderr, mode=group[0].mode, shots=group[0].shots)
-    return dict(summaries)
+        grouped[(row.benchmark, row.metric)][row.model][row.sample_id] = row
+    return {key: dict(by_model) for key, by_model in sorted(grouped.items())}
+
+
+def _metric_summaries(by_item: ItemScores) -> dict[tuple[str, str], dict[str, MetricSummary]]:
+    summaries: dict[tuple[str, str], dict[str, MetricSummary]] = {}
+    for key, by_model in by_item.items():
+        summaries[key] = {model: _summary(list(items.values()))
+                          for model, items in sorted(by_model.items())}
+    return summaries
+
+
+def _summary(group: list[ScoreRow]) -> MetricSummary:
+    stats = estimate([r.value for r in group])
+    return MetricSummary(mean=stats.mean, n=stats.n, stderr=stats.stderr, mode=group[0].mode,
+                         shots=group[0].shots, ci_low=stats.ci_low, ci_high=stats.ci_high)
+
+
+def _pairwise(by_item: ItemScores, summaries: dict[tuple[str, str], dict[str, MetricSummary]],
+              models: list[str]) -> dict[tuple[str, str], list[Pairwise]]:
+    result: dict[tuple[str, str], list[Pairwise]] = {}
+    for key, by_model in by_item.items():
+        scored = [m for m in models if m in by_model]
+        result[key] = [_pair(a, b, by_model, summaries[key]) for a, b in combinations(scored, 2)]
+    return result
+
+
+def _pair(a: str, b: str, by_model: dict[str, dict[str, ScoreRow]],
+          summaries: dict[str, MetricSummary]) -> Pairwise:
+    common = sorted(by_model[a].keys() & by_model[b].keys())
+    reason = _why_not_comparable(summaries[a], summaries[b])
+    if reason is None and not common:
+        reason = "no items scored by both"
+    if reason is not None:
+        return Pairwise(model_a=a, model_b=b, n=len(common), test=None, not_compared=reason)
+    test = paired_test([by_model[a][i].value for i in common],
+                       [by_model[b][i].value for i in common])
+    return Pairwise(model_a=a, model_b=b, n=len(common), test=test)
+
+
+def _why_not_comparable(a: MetricSummary, b: MetricSummary) -> str | None:
+    if a.mode != b.mode:
+        return f"scored in different modes ({a.mode} and {b.mode})"
+    if a.shots != b.shots:
+        return f"scored with different shot counts ({a.shots} and {b.shots})"
+    return None
 
 
 def _usage(store: Store, runs: list[RunRow],
