@@ -14,8 +14,17 @@ default applies: the three bundled models on the quick suite.
     price_output_per_mtok = 3.0
 
     [suites.mine]
-    benchmarks = ["mmlu", "gsm8k"]
+    benchmarks = ["mmlu", "gsm8k", "support_faq"]
     limits = { mmlu = 200, gsm8k = 50 }
+
+    [data]                          # a benchmark's data from your own file (hub schema)
+    mmlu = "data/mmlu_test.jsonl"
+
+    [benchmarks.support_faq]        # a custom benchmark (see bakeoff.benchmarks.custom)
+    kind = "multiple_choice"
+    path = "data/faq.jsonl"
+
+Relative paths in [data] and [benchmarks] are read from the config file's folder.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from bakeoff.benchmarks.registry import BENCHMARKS
 from bakeoff.providers.bundled import BUNDLED_MODELS
 
 DEFAULT_CONFIG_NAME = "bakeoff.toml"
@@ -98,6 +108,25 @@ class SuiteConfig(_Strict):
         return self
 
 
+class CustomBenchmarkConfig(_Strict):
+    """A benchmark read from the user's JSON Lines file (see bakeoff.benchmarks.custom)."""
+
+    kind: Literal["multiple_choice", "generative"]
+    path: Path
+    shots: Annotated[int, Field(ge=0)] = 0
+    metric: Literal["acc", "acc_norm", "exact_match", "contains"] | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _metric_fits_kind(self) -> CustomBenchmarkConfig:
+        allowed = {"multiple_choice": ("acc", "acc_norm"), "generative": ("exact_match",
+                                                                          "contains")}[self.kind]
+        if self.metric is not None and self.metric not in allowed:
+            raise ValueError(f"metric {self.metric!r} does not fit kind {self.kind!r} "
+                             f"(use {' or '.join(allowed)})")
+        return self
+
+
 class OutputConfig(_Strict):
     dir: Path = Path("bakeoff-results")
 
@@ -106,6 +135,11 @@ class Config(_Strict):
     models: list[ModelConfig] = []
     suites: dict[str, SuiteConfig] = {}
     output: OutputConfig = OutputConfig()
+    # Benchmark name -> the user's data file (in the hub dataset's schema).
+    data: dict[str, Path] = {}
+    # Custom benchmarks by name.
+    benchmarks: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")],
+                     CustomBenchmarkConfig] = {}
     # The suite `bakeoff run` uses when --suite is not given.
     default_suite: str = "quick"
     source: str = Field(default="<embedded default>", exclude=True)
@@ -117,6 +151,39 @@ class Config(_Strict):
         if duplicates:
             raise ValueError(f"model names must be unique: {', '.join(duplicates)}")
         return self
+
+    @model_validator(mode="after")
+    def _benchmark_names_exist(self) -> Config:
+        """Located like a key ("data.mmlux: ..."), since the check spans several tables."""
+        for name in self.data:
+            if name not in BENCHMARKS:
+                known = ", ".join(BENCHMARKS)
+                raise ValueError(f"data.{name}: unknown benchmark {name!r} (known: {known})")
+        for name in self.benchmarks:
+            if name in BENCHMARKS:
+                raise ValueError(f"benchmarks.{name}: the name of a built-in benchmark")
+        known_names = [*BENCHMARKS, *self.benchmarks]
+        for suite_name, suite in self.suites.items():
+            for name in suite.benchmarks:
+                if name not in known_names:
+                    raise ValueError(f"suites.{suite_name}.benchmarks: unknown benchmark "
+                                     f"{name!r} (known: {', '.join(known_names)})")
+        return self
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        if path.is_absolute() or self.source == "<embedded default>":
+            return path
+        return Path(self.source).parent / path
+
+    def data_file(self, benchmark: str) -> Path | None:
+        """The user's file for a built-in benchmark; ConfigError when it is not there."""
+        if benchmark not in self.data:
+            return None
+        path = self.resolve(self.data[benchmark])
+        if not path.is_file():
+            raise ConfigError(f"{self.source}: data.{benchmark}: no such file {path}")
+        return path
 
     def model(self, name: str) -> ModelConfig:
         """A configured model by name, or a bundled model by its bakeoff name."""
@@ -137,10 +204,11 @@ class Config(_Strict):
         raise ConfigError(f"{self.source}: unknown suite {name!r} (known: {known})")
 
 
-# The quick suite: offline data only, a few minutes per bundled model on 2 cores.
+# quick: offline data only, a few minutes per bundled model on 2 cores. full: every
+# registered benchmark at full size (a benchmark added to the registry joins it).
 BUILTIN_SUITES: dict[str, SuiteConfig] = {
     "quick": SuiteConfig(benchmarks=["mmlu", "gsm8k"], limits={"mmlu": 114, "gsm8k": 20}),
-    "full": SuiteConfig(benchmarks=["mmlu", "gsm8k"]),
+    "full": SuiteConfig(benchmarks=list(BENCHMARKS)),
 }
 
 

@@ -152,9 +152,9 @@ def test_score_rejects_unexpected_completion_count() -> None:
 
 
 def test_registry_knows_mmlu_and_gsm8k() -> None:
-    assert set(BENCHMARKS) == {"mmlu", "gsm8k"}
+    assert {"mmlu", "gsm8k"} <= set(BENCHMARKS)
     assert get_benchmark("mmlu").info.name == "mmlu"
-    with pytest.raises(UnknownBenchmarkError, match="known: gsm8k, mmlu"):
+    with pytest.raises(UnknownBenchmarkError, match=r"known: .*gsm8k, .*mmlu"):
         get_benchmark("mmlux")
 
 

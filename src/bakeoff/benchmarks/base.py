@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from bakeoff.benchmarks.data import Source
 from bakeoff.types import Completion, Request, Sample, Score
 
 Mode = Literal["loglikelihood", "generative"]
@@ -32,6 +33,11 @@ class BenchmarkInfo:
     metric: str
     description: str
     source: str
+    # Shown by `bakeoff benchmarks` / `bakeoff data`; defaults keep older benchmark files valid.
+    modes: tuple[Mode, ...] = ()
+    metrics: tuple[str, ...] = ()
+    # Where data may come from, in the order tried after a user's `[data]` file.
+    sources: tuple[Source, ...] = ()
 
 
 class Benchmark(Protocol):

