@@ -63,7 +63,7 @@ def prepare_run(config: Config, model_names: list[str] | None,
     for spec in plan.benchmarks:
         benchmark = build_benchmark(config, spec.name)
         work[spec.name] = (benchmark, benchmark.load_samples(spec.limit))
-    return plan, work
+    return plan.with_samples({name: samples for name, (_, samples) in work.items()}), work
 
 
 def build_benchmark(config: Config, name: str) -> Benchmark:

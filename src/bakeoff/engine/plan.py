@@ -6,7 +6,8 @@ import hashlib
 import json
 import platform
 import sys
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from importlib import metadata
 from typing import Any
 
@@ -14,6 +15,7 @@ from bakeoff import __version__
 from bakeoff.config import ModelConfig, SuiteConfig
 from bakeoff.providers.base import Provider
 from bakeoff.providers.bundled import BUNDLED_MODELS, ensure_model
+from bakeoff.types import Sample
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class RunPlan:
     suite: str
     models: tuple[ModelConfig, ...]
     benchmarks: tuple[BenchmarkSpec, ...]
+    # benchmark -> digest of the samples loaded: a changed data file is a different run.
+    sample_digests: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def build(cls, suite_name: str, suite: SuiteConfig,
@@ -34,17 +38,31 @@ class RunPlan:
         specs = tuple(BenchmarkSpec(b, suite.limits.get(b)) for b in suite.benchmarks)
         return cls(suite=suite_name, models=tuple(models), benchmarks=specs)
 
+    def with_samples(self, samples: dict[str, list[Sample]]) -> RunPlan:
+        digests = tuple((name, samples_digest(items)) for name, items in samples.items())
+        return replace(self, sample_digests=digests)
+
     def as_dict(self) -> dict[str, Any]:
         """What defines the run; holds no secrets (configs only name a key's variable)."""
         return {
             "suite": self.suite,
             "models": [m.model_dump(mode="json", exclude_defaults=True) for m in self.models],
             "benchmarks": [{"name": b.name, "limit": b.limit} for b in self.benchmarks],
+            "sample_digests": dict(self.sample_digests),
         }
 
     def plan_hash(self) -> str:
         canonical = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def samples_digest(samples: Sequence[Sample]) -> str:
+    """A digest of what a benchmark will ask: ids, prompts, targets and choices."""
+    digest = hashlib.sha256()
+    for sample in samples:
+        digest.update(json.dumps([sample.id, sample.input, sample.target, list(sample.choices)],
+                                 ensure_ascii=False).encode())
+    return digest.hexdigest()
 
 
 def model_identity(model: ModelConfig) -> str:
