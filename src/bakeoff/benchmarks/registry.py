@@ -5,18 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from bakeoff.benchmarks.arc import arc_challenge, arc_challenge_25
 from bakeoff.benchmarks.base import Benchmark
 from bakeoff.benchmarks.gsm8k import GSM8K, GSM8KMajority
+from bakeoff.benchmarks.hellaswag import HellaSwag
 from bakeoff.benchmarks.hendrycks_math import MathMajority
 from bakeoff.benchmarks.mgsm import mgsm_factory
 from bakeoff.benchmarks.mmlu import MMLU
+from bakeoff.benchmarks.multilingual import MULTILINGUAL_BENCHMARKS
 from bakeoff.benchmarks.nq_open import NaturalQuestionsOpen
 from bakeoff.benchmarks.triviaqa import TriviaQA
+from bakeoff.benchmarks.truthfulqa import TruthfulQAMC1
+from bakeoff.benchmarks.winogrande import WinoGrande
 
 # Each factory accepts `data_file=` (the user's file, hub schema). The `full` suite is every
 # name here, in this order.
 BENCHMARKS: dict[str, Callable[..., Benchmark]] = {
     "mmlu": MMLU,
+    "hellaswag": HellaSwag,
+    "winogrande": WinoGrande,
+    "arc_challenge": arc_challenge,
+    "arc_challenge_25": arc_challenge_25,
     "gsm8k": GSM8K,
     "gsm8k_maj8": GSM8KMajority,
     "math_maj4": MathMajority,
@@ -26,6 +35,8 @@ BENCHMARKS: dict[str, Callable[..., Benchmark]] = {
     "mgsm_fr": mgsm_factory("fr"),
     "mgsm_de": mgsm_factory("de"),
     "mgsm_es": mgsm_factory("es"),
+    "truthfulqa_mc1": TruthfulQAMC1,
+    **MULTILINGUAL_BENCHMARKS,
 }
 
 
