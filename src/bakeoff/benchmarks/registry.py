@@ -10,6 +10,8 @@ from bakeoff.benchmarks.base import Benchmark
 from bakeoff.benchmarks.gsm8k import GSM8K, GSM8KMajority
 from bakeoff.benchmarks.hellaswag import HellaSwag
 from bakeoff.benchmarks.hendrycks_math import MathMajority
+from bakeoff.benchmarks.humaneval import HumanEval
+from bakeoff.benchmarks.mbpp import MBPP
 from bakeoff.benchmarks.mgsm import mgsm_factory
 from bakeoff.benchmarks.mmlu import MMLU
 from bakeoff.benchmarks.multilingual import MULTILINGUAL_BENCHMARKS
@@ -35,6 +37,8 @@ BENCHMARKS: dict[str, Callable[..., Benchmark]] = {
     "mgsm_fr": mgsm_factory("fr"),
     "mgsm_de": mgsm_factory("de"),
     "mgsm_es": mgsm_factory("es"),
+    "humaneval": HumanEval,
+    "mbpp": MBPP,
     "truthfulqa_mc1": TruthfulQAMC1,
     **MULTILINGUAL_BENCHMARKS,
 }
