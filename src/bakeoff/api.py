@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,9 @@ from bakeoff.benchmarks.base import Benchmark
 from bakeoff.benchmarks.custom import CustomBenchmark
 from bakeoff.benchmarks.registry import get_benchmark
 from bakeoff.config import Config, ConfigError, ModelConfig
+from bakeoff.cost.budget import Budget
+from bakeoff.cost.estimate import Estimate, estimate_run
+from bakeoff.cost.pricing import rates_for
 from bakeoff.engine.plan import RunPlan, build_provider, environment, model_identity
 from bakeoff.engine.runner import ModelSlot, ProgressSink, RunCounts, Runner
 from bakeoff.providers.base import Provider
@@ -36,6 +40,12 @@ class RunResult:
     resumed: bool
     counts: RunCounts
     report_path: Path
+    # Set when --max-cost stopped the run before it finished (the run stays resumable).
+    budget: Budget | None = None
+
+    @property
+    def stopped_by_budget(self) -> bool:
+        return self.budget is not None and self.budget.exhausted
 
 
 def store_path(config: Config, override: Path | None = None) -> Path:
@@ -86,9 +96,15 @@ def data_sources(work: Work) -> dict[str, str | None]:
 
 def run_suite(config: Config, model_names: list[str] | None = None,
               suite_name: str | None = None, store_file: Path | None = None,
-              progress: ProgressSink | None = None) -> RunResult:
-    """Run (or resume) a suite and write its Markdown report next to the store."""
+              progress: ProgressSink | None = None,
+              max_cost_usd: float | None = None) -> RunResult:
+    """Run (or resume) a suite and write its Markdown report next to the store.
+
+    With `max_cost_usd`, no call starts that would take this command's spending past it (see
+    bakeoff.cost.budget); the run then stays unfinished, so a rerun resumes it."""
     plan, work = prepare_run(config, model_names, suite_name)
+    budget = None if max_cost_usd is None else Budget(
+        max_cost_usd, {model.name: rates_for(model) for model in plan.models})
     store = Store(store_path(config, store_file))
     try:
         for name, (_, samples) in work.items():
@@ -98,31 +114,69 @@ def run_suite(config: Config, model_names: list[str] | None = None,
                                                {**environment(),
                                                 "data_sources": data_sources(work)})
         store.set_run_status(run_id, "running")
-        counts = _execute(store, run_id, plan, work, progress)
-        store.set_run_status(run_id, "finished")
+        counts = _execute(store, run_id, plan, work, progress, budget)
+        store.set_run_status(run_id, "interrupted" if budget and budget.exhausted
+                             else "finished")
         report = write_report(store, [run_id], store.path.parent / "reports")
     finally:
         store.close()
     return RunResult(run_id=run_id, resumed=resumable is not None, counts=counts,
-                     report_path=report)
+                     report_path=report, budget=budget)
 
 
-def _execute(store: Store, run_id: int, plan: RunPlan,
-             work: Work, progress: ProgressSink | None) -> RunCounts:
-    runner = Runner(store, run_id, progress)
+def estimate_suite(config: Config, model_names: list[str] | None = None,
+                   suite_name: str | None = None,
+                   store_file: Path | None = None) -> list[Estimate]:
+    """Tokens and cost a run would need, per model and benchmark; calls no model."""
+    plan, work = prepare_run(config, model_names, suite_name)
+    path = store_path(config, store_file)
+    store = Store(path) if path.exists() else None
+    try:
+        return estimate_run(plan.models, work, store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _execute(store: Store, run_id: int, plan: RunPlan, work: Work,
+             progress: ProgressSink | None, budget: Budget | None = None) -> RunCounts:
+    runner = Runner(store, run_id, progress, budget)
 
     async def main() -> RunCounts:
+        _stop_on_signals(runner)
         slots = [_slot(model) for model in plan.models]
         try:
             return await runner.run(slots, work)
         finally:
             await asyncio.gather(*(slot.provider.aclose() for slot in slots))
 
+    counts = RunCounts()
     try:
-        return asyncio.run(main())
+        counts = asyncio.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
+        runner.request_stop()
+    if runner.stopping:
         store.set_run_status(run_id, "interrupted")
-        raise KeyboardInterrupt(run_id) from None
+        raise KeyboardInterrupt(run_id)
+    return counts
+
+
+def _stop_on_signals(runner: Runner) -> None:
+    """Ctrl-C or SIGTERM: stop taking work and cancel what is in flight.
+
+    The stop flag makes the outcome certain even when a library swallows a cancellation
+    (an HTTP client may turn it into a connection error that would otherwise be retried).
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+
+    def stop() -> None:
+        runner.request_stop()
+        if task is not None:
+            task.cancel()
+
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop)
 
 
 def _slot(model: ModelConfig) -> ModelSlot:
@@ -149,11 +203,11 @@ class Answer:
 
     @property
     def cost_usd(self) -> float | None:
-        price_in, price_out = self.model.price_input_per_mtok, self.model.price_output_per_mtok
-        if self.completion is None or price_in is None or price_out is None:
+        rates = rates_for(self.model)  # the model's prices, else its linked card's
+        if self.completion is None or not rates.has_token_prices:
             return None
         usage = self.completion.usage
-        return (usage.input_tokens * price_in + usage.output_tokens * price_out) / 1_000_000
+        return rates.token_cost(usage.input_tokens, usage.output_tokens)
 
 
 def ask(config: Config, model_names: list[str], prompt: str,
@@ -179,5 +233,5 @@ def ask(config: Config, model_names: list[str], prompt: str,
     return asyncio.run(main())
 
 
-__all__ = ["Answer", "ExportFormat", "RunResult", "ask", "export_run", "prepare_run",
-           "run_suite", "select_models", "store_path", "write_report"]
+__all__ = ["Answer", "ExportFormat", "RunResult", "ask", "estimate_suite", "export_run",
+           "prepare_run", "run_suite", "select_models", "store_path", "write_report"]

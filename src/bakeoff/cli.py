@@ -24,6 +24,7 @@ from rich.table import Table
 
 from bakeoff import api
 from bakeoff.cache import FetchError, IntegrityError, cache_dir
+from bakeoff.catalog import CardError, GGUFError, ModelCard
 from bakeoff.config import Config, ConfigError, load_config
 from bakeoff.providers.bundled import BUNDLED_MODELS
 from bakeoff.store import Store, StoreError
@@ -57,7 +58,8 @@ def user_errors() -> Iterator[None]:
     """Turn the errors a user can cause into one clear line and exit code 2."""
     try:
         yield
-    except (UserError, ConfigError, StoreError, IntegrityError, FetchError, LookupError) as exc:
+    except (UserError, ConfigError, StoreError, IntegrityError, FetchError, LookupError,
+            CardError, GGUFError) as exc:
         message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
         errors.print(f"bakeoff: error: {message}", markup=False, highlight=False)
         raise typer.Exit(2) from None
@@ -99,8 +101,18 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
         suite: Annotated[str | None, typer.Option("--suite", "-s",
                                                   help="Suite name: quick, full or one "
                                                        "from the config.")] = None,
-        store: StoreOption = None) -> None:
+        store: StoreOption = None,
+        estimate: Annotated[bool, typer.Option(
+            "--estimate", help="Print the tokens and cost the run would need, call no model, "
+                               "and exit.")] = False,
+        max_cost: Annotated[float | None, typer.Option(
+            "--max-cost", min=0.0, help="Stop before a call would take this command's spending "
+                                        "past USD; rerun with a higher cap to resume.")] = None,
+        ) -> None:
     """Run a suite on the models and write a report. Re-running resumes or reuses answers."""
+    if estimate:
+        _print_estimate(config, model, suite, store)
+        return
     with user_errors():
         settings = load_config(config)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -108,7 +120,8 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
                    TextColumn("{task.fields[errors]}"))
         try:
             with Progress(*columns, console=console) as progress:
-                result = api.run_suite(settings, model, suite, store, RichProgress(progress))
+                result = api.run_suite(settings, model, suite, store, RichProgress(progress),
+                                       max_cost)
         except KeyboardInterrupt as interrupt:
             run_id = interrupt.args[0] if interrupt.args else "?"
             errors.print(f"interrupted: run {run_id} keeps what finished; "
@@ -121,6 +134,37 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
                   f"store, {counts.errors} errors")
     console.print(result.report_path.read_text(encoding="utf-8"), markup=False)
     console.print(f"report: {result.report_path}")
+    if result.budget is not None and result.budget.exhausted:
+        budget = result.budget
+        errors.print(f"budget reached: run {result.run_id} spent ${budget.spent_usd:.4f} of "
+                     f"--max-cost ${budget.limit_usd:.4f}; the next call was estimated at "
+                     f"${budget.refused_estimate_usd or 0:.4f}. Finished work is stored; run "
+                     "the same command with a higher --max-cost to resume.", markup=False)
+        raise typer.Exit(3)
+
+
+def _print_estimate(config: Path | None, model: list[str] | None, suite: str | None,
+                    store: Path | None) -> None:
+    with user_errors():
+        rows = api.estimate_suite(load_config(config), model, suite, store)
+    table = Table(title="estimate (no model called)")
+    for column in ("model", "benchmark", "requests", "in store", "input tokens",
+                   "output tokens (max / typical)", "cost $ (max / typical)"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        counted = "" if row.input_counted_by == "tokenizer" else " (chars/4 estimate)"
+        typical = "—" if row.output_tokens_typical is None else f"{row.output_tokens_typical:,}"
+        table.add_row(row.model, row.benchmark, f"{row.requests:,}", f"{row.cached:,}",
+                      f"{row.input_tokens:,}{counted}", f"{row.output_tokens_max:,} / {typical}",
+                      f"{_usd(row.cost_max_usd)} / {_usd(row.cost_typical_usd)}")
+    console.print(table)
+    known = [r.cost_max_usd for r in rows if r.cost_max_usd is not None]
+    console.print(f"total upper bound: ${sum(known):.4f}" + (
+        "" if len(known) == len(rows) else " (models without a token price not included)"))
+
+
+def _usd(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
 
 
 @app.command()
@@ -180,10 +224,18 @@ def _ask_cost(answer: api.Answer) -> str:
 
 
 @app.command()
-def models(config: ConfigOption = None) -> None:
-    """List the models: configured ones and the bundled local ones."""
+def models(config: ConfigOption = None,
+           cards: Annotated[str | None, typer.Option(
+               "--cards", help="Shipped cards to add to the spec sheet, comma-separated "
+                               "(e.g. llama-3.1-405b-instruct,mixtral-8x22b-instruct).")] = None,
+           all_cards: Annotated[bool, typer.Option(
+               "--all-cards", help="Add every shipped card to the spec sheet.")] = False) -> None:
+    """List the models, then their spec sheets side by side (with any cards asked for)."""
+    from bakeoff.catalog.sheet import source_lines, spec_rows
+
     with user_errors():
         settings = load_config(config)
+        sheet, per_hour = _spec_cards(settings, cards, all_cards)
     table = Table(title="models")
     table.add_column("name", no_wrap=True)
     for column in ("served by", "context", "$/1M in / out", "notes"):
@@ -191,6 +243,46 @@ def models(config: ConfigOption = None) -> None:
     for entry in _model_rows(settings):
         table.add_row(*entry)
     console.print(table)
+    spec = Table(title="spec sheets (— : not published or not verified)", show_lines=True)
+    spec.add_column("", no_wrap=True)
+    for card in sheet:
+        spec.add_column(card.display_name, overflow="fold")
+    for label, cells in spec_rows(sheet, per_hour):
+        spec.add_row(label, *[escape(cell) for cell in cells])
+    console.print(spec)
+    for card in sheet:
+        console.print(f"sources for {card.name}:", markup=False, soft_wrap=True)
+        for line in source_lines(card):
+            console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _spec_cards(settings: Config, cards: str | None,
+                all_cards: bool) -> tuple[list[ModelCard], list[float | None]]:
+    """Cards of the listed models (bundled GGUFs read only if already downloaded), then the
+    shipped cards asked for; and each column's configured price per hour."""
+    from bakeoff.catalog import card_names, load_card
+    from bakeoff.catalog.resolve import model_card
+    from bakeoff.config import bundled_model_config
+
+    user_models = [] if settings.source == "<embedded default>" else list(settings.models)
+    listed = user_models + [bundled_model_config(n) for n in BUNDLED_MODELS
+                            if n not in {m.name for m in user_models}]
+    sheet: list[ModelCard] = []
+    per_hour: list[float | None] = []
+    for m in listed:
+        cached = not m.bundled or (cache_dir() / "models" /
+                                   BUNDLED_MODELS[m.bundled].filename).exists()
+        card = model_card(m, settings.source, read_files=cached)
+        if card is not None:
+            sheet.append(card)
+            per_hour.append(m.price_per_hour)
+    wanted = card_names() if all_cards else [n.strip() for n in (cards or "").split(",")
+                                             if n.strip()]
+    for name in wanted:
+        if name not in {c.name for c in sheet}:
+            sheet.append(load_card(name))
+            per_hour.append(None)
+    return sheet, per_hour
 
 
 def _model_rows(settings: Config) -> list[list[str]]:

@@ -71,6 +71,24 @@ class ModelConfig(_Strict):
     context: Annotated[int, Field(ge=1)] | None = None
     price_input_per_mtok: Annotated[float, Field(ge=0)] | None = None
     price_output_per_mtok: Annotated[float, Field(ge=0)] | None = None
+    # The spec sheet: a shipped card by name (see `bakeoff models --all-cards`), fields of it
+    # overridden here (`spec = { context_window = 65536 }`), and for self-hosted models the
+    # machine's price per hour (cost = wall time of the model's completions x this price).
+    card: str | None = None
+    spec: dict[str, Any] = {}
+    price_per_hour: Annotated[float, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _card_fields(self) -> ModelConfig:
+        from bakeoff.catalog import SPEC_FIELDS, card_names
+
+        if self.card is not None and self.card not in card_names():
+            raise ValueError(f"unknown card {self.card!r} (known: {', '.join(card_names())})")
+        unknown = sorted(set(self.spec) - set(SPEC_FIELDS))
+        if unknown:
+            raise ValueError(f"spec: unknown card fields {', '.join(unknown)} "
+                             f"(known: {', '.join(SPEC_FIELDS)})")
+        return self
 
     @model_validator(mode="after")
     def _provider_fields(self) -> ModelConfig:

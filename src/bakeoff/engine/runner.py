@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bakeoff.benchmarks.base import Benchmark, ModelAbilities
+from bakeoff.cost.budget import Budget, BudgetReached
+from bakeoff.cost.pricing import wall_seconds
 from bakeoff.providers.base import Provider
 from bakeoff.store import Store
 from bakeoff.types import (
@@ -76,12 +78,20 @@ class RunCounts:
 
 
 class Runner:
-    def __init__(self, store: Store, run_id: int, progress: ProgressSink | None = None) -> None:
+    def __init__(self, store: Store, run_id: int, progress: ProgressSink | None = None,
+                 budget: Budget | None = None) -> None:
         self.store = store
         self.run_id = run_id
         self.progress = progress or SilentProgress()
+        # A spending cap (--max-cost): once a call would exceed it, workers stop taking work.
+        self.budget = budget
         self.counts = RunCounts()
+        self.stopping = False
         self._cpu_lock = asyncio.Lock()
+
+    def request_stop(self) -> None:
+        """Take no new work (Ctrl-C): units in flight finish or are cancelled, nothing is lost."""
+        self.stopping = True
 
     async def run(self, slots: Sequence[ModelSlot],
                   work: dict[str, tuple[Benchmark, list[Sample]]]) -> RunCounts:
@@ -108,13 +118,17 @@ class Runner:
                 worker.cancel()
 
     async def _worker(self, slot: ModelSlot, queue: asyncio.Queue[WorkUnit]) -> None:
-        while not queue.empty():
+        while (not queue.empty() and not self.stopping
+               and not (self.budget and self.budget.exhausted)):
             unit = queue.get_nowait()
-            if slot.in_process:
-                async with self._cpu_lock:
+            try:
+                if slot.in_process:
+                    async with self._cpu_lock:
+                        failed = await self._process(slot, unit)
+                else:
                     failed = await self._process(slot, unit)
-            else:
-                failed = await self._process(slot, unit)
+            except BudgetReached:
+                return
             self.progress.advance(slot.name, unit.benchmark_name, error=failed)
 
     async def _process(self, slot: ModelSlot, unit: WorkUnit) -> bool:
@@ -144,11 +158,29 @@ class Runner:
         cached = self.store.completions(keys)
         self.counts.cache_hits += len(cached)
         missing = [(k, r) for k, r in zip(keys, requests, strict=True) if k not in cached]
-        fresh = await self._call(slot, [r for _, r in missing])
+        fresh = await self._budgeted_call(slot, [r for _, r in missing])
         for (key, request), completion in zip(missing, fresh, strict=True):
             self.store.put_completion(key, slot.provider.kind, slot.identity, request, completion)
             cached[key] = completion
         return [cached[k] for k in keys]
+
+    async def _budgeted_call(self, slot: ModelSlot,
+                             requests: Sequence[Request]) -> list[Completion]:
+        """`_call`, admitted by the budget first (BudgetReached when it would go over)."""
+        if self.budget is None or not requests:
+            return await self._call(slot, requests)
+        estimate = self.budget.estimate(slot.name, requests)
+        self.budget.admit(estimate)
+        try:
+            completions = await self._call(slot, requests)
+        except BaseException:
+            self.budget.release(estimate)
+            raise
+        rates = self.budget.rates.get(slot.name)
+        cost = (rates.cost(completions) if rates else None) or 0.0
+        self.budget.settle(slot.name, estimate, cost, len(completions),
+                           wall_seconds(c.timing for c in completions))
+        return completions
 
     async def _call(self, slot: ModelSlot, requests: Sequence[Request]) -> list[Completion]:
         """Ask the provider; loglikelihood requests go in one batch so contexts are shared."""

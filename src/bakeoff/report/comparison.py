@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
+from bakeoff.cost import rates_from_plan
 from bakeoff.scoring.metrics import PairedTest, estimate, mean_and_stderr, paired_test
 from bakeoff.store import RunRow, ScoreRow, Store
 
@@ -166,17 +167,15 @@ def _usage(store: Store, runs: list[RunRow],
     for run in runs:
         for error in store.errors(run.id):
             errors[error.model] += 1
-    prices = _prices(runs)
+    plans = _model_plans(runs)
     usage: dict[str, ModelUsage] = {}
     for model in _ordered_models(runs):
         completions = store.completions(sorted(keys_by_model[model])).values()
         generated = [c for c in completions if c.logprob is None]
         input_tokens = sum(c.usage.input_tokens for c in generated)
         output_tokens = sum(c.usage.output_tokens for c in generated)
-        price_in, price_out = prices.get(model, (None, None))
-        cost = None
-        if price_in is not None and price_out is not None:
-            cost = (input_tokens * price_in + output_tokens * price_out) / 1_000_000
+        # Card prices, config overrides and price per hour, as the run recorded them.
+        cost = rates_from_plan(plans[model]).cost(list(completions))
         usage[model] = ModelUsage(
             calls=len(completions), input_tokens=input_tokens, output_tokens=output_tokens,
             generation_seconds=sum(c.timing.latency_s for c in generated),
@@ -185,11 +184,6 @@ def _usage(store: Store, runs: list[RunRow],
     return usage
 
 
-def _prices(runs: list[RunRow]) -> dict[str, tuple[float | None, float | None]]:
-    prices: dict[str, tuple[float | None, float | None]] = {}
-    for run in runs:
-        for model in run.plan["models"]:
-            config: dict[str, Any] = model
-            prices[config["name"]] = (config.get("price_input_per_mtok"),
-                                      config.get("price_output_per_mtok"))
-    return prices
+def _model_plans(runs: list[RunRow]) -> dict[str, dict[str, Any]]:
+    """Each model's config as its (latest) run recorded it."""
+    return {model["name"]: model for run in runs for model in run.plan["models"]}

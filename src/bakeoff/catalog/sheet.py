@@ -1,0 +1,116 @@
+"""The spec sheet: model cards side by side, as rows of text (fields) by columns (models).
+
+Only formats; the figures and their sources come from the cards. A blank figure shows "—".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from bakeoff.catalog.card import ModelCard
+
+MISSING = "—"
+
+
+def spec_rows(cards: Sequence[ModelCard],
+              per_hour: Sequence[float | None] | None = None) -> list[tuple[str, list[str]]]:
+    """(field label, one cell per card) for every field, then one row per published benchmark."""
+    rows = [(label, [_cell(render(card)) for card in cards]) for label, render in _FIELDS]
+    if per_hour is not None and any(p is not None for p in per_hour):
+        rows.append(("$ per hour (machine)", [MISSING if p is None else f"{p:g}"
+                                              for p in per_hour]))
+    for benchmark in _benchmark_names(cards):
+        rows.append((f"{benchmark} (published)", [_claim(card, benchmark) for card in cards]))
+    return rows
+
+
+def source_lines(card: ModelCard) -> list[str]:
+    """'url: field, field' for each source of the card's figures, price and claims."""
+    by_source: dict[str, list[str]] = {}
+    for field, source in card.sources.items():
+        by_source.setdefault(source, []).append(field.replace("_", " "))
+    if card.price is not None:
+        by_source.setdefault(card.price.source, []).append("price")
+    for claim in card.benchmarks:
+        by_source.setdefault(claim.source, []).append(claim.benchmark)
+    return [f"{source}: {', '.join(fields)}" for source, fields in by_source.items()]
+
+
+def _cell(value: str | None) -> str:
+    return MISSING if value is None or value == "" else value
+
+
+def _count(value: int | None) -> str | None:
+    if value is None:
+        return None
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if value >= size:
+            return f"{value / size:.3g}{suffix} ({value:,})"
+    return f"{value:,}"
+
+
+def _architecture(card: ModelCard) -> str | None:
+    if card.architecture == "moe":
+        experts = f"{card.expert_count} experts" if card.expert_count else "experts"
+        used = f", {card.experts_per_token} per token" if card.experts_per_token else ""
+        return f"mixture of experts ({experts}{used})"
+    return card.architecture
+
+
+def _price(card: ModelCard) -> str | None:
+    if card.price is None:
+        return None
+    return f"{card.price.input_per_mtok:g} / {card.price.output_per_mtok:g}"
+
+
+def _price_origin(card: ModelCard) -> str | None:
+    if card.price is None:
+        return None
+    date = card.price.date.isoformat() if card.price.date else "undated"
+    return f"{card.price.provider}, {date}"
+
+
+def _size(value: int | None) -> str | None:
+    return None if value is None else f"{value / 1e6:,.1f} MB"
+
+
+def _join(values: tuple[str, ...] | None) -> str | None:
+    return None if values is None else ", ".join(values)
+
+
+_FIELDS: list[tuple[str, Callable[[ModelCard], str | None]]] = [
+    ("vendor", lambda c: c.vendor),
+    ("parameters", lambda c: _count(c.total_params)),
+    ("active parameters", lambda c: _count(c.active_params)),
+    ("architecture", _architecture),
+    ("context window (tokens)", lambda c: None if c.context_window is None
+     else f"{c.context_window:,}"),
+    ("knowledge cutoff", lambda c: c.knowledge_cutoff),
+    ("release date", lambda c: None if c.release_date is None else c.release_date.isoformat()),
+    ("license", lambda c: c.license),
+    ("languages", lambda c: _join(c.languages)),
+    ("input / output", lambda c: None if c.input_modalities is None and c.output_modalities is None
+     else f"{_join(c.input_modalities) or MISSING} → {_join(c.output_modalities) or MISSING}"),
+    ("quantisation", lambda c: c.quantization),
+    ("file size", lambda c: _size(c.file_size_bytes)),
+    ("$ per 1M tokens in / out", _price),
+    ("$ per 1M blended (3:1)", lambda c: None if c.price is None
+     else f"{c.price.blended_per_mtok:.4g}"),
+    ("price from", _price_origin),
+]
+
+
+def _benchmark_names(cards: Sequence[ModelCard]) -> list[str]:
+    names: list[str] = []
+    for card in cards:
+        for claim in card.benchmarks:
+            if claim.benchmark not in names:
+                names.append(claim.benchmark)
+    return names
+
+
+def _claim(card: ModelCard, benchmark: str) -> str:
+    for claim in card.benchmarks:
+        if claim.benchmark == benchmark:
+            return f"{claim.score:g} ({claim.setting})"
+    return MISSING

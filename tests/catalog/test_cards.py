@@ -1,0 +1,94 @@
+"""The shipped cards: valid, sourced, with the vendors' figures; overrides from bakeoff.toml."""
+
+import datetime as dt
+
+import pytest
+
+from bakeoff.catalog import CardError, card_names, load_card, parse_card
+from bakeoff.catalog.resolve import linked_price, model_card
+from bakeoff.config import parse_config
+
+SEEDS = ["llama-3.1-405b-instruct", "mixtral-8x22b-instruct", "gpt-4o-mini", "mistral-large-2"]
+
+
+def test_every_shipped_card_loads_and_every_figure_names_a_source() -> None:
+    for name in card_names():
+        card = load_card(name)
+        assert card.name == name
+        for claim in card.benchmarks:
+            assert claim.source.startswith("https://")
+        assert all(source.startswith("https://") for source in card.sources.values())
+    assert set(SEEDS) <= set(card_names())
+
+
+def test_seed_cards_carry_the_vendors_figures() -> None:
+    mini = load_card("gpt-4o-mini")
+    assert (mini.benchmarks[0].benchmark, mini.benchmarks[0].score) == ("MMLU", 82.0)
+    assert mini.price is not None
+    assert (mini.price.input_per_mtok, mini.price.output_per_mtok) == (0.15, 0.60)
+    assert mini.price.date == dt.date(2024, 7, 18)
+    assert mini.price.blended_per_mtok == pytest.approx((3 * 0.15 + 0.60) / 4)
+    mixtral = load_card("mixtral-8x22b-instruct")
+    assert (mixtral.total_params, mixtral.active_params) == (141e9, 39e9)
+    assert (mixtral.architecture, mixtral.expert_count, mixtral.experts_per_token) == ("moe", 8, 2)
+    assert (mixtral.context_window, mixtral.license) == (65_536, "Apache-2.0")
+    llama = load_card("llama-3.1-405b-instruct")
+    assert (llama.context_window, llama.total_params) == (131_072, 405e9)
+    large = load_card("mistral-large-2")
+    assert (large.total_params, large.context_window) == (123e9, 131_072)
+
+
+def test_a_figure_without_a_source_is_rejected() -> None:
+    with pytest.raises(CardError, match="no source for: context_window"):
+        parse_card('name = "x"\ndisplay_name = "X"\ncontext_window = 4096\n', "x.toml")
+
+
+def test_an_unknown_card_is_one_clear_error() -> None:
+    with pytest.raises(CardError, match="unknown model card 'nope'"):
+        load_card("nope")
+
+
+def test_a_configured_model_links_a_card_and_overrides_fields_and_price() -> None:
+    config = parse_config("""
+[[models]]
+name = "big"
+provider = "openai"
+base_url = "https://gateway.example.com/v1"
+card = "llama-3.1-405b-instruct"
+spec = { context_window = 32768 }
+price_input_per_mtok = 3.0
+price_output_per_mtok = 3.5
+""", "bakeoff.toml")
+    model = config.models[0]
+    card = model_card(model, config.source)
+    assert card is not None
+    assert card.context_window == 32_768 and card.sources["context_window"] == "bakeoff.toml"
+    assert card.total_params == 405e9
+    assert card.price is not None and card.price.provider == "configured"
+    assert (card.price.input_per_mtok, card.price.output_per_mtok) == (3.0, 3.5)
+    assert linked_price(model) == card.price
+
+
+def test_the_cards_price_applies_when_the_model_sets_none() -> None:
+    config = parse_config("""
+[[models]]
+name = "mini"
+provider = "openai"
+base_url = "https://api.openai.com/v1"
+model = "gpt-4o-mini"
+card = "gpt-4o-mini"
+""", "bakeoff.toml")
+    price = linked_price(config.models[0])
+    assert price is not None and price.input_per_mtok == 0.15
+
+
+@pytest.mark.parametrize(("snippet", "message"), [
+    ('card = "gpt-5"', "unknown card 'gpt-5'"),
+    ("spec = { parameters = 1 }", "spec: unknown card fields parameters"),
+])
+def test_bad_card_links_are_located_config_errors(snippet: str, message: str) -> None:
+    from bakeoff.config import ConfigError
+
+    text = f'[[models]]\nname = "m"\nprovider = "openai"\nbase_url = "http://x/v1"\n{snippet}\n'
+    with pytest.raises(ConfigError, match=message):
+        parse_config(text, "bakeoff.toml")
