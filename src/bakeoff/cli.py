@@ -392,6 +392,51 @@ def report(run_ids: Annotated[list[int], typer.Argument(help="Run numbers (see `
 
 
 @app.command()
+def speed(
+    model: ModelsOption = None, config: ConfigOption = None, store: StoreOption = None,
+    workload: Annotated[list[str] | None, typer.Option(
+        "--workload", "-w", help="short (~100 input tokens), medium (~1k) or long (~10k, "
+                                 "clipped to the context); repeat for several.")] = None,
+    runs: Annotated[int, typer.Option(min=1, help="Measured requests per level.")] = 5,
+    warmup: Annotated[int, typer.Option(min=0, help="Uncounted requests first.")] = 1,
+    concurrency: Annotated[str, typer.Option(help="Concurrency levels, e.g. 1,2,4.")] = "1",
+    rate: Annotated[float | None, typer.Option(
+        help="Also send Poisson arrivals at this many requests per second.")] = None,
+    requests: Annotated[int, typer.Option(min=1, help="Poisson: requests to send.")] = 20,
+    max_duration: Annotated[float, typer.Option(
+        min=1.0, help="Poisson: seconds after which no new request is sent.")] = 300.0,
+    max_tokens: Annotated[int, typer.Option(min=1, help="Output tokens asked for.")] = 128,
+) -> None:
+    """Measure TTFT, output speed, TPOT and load behaviour, one model after another."""
+    from bakeoff.speed.api import run_speed, speed_settings
+    from bakeoff.speed.table import speed_tables
+    from bakeoff.speed.workloads import SpeedSettingsError
+
+    with user_errors():
+        settings = load_config(config)
+        models = api.select_models(settings, model)
+        try:
+            options = speed_settings(workload, runs, warmup, concurrency, rate, requests,
+                                     max_duration, max_tokens)
+        except SpeedSettingsError as exc:
+            raise UserError(str(exc)) from None
+        opened = Store(api.store_path(settings, store))
+        try:
+            result = run_speed(settings, models, options, opened,
+                               progress=lambda line: console.print(line, markup=False))
+        except SpeedSettingsError as exc:
+            raise UserError(str(exc)) from None
+        except KeyboardInterrupt as interrupt:
+            run_id = interrupt.args[0] if interrupt.args else "?"
+            errors.print(f"interrupted: speed run {run_id} keeps the levels that finished")
+            raise typer.Exit(130) from None
+        finally:
+            opened.close()
+    for table in speed_tables(result.summary):
+        console.print(table)
+
+
+@app.command()
 def export(run_id: Annotated[int, typer.Argument(help="Run number (see `bakeoff runs`).")],
            output: Annotated[Path, typer.Option(
                "--output", "-o", help="File to write; csv also writes <stem>.pairwise.csv "

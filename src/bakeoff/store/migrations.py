@@ -76,3 +76,55 @@ migration(
     );
     """
 )
+
+# Speed runs (bakeoff speed): a run's settings, each load level's summary, each request.
+migration(
+    """
+    CREATE TABLE speed_runs (
+        id INTEGER PRIMARY KEY,
+        created_at REAL NOT NULL,
+        finished_at REAL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'interrupted')),
+        settings_json TEXT NOT NULL,
+        environment_json TEXT NOT NULL
+    );
+
+    -- One load level of one workload on one model: a concurrency level or Poisson arrivals.
+    CREATE TABLE speed_levels (
+        id INTEGER PRIMARY KEY,
+        speed_run_id INTEGER NOT NULL REFERENCES speed_runs (id),
+        model TEXT NOT NULL,
+        model_identity TEXT NOT NULL,
+        workload TEXT NOT NULL,
+        mode TEXT NOT NULL CHECK (mode IN ('concurrency', 'poisson')),
+        concurrency INTEGER,
+        rate REAL,
+        requests INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        wall_s REAL NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        throughput_tps REAL,
+        prompt_tokens INTEGER NOT NULL,
+        prompt_token_source TEXT NOT NULL,
+        clipped_from INTEGER
+    );
+    CREATE INDEX speed_levels_run ON speed_levels (speed_run_id, model);
+
+    -- Each request of a level. Warm-up requests are kept, flagged, and never summarised.
+    CREATE TABLE speed_requests (
+        level_id INTEGER NOT NULL REFERENCES speed_levels (id),
+        idx INTEGER NOT NULL,
+        warmup INTEGER NOT NULL,
+        sent REAL NOT NULL,
+        first_token REAL,
+        finished REAL NOT NULL,
+        chunk_arrivals_json TEXT NOT NULL,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        token_source TEXT NOT NULL,
+        finish_reason TEXT,
+        error TEXT,
+        PRIMARY KEY (level_id, idx)
+    );
+    """
+)

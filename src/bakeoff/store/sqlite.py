@@ -60,6 +60,54 @@ class ErrorRow:
     attempts: int
 
 
+@dataclass(frozen=True)
+class SpeedRunRow:
+    id: int
+    created_at: float
+    finished_at: float | None
+    status: str
+    settings: dict[str, Any]
+    environment: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SpeedRequestRow:
+    """One timed request; `chunk_arrivals` are the instants content chunks came."""
+
+    index: int
+    warmup: bool
+    sent: float
+    chunk_arrivals: tuple[float, ...]
+    finished: float
+    input_tokens: int | None
+    output_tokens: int | None
+    token_source: str
+    finish_reason: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class SpeedLevelRow:
+    """One load level of one workload on one model, with its throughput."""
+
+    speed_run_id: int
+    model: str
+    model_identity: str
+    workload: str
+    mode: str  # "concurrency" or "poisson"
+    concurrency: int | None
+    rate: float | None
+    requests: int
+    errors: int
+    wall_s: float
+    output_tokens: int
+    throughput_tps: float | None
+    prompt_tokens: int
+    prompt_token_source: str
+    clipped_from: int | None
+    id: int = 0  # set by the store
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -235,6 +283,72 @@ class Store:
                          kind=r["kind"], message=r["message"], attempts=r["attempts"])
                 for r in rows]
 
+    # Speed runs -----------------------------------------------------------------------------
+
+    def create_speed_run(self, settings: dict[str, Any], environment: dict[str, Any]) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO speed_runs (created_at, status, settings_json, environment_json)"
+            " VALUES (?, 'running', ?, ?)", (time.time(), _dumps(settings), _dumps(environment)),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def set_speed_run_status(self, speed_run_id: int, status: str) -> None:
+        finished = time.time() if status == "finished" else None
+        self._db.execute("UPDATE speed_runs SET status = ?, finished_at = ? WHERE id = ?",
+                         (status, finished, speed_run_id))
+
+    def speed_run(self, speed_run_id: int) -> SpeedRunRow | None:
+        row = self._db.execute("SELECT * FROM speed_runs WHERE id = ?",
+                               (speed_run_id,)).fetchone()
+        if row is None:
+            return None
+        return SpeedRunRow(id=row["id"], created_at=row["created_at"],
+                           finished_at=row["finished_at"], status=row["status"],
+                           settings=json.loads(row["settings_json"]),
+                           environment=json.loads(row["environment_json"]))
+
+    def speed_runs(self) -> list[SpeedRunRow]:
+        ids = [int(r["id"]) for r in self._db.execute("SELECT id FROM speed_runs ORDER BY id")]
+        return [run for run in map(self.speed_run, ids) if run is not None]
+
+    def put_speed_level(self, level: SpeedLevelRow, requests: Sequence[SpeedRequestRow]) -> int:
+        """Store a level and its requests together; returns the level's id."""
+        with self._transaction():
+            cursor = self._db.execute(
+                "INSERT INTO speed_levels (speed_run_id, model, model_identity, workload, mode,"
+                " concurrency, rate, requests, errors, wall_s, output_tokens, throughput_tps,"
+                " prompt_tokens, prompt_token_source, clipped_from)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (level.speed_run_id, level.model, level.model_identity, level.workload,
+                 level.mode, level.concurrency, level.rate, level.requests, level.errors,
+                 level.wall_s, level.output_tokens, level.throughput_tps, level.prompt_tokens,
+                 level.prompt_token_source, level.clipped_from),
+            )
+            level_id = int(cursor.lastrowid or 0)
+            self._db.executemany(
+                "INSERT INTO speed_requests VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(level_id, r.index, int(r.warmup), r.sent,
+                  r.chunk_arrivals[0] if r.chunk_arrivals else None, r.finished,
+                  _dumps(list(r.chunk_arrivals)), r.input_tokens, r.output_tokens,
+                  r.token_source, r.finish_reason, r.error) for r in requests],
+            )
+        return level_id
+
+    def speed_levels(self, speed_run_id: int) -> list[SpeedLevelRow]:
+        rows = self._db.execute("SELECT * FROM speed_levels WHERE speed_run_id = ? ORDER BY id",
+                                (speed_run_id,))
+        return [SpeedLevelRow(**dict(r)) for r in rows]
+
+    def speed_requests(self, level_id: int) -> list[SpeedRequestRow]:
+        rows = self._db.execute("SELECT * FROM speed_requests WHERE level_id = ? ORDER BY idx",
+                                (level_id,))
+        return [SpeedRequestRow(index=r["idx"], warmup=bool(r["warmup"]), sent=r["sent"],
+                                chunk_arrivals=tuple(json.loads(r["chunk_arrivals_json"])),
+                                finished=r["finished"], input_tokens=r["input_tokens"],
+                                output_tokens=r["output_tokens"], token_source=r["token_source"],
+                                finish_reason=r["finish_reason"], error=r["error"])
+                for r in rows]
+
 
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
@@ -263,4 +377,5 @@ def _completion(row: sqlite3.Row) -> Completion:
     )
 
 
-__all__ = ["ErrorRow", "RunRow", "ScoreRow", "Store", "StoreError"]
+__all__ = ["ErrorRow", "RunRow", "ScoreRow", "SpeedLevelRow", "SpeedRequestRow", "SpeedRunRow",
+           "Store", "StoreError"]
