@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-all check clean
+.PHONY: setup browser demo test test-all check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,10 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/bakeoff run
 
-test: setup
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+test: setup browser
 	$(BIN)/python -m pytest -q
 
 test-all: setup

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,12 @@ from bakeoff.engine.plan import RunPlan, build_provider, environment, model_iden
 from bakeoff.engine.runner import ModelSlot, ProgressSink, RunCounts, Runner
 from bakeoff.providers.base import Provider
 from bakeoff.report.comparison import build_comparison
+from bakeoff.report.data import ReportData, SpeedFigures, build_report_data
+from bakeoff.report.data import report_from_cards as cards_report_data
 from bakeoff.report.export import ExportFormat, export_run
+from bakeoff.report.html import render_html
+from bakeoff.report.insights import faq, load_profiles, recommend, verdict
+from bakeoff.report.json_report import report_document
 from bakeoff.report.markdown import render_markdown
 from bakeoff.store import Store
 from bakeoff.types import (
@@ -185,12 +191,53 @@ def _slot(model: ModelConfig) -> ModelSlot:
                      in_process=model.provider == "llama-cpp")
 
 
-def write_report(store: Store, run_ids: list[int], directory: Path) -> Path:
+def speed_for_report(store: Store, speed_run_id: int | None) -> SpeedFigures | None:
+    """The speed figures of a speed run, or of the latest finished one; None if there is none."""
+    from bakeoff.report.data import speed_figures
+    from bakeoff.speed.summary import speed_summary
+
+    if speed_run_id is None:
+        finished = [run.id for run in store.speed_runs() if run.status == "finished"]
+        if not finished:
+            return None
+        speed_run_id = finished[-1]
+    return speed_figures(speed_summary(store, speed_run_id))
+
+
+def write_report(store: Store, run_ids: list[int], directory: Path,
+                 speed: SpeedFigures | None = None, profiles: Path | None = None) -> Path:
+    """Write run-<ids>.md, .html and .json into `directory`; returns the Markdown path."""
     comparison = build_comparison(store, run_ids)
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"run-{'-'.join(str(r) for r in run_ids)}.md"
-    path.write_text(render_markdown(comparison), encoding="utf-8")
-    return path
+    stem = directory / f"run-{'-'.join(str(r) for r in run_ids)}"
+    markdown = _beside(stem, ".md")
+    markdown.write_text(render_markdown(comparison), encoding="utf-8")
+    _write_decision_report(build_report_data(store, run_ids, speed), stem, profiles)
+    return markdown
+
+
+def report_from_cards(names: list[str], directory: Path, profiles: Path | None = None) -> Path:
+    """A report of published figures only (cards, prices, claims); returns the HTML path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = directory / f"cards-{'-'.join(names)}"
+    _write_decision_report(cards_report_data(names), stem, profiles)
+    return _beside(stem, ".html")
+
+
+def _beside(stem: Path, suffix: str) -> Path:
+    """stem + suffix; model names hold dots, which Path.with_suffix would cut at."""
+    return stem.with_name(stem.name + suffix)
+
+
+def _write_decision_report(data: ReportData, stem: Path, profiles: Path | None) -> None:
+    recommendations = recommend(data, load_profiles(profiles))
+    headline, questions = verdict(data, recommendations), faq(data)
+    _beside(stem, ".html").write_text(render_html(data, headline, recommendations, questions),
+                                         encoding="utf-8")
+    document = report_document(data, headline, recommendations, questions)
+    _beside(stem, ".json").write_text(
+        json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+        encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -234,4 +281,5 @@ def ask(config: Config, model_names: list[str], prompt: str,
 
 
 __all__ = ["Answer", "ExportFormat", "RunResult", "ask", "estimate_suite", "export_run",
-           "prepare_run", "run_suite", "select_models", "store_path", "write_report"]
+           "prepare_run", "report_from_cards", "run_suite", "select_models", "store_path",
+           "write_report"]

@@ -27,6 +27,7 @@ from bakeoff.cache import FetchError, IntegrityError, cache_dir
 from bakeoff.catalog import CardError, GGUFError, ModelCard
 from bakeoff.config import Config, ConfigError, load_config
 from bakeoff.providers.bundled import BUNDLED_MODELS
+from bakeoff.report.insights import ProfileError
 from bakeoff.store import Store, StoreError
 from bakeoff.types import GenerationConfig
 
@@ -372,23 +373,50 @@ def runs(config: ConfigOption = None, store: StoreOption = None) -> None:
 
 
 @app.command()
-def report(run_ids: Annotated[list[int], typer.Argument(help="Run numbers (see `bakeoff runs`).")],
+def report(run_ids: Annotated[list[int] | None, typer.Argument(
+               help="Run numbers (see `bakeoff runs`).")] = None,
            config: ConfigOption = None, store: StoreOption = None,
            output: Annotated[Path | None, typer.Option(
-               "--output", "-o", help="Directory for the report files.")] = None) -> None:
-    """Write the report of one or more runs (Markdown) and print it."""
+               "--output", "-o", help="Directory for the report files.")] = None,
+           models: Annotated[str | None, typer.Option(
+               "--models", help="Comma-separated card names: a report of published figures "
+                                "only, no run needed.")] = None,
+           profiles: Annotated[Path | None, typer.Option(
+               "--profiles", help="Use-case profiles file (TOML) for 'Which should you "
+                                  "choose?'.")] = None,
+           speed: Annotated[int | None, typer.Option(
+               "--speed", help="A speed run (see `bakeoff speed`) to show in the speed "
+                               "section; default: the latest finished one, if any.")] = None
+           ) -> None:
+    """Write the report of one or more runs (HTML, Markdown, JSON) and print the Markdown."""
     with user_errors():
+        if models:
+            names = [n.strip() for n in models.split(",") if n.strip()]
+            try:
+                written = api.report_from_cards(names, output or Path("bakeoff-results/reports"),
+                                                profiles)
+            except ProfileError as exc:
+                raise UserError(str(exc)) from None
+            console.print(f"report (published figures only): {written}")
+            return
+        if not run_ids:
+            raise UserError("give run numbers (see `bakeoff runs`) or --models")
         settings = load_config(config)
         path = api.store_path(settings, store)
         if not path.exists():
             raise UserError(f"{path}: no store yet; `bakeoff run` creates it")
         opened = Store(path)
         try:
-            written = api.write_report(opened, run_ids, output or path.parent / "reports")
+            written = api.write_report(opened, run_ids, output or path.parent / "reports",
+                                       speed=api.speed_for_report(opened, speed),
+                                       profiles=profiles)
+        except ProfileError as exc:
+            raise UserError(str(exc)) from None
         finally:
             opened.close()
     console.print(written.read_text(encoding="utf-8"), markup=False)
-    console.print(f"report: {written}")
+    console.print(f"report: {written} (and {written.with_suffix('.html').name}, "
+                  f"{written.with_suffix('.json').name})")
 
 
 @app.command()

@@ -1,0 +1,247 @@
+"""What a decision report is made of, gathered once: the measured comparison, each model's
+card, costs, speed (optional), per-category scores and transcripts. Every renderer (HTML,
+Markdown, JSON) and the insights read this; none of them go back to the store.
+
+Speed comes in as `SpeedFigures`, a plain typed input: whoever measured speed fills it in, and a
+report without it says "not measured". A report built from cards alone (`report_from_cards`)
+has no comparison: it shows only published figures, labelled as such.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from bakeoff.catalog import ModelCard, Price, card_names, load_card
+from bakeoff.cost import ModelCost, run_costs
+from bakeoff.report.comparison import Comparison, build_comparison
+from bakeoff.speed.summary import SpeedSummary
+from bakeoff.store import ScoreRow, Store
+
+# Metadata keys that name an item's category (MMLU's subject, and the like).
+CATEGORY_KEYS = ("subject", "category")
+# Items per benchmark kept for the transcript view: enough to browse, bounded page size.
+MAX_TRANSCRIPT_ITEMS = 200
+
+
+@dataclass(frozen=True)
+class ModelSpeed:
+    """One model's speed; any figure may be None (not measured). Times in seconds."""
+
+    ttft_p50_s: float | None = None
+    ttft_p90_s: float | None = None
+    ttft_p99_s: float | None = None
+    tokens_per_s_p50: float | None = None
+    tokens_per_s_p90: float | None = None
+    tokens_per_s_p99: float | None = None
+    # (concurrency, aggregate output tokens/s) from a load sweep.
+    throughput_by_concurrency: tuple[tuple[int, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class SpeedFigures:
+    """Speed for some of the models; `source` says where it comes from (e.g. "speed run 3")."""
+
+    models: dict[str, ModelSpeed]
+    source: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One model's answer to one item: what it said, and how it scored."""
+
+    text: str
+    score: float
+    extracted: str | None
+
+
+@dataclass(frozen=True)
+class TranscriptItem:
+    sample_id: str
+    prompt: str
+    target: str
+    answers: dict[str, Answer]
+
+
+@dataclass(frozen=True)
+class TranscriptGroup:
+    """Items of one benchmark metric (or, later, one hands-on trial) with every model's answer."""
+
+    benchmark: str
+    metric: str
+    items: list[TranscriptItem]
+    total_items: int
+
+
+@dataclass(frozen=True)
+class CategoryScore:
+    mean: float
+    n: int
+
+
+@dataclass
+class ReportData:
+    models: list[str]
+    comparison: Comparison | None
+    cards: dict[str, ModelCard | None]
+    costs: dict[str, ModelCost] = field(default_factory=dict)
+    speed: SpeedFigures | None = None
+    transcripts: list[TranscriptGroup] = field(default_factory=list)
+    # (benchmark, metric) -> category -> model -> score
+    categories: dict[tuple[str, str], dict[str, dict[str, CategoryScore]]] = field(
+        default_factory=dict)
+    generated_at: float = 0.0
+    commands: list[str] = field(default_factory=list)
+
+    @property
+    def measured(self) -> bool:
+        return self.comparison is not None
+
+    def card(self, model: str) -> ModelCard | None:
+        return self.cards.get(model)
+
+
+def build_report_data(store: Store, run_ids: list[int], speed: SpeedFigures | None = None,
+                      generated_at: float | None = None) -> ReportData:
+    comparison = build_comparison(store, run_ids)
+    rows = _latest_rows([row for run in comparison.runs for row in store.scores(run.id)])
+    return ReportData(
+        models=comparison.models, comparison=comparison,
+        cards={m["name"]: run_model_card(m) for run in comparison.runs
+               for m in run.plan["models"]},
+        costs=run_costs(store, run_ids), speed=speed,
+        transcripts=_transcripts(store, rows, comparison.models),
+        categories=_categories(store, rows),
+        generated_at=time.time() if generated_at is None else generated_at,
+        commands=[f"bakeoff report {' '.join(str(r) for r in run_ids)}"])
+
+
+def report_from_cards(names: list[str], speed: SpeedFigures | None = None,
+                      generated_at: float | None = None) -> ReportData:
+    """A report of published figures only: shipped cards, no measurements."""
+    cards: dict[str, ModelCard | None] = {name: load_card(name) for name in names}
+    return ReportData(models=list(names), comparison=None, cards=cards, speed=speed,
+                      generated_at=time.time() if generated_at is None else generated_at,
+                      commands=[f"bakeoff report --models {','.join(names)}"])
+
+
+def run_model_card(plan_model: dict[str, Any]) -> ModelCard | None:
+    """The card of a model as a run's plan recorded it; None when nothing is known."""
+    from bakeoff.catalog.resolve import model_card
+    from bakeoff.config import ModelConfig
+
+    try:
+        model = ModelConfig.model_validate(plan_model)
+    except ValueError:  # a plan from tests or an older bakeoff: its card name and prices
+        return _plan_card(plan_model)
+    try:
+        return model_card(model, "run plan")
+    except (OSError, ValueError):  # the GGUF file is gone: the card without its metadata
+        return model_card(model, "run plan", read_files=False)
+
+
+def _plan_card(plan_model: dict[str, Any]) -> ModelCard | None:
+    name = plan_model.get("card") or plan_model.get("bundled")
+    card = load_card(name) if name in card_names() else None
+    price_in = plan_model.get("price_input_per_mtok")
+    price_out = plan_model.get("price_output_per_mtok")
+    if price_in is None or price_out is None:
+        return card
+    card = card or ModelCard(name="model", display_name=str(plan_model["name"]))
+    return card.with_price(Price(input_per_mtok=price_in, output_per_mtok=price_out,
+                                 provider="configured", date=None, source="run plan"))
+
+
+def _latest_rows(rows: list[ScoreRow]) -> list[ScoreRow]:
+    latest: dict[tuple[str, str, str, str], ScoreRow] = {}
+    for row in rows:
+        latest[(row.model, row.benchmark, row.metric, row.sample_id)] = row
+    return list(latest.values())
+
+
+def _transcripts(store: Store, rows: list[ScoreRow], models: list[str]) -> list[TranscriptGroup]:
+    grouped: dict[tuple[str, str], dict[str, dict[str, ScoreRow]]] = defaultdict(
+        lambda: defaultdict(dict))
+    for row in rows:
+        grouped[(row.benchmark, row.metric)][row.sample_id][row.model] = row
+    keys = sorted({k for row in rows for k in row.completion_keys[:1]})
+    completions = store.completions(keys)
+    groups = []
+    for (benchmark, metric), by_item in sorted(grouped.items()):
+        items = []
+        for sample_id in sorted(by_item, key=_natural)[:MAX_TRANSCRIPT_ITEMS]:
+            sample = store.sample(benchmark, sample_id)
+            answers = {}
+            for model in models:
+                scored = by_item[sample_id].get(model)
+                if scored is None:
+                    continue
+                completion = (completions.get(scored.completion_keys[0])
+                              if scored.completion_keys else None)
+                answers[model] = Answer(_answer_text(completion), scored.value, scored.extracted)
+            items.append(TranscriptItem(
+                sample_id, sample.input if sample else "(item text not stored)",
+                sample.target if sample else "", answers))
+        groups.append(TranscriptGroup(benchmark, metric, items, len(by_item)))
+    return groups
+
+
+def _answer_text(completion: Any) -> str:
+    if completion is None:
+        return "(answer not stored)"
+    if completion.logprob is not None:
+        return f"(scored by loglikelihood: log p = {completion.logprob:.3f})"
+    return str(completion.text)
+
+
+def _natural(sample_id: str) -> tuple[str, int, str]:
+    """benchmark/2 before benchmark/10."""
+    head, _, tail = sample_id.rpartition("/")
+    return (head, int(tail), "") if tail.isdigit() else (head, -1, tail)
+
+
+def _categories(store: Store,
+                rows: list[ScoreRow]) -> dict[tuple[str, str], dict[str, dict[str, CategoryScore]]]:
+    sums: dict[tuple[str, str], dict[str, dict[str, list[float]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(list)))
+    for row in rows:
+        sample = store.sample(row.benchmark, row.sample_id)
+        category = next((sample.meta(k) for k in CATEGORY_KEYS if sample and sample.meta(k)), "")
+        if category:
+            sums[(row.benchmark, row.metric)][category][row.model].append(row.value)
+    return {key: {category: {model: CategoryScore(sum(v) / len(v), len(v))
+                             for model, v in sorted(by_model.items())}
+                  for category, by_model in sorted(by_category.items())}
+            for key, by_category in sorted(sums.items())}
+
+
+def speed_figures(summary: SpeedSummary, workload: str = "short") -> SpeedFigures:
+    """The report's speed input from a stored speed run: percentiles at concurrency 1 of one
+    workload (the first one measured when `workload` was not), throughput at every level."""
+    models: dict[str, ModelSpeed] = {}
+    for model in summary.models:
+        label = chosen_workload(summary, workload)
+        chosen = [lv for lv in model.levels
+                  if lv.mode == "concurrency" and lv.workload == label]
+        single = next((lv for lv in chosen if lv.concurrency == 1), None)
+        ttft = single.ttft_s if single else None
+        rate = single.output_tokens_per_s if single else None
+        models[model.model] = ModelSpeed(
+            ttft_p50_s=ttft.p50 if ttft else None, ttft_p90_s=ttft.p90 if ttft else None,
+            ttft_p99_s=ttft.p99 if ttft else None,
+            tokens_per_s_p50=rate.p50 if rate else None,
+            tokens_per_s_p90=rate.p90 if rate else None,
+            tokens_per_s_p99=rate.p99 if rate else None,
+            throughput_by_concurrency=tuple(
+                (lv.concurrency, lv.throughput_tps) for lv in chosen
+                if lv.concurrency is not None and lv.throughput_tps is not None),
+        )
+    label = chosen_workload(summary, workload)
+    return SpeedFigures(models, f"speed run {summary.speed_run_id} ({label} workload)")
+
+
+def chosen_workload(summary: SpeedSummary, workload: str) -> str:
+    measured = [lv.workload for m in summary.models for lv in m.levels]
+    return workload if workload in measured or not measured else measured[0]

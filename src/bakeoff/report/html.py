@@ -1,0 +1,455 @@
+"""The decision report as ONE self-contained HTML page: inline CSS, a few lines of inline JS,
+charts as inline SVG drawn here. Nothing is fetched: the page works offline.
+
+Sections (each a <section id=...>): headline, spec, benchmarks, transcripts, trials, speed,
+price, charts, choose, faq, published, methodology. Transcripts and hands-on trials share one
+view: a group of items, each with every model's prompt and answer side by side.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from bakeoff.catalog.sheet import source_lines, spec_rows
+from bakeoff.report.data import CategoryScore, ReportData, TranscriptGroup
+from bakeoff.report.insights import FaqEntry, Recommendation, blended_price
+from bakeoff.scoring.metrics import RESAMPLES, SEED, SIGNIFICANCE
+
+MISSING = "—"
+SECTIONS = ("headline", "spec", "benchmarks", "transcripts", "trials", "speed", "price",
+            "charts", "choose", "faq", "published", "methodology")
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
+
+CSS = """
+body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:1em 2em;
+color:#222}
+h1{margin-bottom:.2em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.3em .6em;
+vertical-align:top;text-align:left}th{background:#f4f4f4}.best{font-weight:700;
+background:#e8f5e9}.muted{color:#777}.label{font-size:.75em;background:#fff3cd;
+padding:0 .4em;border-radius:3px}.verdict{font-size:1.1em;background:#f0f6ff;padding:.8em 1em;
+border-left:4px solid #1f77b4}.pair{margin:.2em 0}.side{display:grid;gap:.6em}
+pre{white-space:pre-wrap;background:#f7f7f7;padding:.5em;margin:.2em 0;max-height:20em;
+overflow:auto}details{margin:.3em 0}summary{cursor:pointer}svg{background:#fff;
+border:1px solid #eee;margin:.5em .5em 0 0}.charts{display:flex;flex-wrap:wrap}
+"""
+
+JS = """
+function openTranscript(id){var d=document.getElementById(id);if(!d)return false;
+var p=d;while(p){if(p.tagName==='DETAILS')p.open=true;p=p.parentElement;}
+d.scrollIntoView();return false;}
+"""
+
+
+def render_html(data: ReportData, verdict: list[str], recommendations: list[Recommendation],
+                faq: list[FaqEntry]) -> str:
+    title = "bakeoff report — " + " vs ".join(data.models)
+    body = "".join([
+        _headline(data, verdict), _spec(data), _benchmarks(data), _transcripts(data),
+        _trials(), _speed(data), _price(data), _charts(data), _choose(recommendations),
+        _faq(faq), _published(data), _methodology(data)])
+    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{_e(title)}</title>"
+            f"<meta name=viewport content='width=device-width'><style>{CSS}</style>"
+            f"<script>{JS}</script></head><body>{body}</body></html>\n")
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text))
+
+
+def _section(key: str, heading: str, content: str) -> str:
+    return f"<section id={key}><h2>{_e(heading)}</h2>{content}</section>"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Cells are HTML already (escape before)."""
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+# Sections ------------------------------------------------------------------------------------
+
+def _headline(data: ReportData, verdict: list[str]) -> str:
+    kind = "measured" if data.measured else "published figures only — nothing measured"
+    sentences = " ".join(_e(s) for s in verdict)
+    return (f"<section id=headline><h1>{_e(' vs '.join(data.models))}</h1>"
+            f"<p class=muted>bakeoff decision report ({kind})</p>"
+            f"<p class=verdict>{sentences}</p></section>")
+
+
+def _spec(data: ReportData) -> str:
+    cards = [data.card(m) for m in data.models]
+    known = [c for c in cards if c is not None]
+    if not known:
+        return _section("spec", "Spec sheet", "<p class=muted>No model card for these models."
+                        "</p>")
+    rows = spec_rows([c for c in cards if c is not None])
+    names = [m for m, c in zip(data.models, cards, strict=True) if c is not None]
+    table = _table(["", *map(_e, names)], [[_e(label), *map(_e, cells)] for label, cells in rows
+                                           if "(published)" not in label])
+    return _section("spec", "Spec sheet (from the model cards)",
+                    table + "<p class=muted>Figures from each card's sources (see Methodology); "
+                    "— where no source gives one.</p>")
+
+
+def _benchmarks(data: ReportData) -> str:
+    comparison = data.comparison
+    if comparison is None or not comparison.metrics:
+        return _section("benchmarks", "Standard benchmarks",
+                        "<p><span class=label>not measured</span> No benchmark was run.</p>")
+    rows = []
+    for (benchmark, metric), by_model in comparison.metrics.items():
+        best = _significant_best(data, benchmark, metric)
+        cells = []
+        for model in data.models:
+            s = by_model.get(model)
+            if s is None:
+                cells.append(f"<span class=muted>{MISSING}</span>")
+                continue
+            interval = "" if math.isnan(s.ci_low) else f" [{s.ci_low:.3f}, {s.ci_high:.3f}]"
+            link = (f"<a href='#tx-{_e(benchmark)}-{_e(metric)}' onclick=\"return "
+                    f"openTranscript('tx-{_e(benchmark)}-{_e(metric)}')\">{s.mean:.3f}</a>")
+            css = " class=best" if model == best else ""
+            cells.append(f"<span{css}>{link}</span>{interval}<br><span class=muted>"
+                         f"{_e(s.mode)}, {s.shots}-shot, n={s.n}</span>")
+        rows.append([_e(benchmark), _e(metric), *cells])
+    table = _table(["benchmark", "metric", *map(_e, data.models)], rows)
+    return _section("benchmarks", "Standard benchmarks", table + _pairwise(data) + (
+        "<p class=muted>Mean [95% bootstrap interval, "
+        f"{RESAMPLES:,} resamples, seed {SEED}]. Bold green marks a model significantly better "
+        f"(p &lt; {SIGNIFICANCE}) than every other model in its row; no mark means no such "
+        "model. Click a score to see the answers.</p>"))
+
+
+def _significant_best(data: ReportData, benchmark: str, metric: str) -> str | None:
+    """The model that significantly beats every other model scored on this metric, if any."""
+    assert data.comparison is not None
+    pairs = data.comparison.pairwise.get((benchmark, metric), [])
+    for model in data.models:
+        mine = [p for p in pairs if model in (p.model_a, p.model_b)]
+        if mine and all(p.test is not None and p.test.significant
+                        and (p.test.difference > 0) == (p.model_a == model) for p in mine):
+            return model
+    return None
+
+
+def _pairwise(data: ReportData) -> str:
+    assert data.comparison is not None
+    lines = []
+    for (benchmark, metric), pairs in data.comparison.pairwise.items():
+        for pair in pairs:
+            lines.append(f"<li class=pair><b>{_e(benchmark)} {_e(metric)}</b>: "
+                         f"{_e(_pair_text(pair.model_a, pair.model_b, pair))}</li>")
+    if not lines:
+        return "<p class=muted>Fewer than two models on any metric: no pairwise tests.</p>"
+    return "<h3>Pairwise significance</h3><ul>" + "".join(lines) + "</ul>"
+
+
+def _pair_text(a: str, b: str, pair: object) -> str:
+    from bakeoff.report.comparison import Pairwise
+
+    assert isinstance(pair, Pairwise)
+    if pair.test is None:
+        return f"{a} vs {b}: not compared ({pair.not_compared})"
+    t = pair.test
+    p = "< 0.001" if t.p_value < 0.001 else f"= {t.p_value:.3g}"
+    diff = f"{a} − {b} = {t.difference:+.3f} [{t.ci_low:+.3f}, {t.ci_high:+.3f}], p {p}, n={t.n}"
+    if not t.significant:
+        return f"{a} vs {b}: not significantly different ({diff})"
+    winner, loser = (a, b) if t.difference > 0 else (b, a)
+    return f"{winner} significantly better than {loser} ({diff})"
+
+
+def _transcripts(data: ReportData) -> str:
+    if not data.transcripts:
+        return _section("transcripts", "Transcripts",
+                        "<p><span class=label>not measured</span> No answers stored.</p>")
+    return _section("transcripts", "Transcripts",
+                    "".join(_transcript_group(g, data.models) for g in data.transcripts))
+
+
+def _transcript_group(group: TranscriptGroup, models: list[str]) -> str:
+    ident = f"tx-{group.benchmark}-{group.metric}"
+    shown = (f"{len(group.items)} of {group.total_items} items"
+             if len(group.items) < group.total_items else f"{group.total_items} items")
+    items = []
+    for item in group.items:
+        columns = "".join(
+            f"<div><b>{_e(m)}</b> — score {a.score:g}"
+            f"{'' if a.extracted is None else ', read as ' + _e(repr(a.extracted))}"
+            f"<pre>{_e(a.text)}</pre></div>" if (a := item.answers.get(m)) is not None
+            else f"<div><b>{_e(m)}</b> <span class=muted>not scored</span></div>"
+            for m in models)
+        items.append(f"<details class=item><summary>{_e(item.sample_id)}</summary>"
+                     f"<div>Prompt (item):<pre>{_e(item.prompt)}</pre>Expected: "
+                     f"<code>{_e(item.target)}</code></div>"
+                     f"<div class=side style='grid-template-columns:repeat({len(models)},1fr)'>"
+                     f"{columns}</div></details>")
+    return (f"<details id='{_e(ident)}' class=group><summary>{_e(group.benchmark)} · "
+            f"{_e(group.metric)} ({shown})</summary>{''.join(items)}</details>")
+
+
+def _trials() -> str:
+    return _section("trials", "Hands-on trials",
+                    "<p><span class=label>not measured</span> No hands-on trials in these runs; "
+                    "their results appear here in the transcript view when run.</p>")
+
+
+def _speed(data: ReportData) -> str:
+    if data.speed is None or not data.speed.models:
+        return _section("speed", "Speed", "<p><span class=label>not measured</span> No speed "
+                        "measurement for these models; no card records a published speed.</p>")
+    rows = []
+    for model in data.models:
+        s = data.speed.models.get(model)
+        cells = [MISSING] * 6 if s is None else [
+            _num(v, "{:.3f}") for v in (s.ttft_p50_s, s.ttft_p90_s, s.ttft_p99_s)] + [
+            _num(v, "{:.1f}") for v in (s.tokens_per_s_p50, s.tokens_per_s_p90,
+                                        s.tokens_per_s_p99)]
+        curve = "" if s is None else ", ".join(f"{c}: {t:.1f}"
+                                               for c, t in s.throughput_by_concurrency)
+        rows.append([_e(model), *cells, curve or MISSING])
+    table = _table(["model", "TTFT p50 (s)", "p90", "p99", "tokens/s p50", "p90", "p99",
+                    "throughput by concurrency (tokens/s)"], rows)
+    return _section("speed", "Speed (measured)", table +
+                    f"<p class=muted>Source: {_e(data.speed.source)}.</p>")
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return MISSING if value is None else fmt.format(value)
+
+
+def _price(data: ReportData) -> str:
+    rows = []
+    for model in data.models:
+        card = data.card(model)
+        price = None if card is None else card.price
+        cost = data.costs.get(model)
+        per_correct = [] if cost is None else [
+            f"{_e(b.benchmark)} {_e(b.metric)}: "
+            f"{MISSING if b.per_1000_correct is None else f'${b.per_1000_correct:.4f}'}"
+            for b in cost.benchmarks]
+        rows.append([
+            _e(model),
+            MISSING if price is None else f"${price.input_per_mtok / 1000:.6f} / "
+                                           f"${price.output_per_mtok / 1000:.6f}",
+            MISSING if price is None else f"${price.blended_per_mtok:.4g}",
+            "not measured" if cost is None else (
+                "no price" if cost.cost_usd is None else f"${cost.cost_usd:.4f}"),
+            "<br>".join(per_correct) or MISSING])
+    table = _table(["model", "$ per 1K tokens in / out", "blended $ per 1M (3:1)",
+                    "run cost", "cost per 1,000 correct"], rows)
+    return _section("price", "Price and cost-effectiveness", table +
+                    "<p class=muted>Prices are list prices from the cards or bakeoff.toml "
+                    "(published, not measured); run cost is measured tokens × those prices "
+                    "(and machine time × price per hour where set).</p>")
+
+
+def _choose(recommendations: list[Recommendation]) -> str:
+    rows = []
+    for rec in recommendations:
+        choice = _e(rec.choice) if rec.choice else "<span class=muted>no clear choice</span>"
+        notes = [*map(_e, rec.reasons)]
+        notes += [f"excluded {_e(m)}: {_e(why)}" for m, why in rec.excluded.items()]
+        notes += [f"not measured: {_e(x)}" for x in rec.not_measured]
+        notes += [f"could not check {_e(x)}" for x in rec.unchecked]
+        rows.append([_e(rec.profile.title), f"<b>{choice}</b>", "<br>".join(notes)])
+    return _section("choose", "Which should you choose?", _table(
+        ["use case", "choice", "why"], rows) + "<p class=muted>Scored from the figures on "
+        "this page with the weights and hard constraints of the profiles file "
+        "(bakeoff/report/profiles.toml, or --profiles).</p>")
+
+
+def _faq(entries: list[FaqEntry]) -> str:
+    items = "".join(f"<dt><b>{_e(e.question)}</b></dt><dd>{_e(e.answer)}</dd>"
+                    for e in entries)
+    return _section("faq", "FAQ", f"<dl>{items}</dl>" if items else
+                    "<p class=muted>No figures to compare.</p>")
+
+
+def _published(data: ReportData) -> str:
+    rows = []
+    measured = data.comparison.metrics if data.comparison else {}
+    for model in data.models:
+        card = data.card(model)
+        for claim in card.benchmarks if card else ():
+            ours = [f"{k[0]} {k[1]}: {v[model].mean * 100:.1f}" for k, v in measured.items()
+                    if model in v and k[0].replace("_", "").lower()
+                    == claim.benchmark.split(" ")[0].replace("-", "").lower()]
+            rows.append([_e(model), _e(claim.benchmark), f"{claim.score:g}",
+                         _e(claim.setting), "<br>".join(map(_e, ours)) or "not measured"])
+    if not rows:
+        return _section("published", "Published vs measured",
+                        "<p class=muted>No card records published scores.</p>")
+    return _section("published", "Published vs measured", _table(
+        ["model", "benchmark", "published", "setting (published)", "measured here (×100)"],
+        rows) + "<p class=muted>Published scores are the vendor's, in the vendor's setting; "
+        "a measured score from a different setting is not the same number.</p>")
+
+
+def _methodology(data: ReportData) -> str:
+    parts = []
+    for run in data.comparison.runs if data.comparison else []:
+        env = run.environment
+        when = datetime.fromtimestamp(run.created_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        sources = env.get("data_sources") or {}
+        parts.append(f"<li>run {run.id}: suite <code>{_e(run.suite)}</code>, {_e(run.status)}, "
+                     f"started {when}; bakeoff {_e(env.get('bakeoff'))}, Python "
+                     f"{_e(env.get('python'))}, {_e(env.get('platform', ''))}, packages "
+                     f"{_e(env.get('packages', {}))}; data: {_e(sources or 'not recorded')}"
+                     "</li>")
+    for model in data.models:
+        card = data.card(model)
+        for line in source_lines(card) if card else []:
+            parts.append(f"<li>{_e(model)} card — {_e(line)}</li>")
+    commands = "".join(f"<li><code>{_e(c)}</code></li>" for c in data.commands)
+    generated = datetime.fromtimestamp(data.generated_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return _section("methodology", "Methodology and reproducibility",
+                    f"<ul>{''.join(parts)}</ul><p>Commands:</p><ul>{commands}</ul>"
+                    f"<p class=muted>Generated {generated}. Statistics: bootstrap seed {SEED}, "
+                    f"{RESAMPLES:,} resamples; McNemar exact test for right/wrong scores, paired "
+                    f"bootstrap otherwise; significance p &lt; {SIGNIFICANCE}, not adjusted for "
+                    "multiple comparisons. Answers are reused from the store by request "
+                    "identity, so a rerun reproduces these scores.</p>")
+
+
+# Charts -------------------------------------------------------------------------------------
+
+def _charts(data: ReportData) -> str:
+    quality = _quality_points(data)
+    charts = [
+        _scatter("Quality vs price", "blended $ per 1M tokens", "mean score",
+                 [(m, blended_price(data, m), quality.get(m)) for m in data.models],
+                 frontier=True),
+        _scatter("Quality vs active parameters", "active parameters (B)", "mean score",
+                 [(m, _active_b(data, m), quality.get(m)) for m in data.models]),
+        _scatter("Speed vs quality", "output tokens/s (p50)", "mean score",
+                 [(m, _speed_of(data, m), quality.get(m)) for m in data.models]),
+    ]
+    charts += [_bars(f"{b} {metric} by category", by_category, data.models)
+               for (b, metric), by_category in data.categories.items()]
+    return _section("charts", "Charts", "<div class=charts>" + "".join(charts) + "</div>"
+                    "<p class=muted>Mean score: the mean over the benchmark metrics where every "
+                    "model scored was scored in one mode. A chart lacking a figure for "
+                    "a model leaves it out and says so.</p>")
+
+
+def _quality_points(data: ReportData) -> dict[str, float]:
+    """Each model's mean over the metrics it shares with every other model, all in one mode."""
+    if data.comparison is None:
+        return {}
+    shared = [by_model for by_model in data.comparison.metrics.values()
+              if len({s.mode for s in by_model.values()}) == 1 and len(by_model) > 1]
+    points: dict[str, float] = {}
+    for model in data.models:
+        mine = [b[model].mean for b in shared if model in b]
+        if mine:
+            points[model] = sum(mine) / len(mine)
+    return points
+
+
+def _active_b(data: ReportData, model: str) -> float | None:
+    card = data.card(model)
+    params = None if card is None else (card.active_params or card.total_params)
+    return None if params is None else params / 1e9
+
+
+def _speed_of(data: ReportData, model: str) -> float | None:
+    speed = data.speed.models.get(model) if data.speed else None
+    return None if speed is None else speed.tokens_per_s_p50
+
+
+W, H, PAD = 340, 240, 44
+
+
+def _scatter(title: str, x_label: str, y_label: str,
+             points: list[tuple[str, float | None, float | None]], frontier: bool = False) -> str:
+    known = [(m, x, y) for m, x, y in points if x is not None and y is not None]
+    missing = [m for m, x, y in points if x is None or y is None]
+    note = (f"<text x={PAD} y={H - 4} font-size=10 fill='#777'>missing: "
+            f"{_e(', '.join(missing))}</text>") if missing else ""
+    if not known:
+        return _svg(title, f"<text x={W / 2} y={H / 2} text-anchor=middle fill='#777'>"
+                    f"not measured</text>{note}", x_label, y_label)
+    xs, ys = [x for _, x, _ in known], [y for _, _, y in known]
+    sx, sy = _scale(min(xs), max(xs), PAD, W - 12), _scale(min(ys), max(ys), H - PAD, 24)
+    marks = []
+    for i, (model, x, y) in enumerate(known):
+        colour = COLOURS[i % len(COLOURS)]
+        marks.append(f"<circle class=mark cx={sx(x):.1f} cy={sy(y):.1f} r=5 fill='{colour}'>"
+                     f"<title>{_e(model)}: {x:.4g}, {y:.3f}</title></circle>"
+                     f"<text x={sx(x) + 7:.1f} y={sy(y) - 6:.1f} font-size=11>{_e(model)}</text>")
+    if frontier:
+        line = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in _pareto(known))
+        marks.insert(0, f"<polyline class=frontier points='{line}' fill=none stroke='#999' "
+                     "stroke-dasharray='4 3'/>")
+    ticks = (f"<text x={PAD} y={H - PAD + 14} font-size=10>{min(xs):.3g}</text>"
+             f"<text x={W - 12} y={H - PAD + 14} font-size=10 text-anchor=end>{max(xs):.3g}"
+             f"</text><text x={PAD - 4} y={sy(min(ys)):.1f} font-size=10 text-anchor=end>"
+             f"{min(ys):.2f}</text><text x={PAD - 4} y={sy(max(ys)):.1f} font-size=10 "
+             f"text-anchor=end>{max(ys):.2f}</text>")
+    return _svg(title, "".join(marks) + ticks + note, x_label, y_label)
+
+
+def _pareto(points: list[tuple[str, float, float]]) -> list[tuple[float, float]]:
+    """Points no other point beats on both lower x (cost) and higher y (quality), by x."""
+    frontier: list[tuple[float, float]] = []
+    for _, x, y in sorted(points, key=lambda p: (p[1], -p[2])):
+        if not frontier or y > frontier[-1][1]:
+            frontier.append((x, y))
+    return frontier
+
+
+def _scale(low: float, high: float, start: float, end: float) -> Callable[[float], float]:
+    span = high - low
+    if span <= 0:
+        middle = (start + end) / 2
+        return lambda _value: middle
+    return lambda value: start + (value - low) / span * (end - start)
+
+
+def _svg(title: str, content: str, x_label: str, y_label: str) -> str:
+    axes = (f"<line x1={PAD} y1={H - PAD} x2={W - 8} y2={H - PAD} stroke='#333'/>"
+            f"<line x1={PAD} y1={H - PAD} x2={PAD} y2=16 stroke='#333'/>"
+            f"<text x={(W + PAD) / 2} y={H - PAD + 28} font-size=11 text-anchor=middle>"
+            f"{_e(x_label)}</text><text transform='translate(12 {(H - PAD) / 2}) rotate(-90)' "
+            f"font-size=11 text-anchor=middle>{_e(y_label)}</text>")
+    return (f"<figure><svg class=chart width={W} height={H} viewBox='0 0 {W} {H}' "
+            f"role=img aria-label='{_e(title)}'>{axes}{content}</svg>"
+            f"<figcaption>{_e(title)}</figcaption></figure>")
+
+
+def _bars(title: str, by_category: dict[str, dict[str, CategoryScore]],
+          models: list[str]) -> str:
+    categories = list(by_category)[:12]
+    width = max(W, 60 + len(categories) * (len(models) * 10 + 14))
+    band = (width - PAD - 10) / max(len(categories), 1)
+    bar = max(4.0, (band - 8) / max(len(models), 1))
+    marks = []
+    for ci, category in enumerate(categories):
+        for mi, model in enumerate(models):
+            score = by_category[category].get(model)
+            if score is None:
+                continue
+            mean = score.mean
+            height = mean * (H - PAD - 20)
+            x = PAD + ci * band + 4 + mi * bar
+            marks.append(f"<rect class=mark x={x:.1f} y={H - PAD - height:.1f} width={bar - 1:.1f}"
+                         f" height={height:.1f} fill='{COLOURS[mi % len(COLOURS)]}'><title>"
+                         f"{_e(model)} · {_e(category)}: {mean:.3f} (n={score.n})"
+                         "</title></rect>")
+        marks.append(f"<text x={PAD + ci * band + band / 2:.1f} y={H - PAD + 12} font-size=9 "
+                     f"text-anchor=middle>{_e(category[:14])}</text>")
+    legend = "".join(f"<text x={width - 8} y={14 + 12 * i} font-size=10 text-anchor=end "
+                     f"fill='{COLOURS[i % len(COLOURS)]}'>{_e(m)}</text>"
+                     for i, m in enumerate(models))
+    svg = _svg(title, "".join(marks) + legend, "category", "mean score")
+    return svg.replace(f"width={W} height={H} viewBox='0 0 {W} {H}'",
+                       f"width={width:.0f} height={H} viewBox='0 0 {width:.0f} {H}'")
+
+
+__all__ = ["SECTIONS", "render_html"]

@@ -1,0 +1,396 @@
+"""The report's words: the verdict, the FAQ ratios and a recommendation per use-case profile.
+
+Rules the text keeps (and tests check):
+- a quality difference counts only when its paired test is significant (Comparison.pairwise,
+  p < 0.05); otherwise the models are "not significantly different", never a winner;
+- scores of different modes or shot counts are never ranked together (their pair has no test);
+- a missing figure is "not measured" / "unknown", never zero, and a ratio needs both figures;
+- ratios are computed from the rounded numbers the sentence shows, so the reader can check them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bakeoff.report.data import ReportData
+
+CRITERIA = ("quality", "speed", "latency", "price", "context", "languages")
+CONSTRAINTS = ("min_context", "max_blended_price_per_mtok", "min_tokens_per_s", "max_ttft_s",
+               "languages")
+
+
+class ProfileError(ValueError):
+    """A profiles file is invalid; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    key: str
+    title: str
+    benchmarks: tuple[str, ...]
+    weights: dict[str, float]
+    constraints: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    profile: Profile
+    # None when no model qualifies or the top scores tie.
+    choice: str | None
+    scores: dict[str, float]
+    reasons: list[str]
+    excluded: dict[str, str] = field(default_factory=dict)
+    unchecked: list[str] = field(default_factory=list)
+    not_measured: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    question: str
+    answer: str
+    # The figures the answer is computed from, as shown.
+    evidence: dict[str, Any]
+
+
+# Profiles -------------------------------------------------------------------------------------
+
+def load_profiles(path: Path | None = None) -> list[Profile]:
+    """The profiles in `path`, or the shipped ones."""
+    if path is None:
+        text = resources.files("bakeoff.report").joinpath("profiles.toml").read_text("utf-8")
+        source = "bakeoff/report/profiles.toml"
+    else:
+        text, source = path.read_text(encoding="utf-8"), str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{source}: not valid TOML: {exc}") from None
+    return [_profile(source, key, table) for key, table in data.items()]
+
+
+def _profile(source: str, key: str, table: Any) -> Profile:
+    if not isinstance(table, dict):
+        raise ProfileError(f"{source}: {key}: expected a table")
+    weights = table.get("weights", {})
+    constraints = table.get("constraints", {})
+    unknown = sorted(set(weights) - set(CRITERIA)) + sorted(set(constraints) - set(CONSTRAINTS))
+    if unknown:
+        raise ProfileError(f"{source}: {key}: unknown keys {', '.join(unknown)} (criteria: "
+                           f"{', '.join(CRITERIA)}; constraints: {', '.join(CONSTRAINTS)})")
+    if not weights or any(not isinstance(w, int | float) or w < 0 for w in weights.values()):
+        raise ProfileError(f"{source}: {key}: weights must be non-negative numbers")
+    return Profile(key=key, title=str(table.get("title", key)),
+                   benchmarks=tuple(table.get("benchmarks", ())),
+                   weights={k: float(v) for k, v in weights.items()}, constraints=constraints)
+
+
+# Figures per model ---------------------------------------------------------------------------
+
+def blended_price(data: ReportData, model: str) -> float | None:
+    card = data.card(model)
+    return None if card is None or card.price is None else card.price.blended_per_mtok
+
+
+def context_window(data: ReportData, model: str) -> int | None:
+    card = data.card(model)
+    return None if card is None else card.context_window
+
+
+def languages(data: ReportData, model: str) -> tuple[str, ...] | None:
+    card = data.card(model)
+    return None if card is None else card.languages
+
+
+def tokens_per_s(data: ReportData, model: str) -> float | None:
+    speed = data.speed.models.get(model) if data.speed else None
+    return None if speed is None else speed.tokens_per_s_p50
+
+
+def ttft(data: ReportData, model: str) -> float | None:
+    speed = data.speed.models.get(model) if data.speed else None
+    return None if speed is None else speed.ttft_p50_s
+
+
+def quality_standing(data: ReportData, model: str,
+                     benchmarks: tuple[str, ...] = ()) -> tuple[int, int] | None:
+    """(metrics where no other model is significantly better, metrics counted), or None.
+
+    Only metrics with a test against every other model scored on it are counted, so scores of
+    different modes never enter; a metric only this model was scored on tells nothing."""
+    if data.comparison is None:
+        return None
+    unbeaten = counted = 0
+    for (benchmark, _), pairs in data.comparison.pairwise.items():
+        if benchmarks and benchmark not in benchmarks:
+            continue
+        mine = [p for p in pairs if model in (p.model_a, p.model_b)]
+        if not mine or any(p.test is None for p in mine):
+            continue
+        counted += 1
+        beaten = any(p.test is not None and p.test.significant
+                     and (p.test.difference > 0) == (p.model_b == model) for p in mine)
+        unbeaten += not beaten
+    return (unbeaten, counted) if counted else None
+
+
+# Recommendations ------------------------------------------------------------------------------
+
+Figure = Callable[[ReportData, str], float | None]
+_HIGHER: dict[str, Figure] = {
+    "speed": tokens_per_s,
+    "context": lambda d, m: _float(context_window(d, m)),
+    "languages": lambda d, m: _float(None if (listed := languages(d, m)) is None else len(listed)),
+}
+_LOWER: dict[str, Figure] = {"latency": ttft, "price": blended_price}
+_LABELS = {"quality": "measured quality", "speed": "output tokens/s", "latency": "time to first "
+           "token", "price": "blended price", "context": "context window",
+           "languages": "languages listed"}
+
+
+def recommend(data: ReportData, profiles: list[Profile]) -> list[Recommendation]:
+    return [_recommend(data, profile) for profile in profiles]
+
+
+def _recommend(data: ReportData, profile: Profile) -> Recommendation:
+    excluded, unchecked = _apply_constraints(data, profile)
+    eligible = [m for m in data.models if m not in excluded]
+    scores: dict[str, float] = dict.fromkeys(eligible, 0.0)
+    used, not_measured, total_weight = [], [], 0.0
+    for criterion, weight in profile.weights.items():
+        values = _criterion_scores(data, profile, criterion, eligible)
+        if values is None:
+            not_measured.append(_LABELS[criterion])
+            continue
+        used.append(criterion)
+        total_weight += weight
+        for model, value in values.items():
+            scores[model] += weight * value
+    if total_weight:
+        scores = {m: round(s / total_weight, 3) for m, s in scores.items()}
+    # Weighing quality that was not measured would rank on the other criteria alone.
+    quality_missing = "quality" in profile.weights and "quality" not in used
+    choice = _choice(scores) if used and not quality_missing else None
+    reasons = (["quality was not measured: no choice"] if quality_missing
+               else _reasons(data, profile, used, eligible, scores, choice))
+    return Recommendation(profile, choice, scores if used else {}, reasons, excluded, unchecked,
+                          not_measured)
+
+
+def _choice(scores: dict[str, float]) -> str | None:
+    ranked = sorted(scores.values(), reverse=True)
+    if not ranked or (len(ranked) > 1 and ranked[0] == ranked[1]):
+        return None
+    return max(scores, key=lambda m: scores[m])
+
+
+def _criterion_scores(data: ReportData, profile: Profile, criterion: str,
+                      models: list[str]) -> dict[str, float] | None:
+    """Each model's score in [0, 1] on one criterion; None when no model has a figure.
+
+    A model without the figure scores 0 on it only when others have it: it cannot be credited
+    for what was not measured, and the reasons say it is missing."""
+    if criterion == "quality":
+        standing = {m: quality_standing(data, m, profile.benchmarks) for m in models}
+        if all(s is None for s in standing.values()):
+            return None
+        return {m: (s[0] / s[1] if s else 0.0) for m, s in standing.items()}
+    higher = criterion in _HIGHER
+    figure = (_HIGHER if higher else _LOWER)[criterion]
+    values = {m: figure(data, m) for m in models}
+    known = [v for v in values.values() if v is not None and v > 0]
+    if not known:
+        return None
+    best = max(known) if higher else min(known)
+    return {m: 0.0 if v is None or v <= 0 else (v / best if higher else best / v)
+            for m, v in values.items()}
+
+
+def _apply_constraints(data: ReportData,
+                       profile: Profile) -> tuple[dict[str, str], list[str]]:
+    excluded: dict[str, str] = {}
+    unchecked: list[str] = []
+    for model in data.models:
+        for name, limit in profile.constraints.items():
+            verdict = _check(data, model, name, limit)
+            if verdict is None:
+                unchecked.append(f"{model}: {name.replace('_', ' ')} unknown")
+            elif verdict:
+                excluded.setdefault(model, verdict)
+    return excluded, unchecked
+
+
+def _check(data: ReportData, model: str, name: str, limit: Any) -> str | None:
+    """'' when the model passes, why it fails, or None when its figure is unknown."""
+    if name == "languages":
+        listed = languages(data, model)
+        if listed is None:
+            return None
+        missing = [code for code in limit if code not in listed]
+        return f"does not list {', '.join(missing)}" if missing else ""
+    checks: dict[str, tuple[Figure, bool, str]] = {
+        "min_context": (_HIGHER["context"], True, "context {v:,.0f} < {l:,}"),
+        "max_blended_price_per_mtok": (blended_price, False, "blended ${v:.3g} > ${l:g} per 1M"),
+        "min_tokens_per_s": (tokens_per_s, True, "{v:.1f} tokens/s < {l:g}"),
+        "max_ttft_s": (ttft, False, "time to first token {v:.2f} s > {l:g} s"),
+    }
+    figure, at_least, message = checks[name]
+    value = figure(data, model)
+    if value is None:
+        return None
+    passes = value >= limit if at_least else value <= limit
+    return "" if passes else message.format(v=value, l=limit)
+
+
+def _reasons(data: ReportData, profile: Profile, used: list[str], eligible: list[str],
+             scores: dict[str, float], choice: str | None) -> list[str]:
+    if not eligible:
+        return ["no model meets the hard constraints"]
+    if not used:
+        return ["nothing this profile weighs was measured or published"]
+    if choice is None:
+        tied = [m for m in eligible if scores[m] == max(scores.values())]
+        return [f"{' and '.join(tied)} tie at {max(scores.values()):.2f}: no clear choice"]
+    lines = [f"score {scores[choice]:.2f} (weighted {', '.join(_LABELS[c] for c in used)})"]
+    if "quality" in used:
+        lines.append(_quality_reason(data, profile, choice))
+    return lines
+
+
+def _quality_reason(data: ReportData, profile: Profile, model: str) -> str:
+    standing = quality_standing(data, model, profile.benchmarks)
+    if standing is None:
+        return "quality: no benchmark comparable across models"
+    unbeaten, counted = standing
+    return (f"quality: not significantly behind any model on {unbeaten} of {counted} "
+            "comparable benchmark metrics")
+
+
+# Verdict and FAQ ------------------------------------------------------------------------------
+
+def verdict(data: ReportData, recommendations: list[Recommendation]) -> list[str]:
+    """Two sentences: the quality pick and the efficiency pick, each with its evidence."""
+    if data.comparison is None:
+        return ["Nothing was measured: this page shows published figures only (cards, prices, "
+                "vendor scores), which bakeoff has not checked.",
+                "Run `bakeoff run` on these models to get measured quality, speed and cost."]
+    return [_quality_sentence(data), _efficiency_sentence(data, recommendations)]
+
+
+def _quality_sentence(data: ReportData) -> str:
+    assert data.comparison is not None
+    wins: list[str] = []
+    for (benchmark, metric), pairs in data.comparison.pairwise.items():
+        for pair in pairs:
+            if pair.test is None or not pair.test.significant:
+                continue
+            winner, loser = ((pair.model_a, pair.model_b) if pair.test.difference > 0
+                             else (pair.model_b, pair.model_a))
+            summaries = data.comparison.metrics[(benchmark, metric)]
+            wins.append(f"{winner} beats {loser} on {benchmark} {metric} "
+                        f"({summaries[winner].mean:.3f} vs {summaries[loser].mean:.3f}, "
+                        f"p {_p(pair.test.p_value)}, n={pair.n})")
+    if not wins:
+        return ("No model is significantly better than another on any benchmark measured "
+                "(paired tests, p < 0.05): on quality they are not distinguishable at these "
+                "sample sizes.")
+    return "Quality: " + "; ".join(wins) + "."
+
+
+def _efficiency_sentence(data: ReportData, recommendations: list[Recommendation]) -> str:
+    for key in ("high-throughput-chat", "tight-budget"):
+        rec = next((r for r in recommendations if r.profile.key == key), None)
+        if rec is not None and rec.choice is not None and rec.not_measured == []:
+            return f"For {rec.profile.title.lower()}, choose {rec.choice} ({rec.reasons[0]})."
+    entries = [e for e in faq(data) if e.evidence.get("kind") in ("speed", "price")]
+    if entries:
+        return " ".join(e.answer for e in entries[:2])
+    return "Speed was not measured and no model has a price on record, so no efficiency pick."
+
+
+def faq(data: ReportData) -> list[FaqEntry]:
+    entries: list[FaqEntry] = []
+    models = data.models
+    for i, a in enumerate(models):
+        for b in models[i + 1:]:
+            entries += [e for e in (_speed_entry(data, a, b), _price_entry(data, a, b),
+                                    _context_entry(data, a, b), _language_entry(data, a, b))
+                        if e is not None]
+    return entries
+
+
+def _speed_entry(data: ReportData, a: str, b: str) -> FaqEntry | None:
+    question = f"Which generates faster, {a} or {b}?"
+    shown = {m: _round(tokens_per_s(data, m), 1) for m in (a, b)}
+    if any(v is None or v <= 0 for v in shown.values()):
+        missing = [m for m, v in shown.items() if v is None]
+        return FaqEntry(question, f"Not measured for {' and '.join(missing) or 'both'}: "
+                        "no speed ratio.", {"kind": "speed", "tokens_per_s_p50": shown})
+    fast, slow = sorted((a, b), key=lambda m: -(shown[m] or 0))
+    ratio = (shown[fast] or 0) / (shown[slow] or 1)
+    return FaqEntry(question, f"{fast} generates {ratio:.1f}× faster: p50 {shown[fast]:.1f} vs "
+                    f"{shown[slow]:.1f} tokens/s.",
+                    {"kind": "speed", "tokens_per_s_p50": shown, "ratio": round(ratio, 1)})
+
+
+def _price_entry(data: ReportData, a: str, b: str) -> FaqEntry | None:
+    question = f"Which is cheaper, {a} or {b}?"
+    # Per 1,000 tokens, as shown: the blended per-1M price / 1000, to 6 decimals.
+    shown = {m: _round(None if (p := blended_price(data, m)) is None else p / 1000, 6)
+             for m in (a, b)}
+    if any(v is None for v in shown.values()):
+        missing = [m for m, v in shown.items() if v is None]
+        return FaqEntry(question, f"No price on record for {' and '.join(missing)}: "
+                        "no price ratio.", {"kind": "price", "blended_per_1k": shown})
+    cheap, dear = sorted((a, b), key=lambda m: shown[m] or 0)
+    if not shown[cheap]:
+        return FaqEntry(question, f"{cheap} costs nothing per token on record, {dear} "
+                        f"${shown[dear]:.6f} per 1K tokens (blended).",
+                        {"kind": "price", "blended_per_1k": shown})
+    ratio = (shown[dear] or 0) / (shown[cheap] or 1)
+    return FaqEntry(question, f"{cheap} costs {ratio:.1f}× less per 1K tokens: "
+                    f"${shown[cheap]:.6f} vs ${shown[dear]:.6f} (blended 3:1 in:out).",
+                    {"kind": "price", "blended_per_1k": shown, "ratio": round(ratio, 1)})
+
+
+def _context_entry(data: ReportData, a: str, b: str) -> FaqEntry | None:
+    shown = {m: context_window(data, m) for m in (a, b)}
+    question = f"How much text fits, {a} or {b}?"
+    if any(v is None for v in shown.values()):
+        return FaqEntry(question, "Context window unknown for "
+                        f"{' and '.join(m for m, v in shown.items() if v is None)}.",
+                        {"kind": "context", "context_window": shown})
+    text = " vs ".join(f"{_k(shown[m] or 0)} ({m})" for m in (a, b))
+    return FaqEntry(question, f"Context window {text} tokens, as the cards state.",
+                    {"kind": "context", "context_window": shown})
+
+
+def _language_entry(data: ReportData, a: str, b: str) -> FaqEntry | None:
+    shown = {m: languages(data, m) for m in (a, b)}
+    question = f"Which languages do {a} and {b} support?"
+    if all(v is None for v in shown.values()):
+        return None
+    parts = [f"{m}: {', '.join(v) if v else 'not listed on its card'}" for m, v in shown.items()]
+    return FaqEntry(question, "; ".join(parts) + " (vendor lists, not measured).",
+                    {"kind": "languages", "languages": {m: list(v) if v else None
+                                                        for m, v in shown.items()}})
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _float(value: int | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _k(tokens: int) -> str:
+    return f"{tokens // 1024}K" if tokens % 1024 == 0 else f"{tokens:,}"
+
+
+def _p(value: float) -> str:
+    return "< 0.001" if value < 0.001 else f"= {value:.3g}"

@@ -1,0 +1,55 @@
+"""The HTML report in real headless Chromium (Debian's /usr/bin/chromium), network off."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bakeoff.api import write_report
+from bakeoff.report.html import SECTIONS
+from tests.report.stored import build_store
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs Debian's chromium")
+
+
+def test_the_report_renders_offline_with_every_section(tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    store, run_id = build_store(tmp_path / "bakeoff.sqlite")
+    write_report(store, [run_id], tmp_path)
+    page_file = tmp_path / "run-1.html"
+    requests: list[str] = []
+    console_errors: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"])
+        try:
+            context = browser.new_context()
+            context.set_offline(True)
+
+            def refuse(route: object) -> None:
+                requests.append(route.request.url)  # type: ignore[attr-defined]
+                route.abort()  # type: ignore[attr-defined]
+
+            context.route("**/*", lambda route: route.continue_()
+                          if route.request.url.startswith("file:") else refuse(route))
+            page = context.new_page()
+            page.on("console", lambda m: console_errors.append(m.text)
+                    if m.type == "error" else None)
+            page.on("pageerror", lambda e: console_errors.append(str(e)))
+            page.goto(page_file.as_uri())
+            for section in SECTIONS:
+                assert page.locator(f"section#{section}").count() == 1, section
+            assert page.locator("svg.chart").count() >= 3
+            assert page.locator("svg.chart .mark").count() >= 1
+            transcript = page.locator("#tx-mmlu-acc")
+            assert not transcript.evaluate("d => d.open")
+            page.locator("#benchmarks a[href='#tx-mmlu-acc']").first.click()
+            assert transcript.evaluate("d => d.open")
+            assert page.locator("#tx-mmlu-acc details.item").count() == 40
+        finally:
+            browser.close()
+    assert requests == []
+    assert console_errors == []

@@ -1,0 +1,86 @@
+"""The verdict, FAQ and recommendations never claim more than the data."""
+
+from pathlib import Path
+
+from bakeoff.report.data import (
+    ModelSpeed,
+    ReportData,
+    SpeedFigures,
+    build_report_data,
+    report_from_cards,
+)
+from bakeoff.report.insights import faq, load_profiles, quality_standing, recommend, verdict
+from tests.report.stored import build_store
+
+
+def _data(tmp_path: Path) -> ReportData:
+    store, run_id = build_store(tmp_path / "bakeoff.sqlite")
+    return build_report_data(store, [run_id], generated_at=0.0)
+
+
+def test_only_significant_differences_are_worded_as_wins(tmp_path: Path) -> None:
+    data = _data(tmp_path)
+    [quality, _] = verdict(data, recommend(data, load_profiles()))
+    assert "alpha beats beta on humaneval" in quality
+    assert "alpha beats beta on mmlu" in quality
+    # gsm8k: 0.55 vs 0.45, p = 0.625: not a win.
+    assert "gsm8k" not in quality
+    # gamma was scored in another mode: never ranked.
+    assert "gamma" not in quality
+
+
+def test_modes_are_not_ranked_together(tmp_path: Path) -> None:
+    data = _data(tmp_path)
+    # gamma's only metric is mmlu in loglikelihood mode: no comparable metric at all.
+    assert quality_standing(data, "gamma") is None
+    # mmlu has a pair without a test (gamma), so it is left out: gsm8k and humaneval count.
+    assert quality_standing(data, "beta") == (1, 2)
+
+
+def test_ratios_come_from_the_numbers_shown(tmp_path: Path) -> None:
+    data = _data(tmp_path)
+    data.speed = SpeedFigures({"alpha": ModelSpeed(tokens_per_s_p50=28.44),
+                               "beta": ModelSpeed(tokens_per_s_p50=68.66)}, "test")
+    entry = next(e for e in faq(data) if e.question.startswith("Which generates faster, alpha "
+                                                               "or beta"))
+    assert entry.answer == "beta generates 2.4× faster: p50 68.7 vs 28.4 tokens/s."
+    assert entry.evidence["ratio"] == round(68.7 / 28.4, 1)
+
+
+def test_missing_figures_are_missing_not_zero(tmp_path: Path) -> None:
+    data = _data(tmp_path)
+    answers = [e.answer for e in faq(data)]
+    assert "Not measured for alpha and beta: no speed ratio." in answers
+    assert any("No price on record for beta" in a for a in answers)
+    chat = next(r for r in recommend(data, load_profiles()) if r.profile.key ==
+                "high-throughput-chat")
+    assert "output tokens/s" in chat.not_measured
+    assert any("tokens per s unknown" in u for u in chat.unchecked)
+
+
+def test_a_non_significant_lead_is_a_tie(tmp_path: Path) -> None:
+    data = _data(tmp_path)
+    # Restricted to gsm8k, where alpha's lead is not significant, nobody wins.
+    profile = load_profiles()[0]
+    from dataclasses import replace
+    only_gsm8k = replace(profile, benchmarks=("gsm8k",))
+    [rec] = recommend(data, [only_gsm8k])
+    assert rec.choice is None
+    assert "no clear choice" in rec.reasons[0]
+
+
+def test_hard_constraints_exclude(tmp_path: Path) -> None:
+    data = report_from_cards(["llama-3.1-405b-instruct", "mixtral-8x22b-instruct"],
+                             generated_at=0.0)
+    long_docs = next(r for r in recommend(data, load_profiles())
+                     if r.profile.key == "multilingual")
+    assert long_docs.excluded == {}
+    assert long_docs.choice is None  # quality not measured: no pick on card figures alone
+    profiles_file = tmp_path / "p.toml"
+    profiles_file.write_text('[ctx]\ntitle = "big context"\nweights = { context = 1.0 }\n'
+                             'constraints = { min_context = 100000 }\n')
+    [rec] = recommend(data, load_profiles(profiles_file))
+    assert rec.excluded == {"mixtral-8x22b-instruct": "context 65,536 < 100,000"}
+    assert rec.choice == "llama-3.1-405b-instruct"
+    context = next(e for e in faq(data) if e.evidence["kind"] == "context")
+    assert "128K (llama-3.1-405b-instruct) vs 64K (mixtral-8x22b-instruct)" in context.answer
