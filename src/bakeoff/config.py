@@ -66,6 +66,9 @@ class ModelConfig(_Strict):
     path: Path | None = None
     n_ctx: Annotated[int, Field(ge=256)] = 4096
     flash_attn: bool = False
+    # CPU threads for llama.cpp (default: every usable core). On a machine busy with other
+    # work, fewer threads can be much faster: llama.cpp's threads spin while they wait.
+    n_threads: Annotated[int, Field(ge=1, le=512)] | None = None
     # Both.
     concurrency: Annotated[int, Field(ge=1, le=256)] = 4
     context: Annotated[int, Field(ge=1)] | None = None

@@ -94,7 +94,8 @@ def build_provider(model: ModelConfig) -> Provider:
 
     path = ensure_model(model.bundled) if model.bundled else model.path
     assert path is not None
-    return LlamaCppProvider(path, model.name, n_ctx=model.n_ctx, flash_attn=model.flash_attn)
+    return LlamaCppProvider(path, model.name, n_ctx=model.n_ctx, flash_attn=model.flash_attn,
+                            n_threads=model.n_threads)
 
 
 def environment() -> dict[str, Any]:
