@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,11 +44,14 @@ def free_port() -> int:
 
 @contextmanager
 def start_llama_server(model_path: Path, log_path: Path, *, model_alias: str = BUNDLED_MODEL,
-                       threads: int = 1) -> Iterator[LlamaServer]:
+                       threads: int = 1,
+                       extra_args: Sequence[str] = ()) -> Iterator[LlamaServer]:
     """Run `python -m llama_cpp.server` on a free port until the block ends.
 
     stdout and stderr go to `log_path`; a server that is not answering GET /v1/models within
     STARTUP_TIMEOUT_S fails with the tail of that log.
+
+    `extra_args` are appended to the server's command line (e.g. ["--n_batch", "256"]).
 
     One thread by default: on a small, busy machine llama.cpp's default (all cores for prompt
     batches) spin-waits on preempted threads, and a 12-token prompt took 8 s instead of 0.1 s.
@@ -59,6 +62,7 @@ def start_llama_server(model_path: Path, log_path: Path, *, model_alias: str = B
         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
         "--model_alias", model_alias,
         "--n_threads", str(threads), "--n_threads_batch", str(threads),
+        *extra_args,
     ]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:

@@ -59,6 +59,9 @@ class ModelConfig(_Strict):
     model: str | None = None
     api_key_env: str | None = None
     endpoint: Literal["chat", "completions"] = "chat"
+    # The server returns prompt logprobs (vLLM, SGLang, llama.cpp server): score multiple
+    # choice by loglikelihood through its completions endpoint instead of letter generation.
+    loglikelihood: bool = False
     timeout_s: Annotated[float, Field(gt=0)] = 120.0
     max_retries: Annotated[int, Field(ge=0, le=20)] = 4
     # llama-cpp: a bundled model name or a GGUF path.

@@ -88,6 +88,7 @@ def build_provider(model: ModelConfig) -> Provider:
         return OpenAICompatProvider(
             model.api_model, base_url=model.base_url, api_key_env=model.api_key_env,
             endpoint=model.endpoint, timeout_s=model.timeout_s,
+            prompt_logprobs=model.loglikelihood,
             retry=RetryPolicy(max_attempts=model.max_retries + 1),
         )
     from bakeoff.providers.llama_cpp import LlamaCppProvider

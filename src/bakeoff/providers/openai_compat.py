@@ -7,11 +7,31 @@ The official SDK makes the HTTP calls with its own retries off: bakeoff retries 
 
 The API key is read from the named environment variable at call time and sent as a
 per-request header; its value is scrubbed from every message bakeoff builds from an error.
+
+Loglikelihood over HTTP (`prompt_logprobs=True`, for vLLM, SGLang, llama-cpp-python servers):
+the completions endpoint gets prompt = context + continuation with `echo=True, logprobs=1,
+max_tokens=1, temperature=0`, as lm-evaluation-harness's `local-completions` sends it, and the
+log-probabilities of the continuation's tokens are summed. lm-eval tokenizes on the client and
+counts context tokens; bakeoff has no tokenizer for a remote model, so it finds the boundary
+with `text_offset` (characters of the echoed prompt) instead. A token counts towards the
+continuation when it ends after the context does: a token straddling the boundary (" Paris"
+after a context ending in a space) belongs to the continuation, which is where lm-eval puts it
+by moving the context's trailing whitespace into the continuation. The one generated token
+(at offset >= len(prompt)) is dropped, as lm-eval's `[ctxlen:-1]` drops it. max_tokens=0 is
+not sent: llama-cpp-python reads 0 as "no limit" and would generate to the end of its window.
+
+Known server bug (llama-cpp-python 0.3.16): when the tokenized prompt does not start with BOS
+(GGUFs with add_bos_token = false, e.g. SmolLM2, Qwen2.5), its echoed logprobs are paired with
+the logits one position too late, so they are wrong. Start such a server with
+`--kv_overrides tokenizer.ggml.add_bos_token=bool:true` (vLLM and SGLang not checked here).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
+import math
 import os
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
@@ -22,6 +42,7 @@ from typing import Any, Literal, cast
 import httpx
 import openai
 from openai.types import Completion as CompletionChunk
+from openai.types import CompletionChoice
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
 from bakeoff.providers.base import StreamDelta, StreamEvent, collect
@@ -58,8 +79,12 @@ class OpenAICompatProvider:
     def __init__(self, model_id: str, *, base_url: str, api_key_env: str | None = None,
                  endpoint: Literal["chat", "completions"] = "chat", timeout_s: float = 120.0,
                  retry: RetryPolicy | None = None, http_client: httpx.AsyncClient | None = None,
-                 extra_body: Mapping[str, Any] | None = None) -> None:
+                 extra_body: Mapping[str, Any] | None = None,
+                 prompt_logprobs: bool = False) -> None:
+        """`prompt_logprobs`: the server returns log-probabilities of echoed prompt tokens on
+        its completions endpoint, so loglikelihood scoring works (see the module docstring)."""
         self.model_id = model_id
+        self.supports_loglikelihood = prompt_logprobs
         self.preferred_endpoint: str = endpoint
         self.base_url = base_url
         self._api_key_env = api_key_env
@@ -101,9 +126,15 @@ class OpenAICompatProvider:
             raise failure
 
     async def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[float]:
-        raise ProviderError(
-            "unsupported", f"{self.model_id}: loglikelihood scoring over HTTP is not supported"
-        )
+        """The summed log-probability of each continuation; each request retried on its own."""
+        if not self.supports_loglikelihood:
+            raise ProviderError(
+                "unsupported", f"{self.model_id}: loglikelihood scoring over HTTP is off; turn "
+                "it on (loglikelihood = true) only for servers that return prompt logprobs")
+        return list(await asyncio.gather(*(
+            call_with_retries(functools.partial(self._score_once, request), self._retry)
+            for request in requests
+        )))
 
     async def aclose(self) -> None:
         # A client the caller passed in is the caller's to close.
@@ -132,6 +163,24 @@ class OpenAICompatProvider:
             await chunks.close()
         yield progress.completion(started, _prompt_text(request))
 
+    async def _score_once(self, request: LoglikelihoodRequest) -> float:
+        api_key = self._read_api_key()
+        prompt = request.context + request.continuation
+        failure: ProviderError | None = None
+        try:
+            response = await self._client.completions.create(
+                model=self.model_id, prompt=prompt, echo=True, logprobs=1, max_tokens=1,
+                temperature=0.0, extra_headers={"Authorization": f"Bearer {api_key}"},
+                extra_body=self._extra_body or None,
+            )
+        except Exception as error:
+            failure = _translate(error, secret=api_key)
+        if failure is not None:
+            raise failure  # outside the handler: see stream()
+        if not response.choices:
+            raise ProviderError("bad_response", "the completion has no choices", retryable=True)
+        return continuation_logprob(response.choices[0], prompt, len(request.context))
+
     async def _open_stream(self, request: GenerationRequest, api_key: str) -> SdkStream:
         common: dict[str, Any] = {
             "model": self.model_id,
@@ -156,6 +205,33 @@ class OpenAICompatProvider:
             await self._client.chat.completions.create(messages=messages, stream=True, **common)
         )
         return chat_stream
+
+
+def continuation_logprob(choice: CompletionChoice, prompt: str, context_chars: int) -> float:
+    """Sum of the log-probabilities of the echoed prompt tokens that reach past the context.
+
+    A token spans [its offset, the next token's offset); the last prompt token ends at
+    len(prompt). Tokens at or after len(prompt) were generated and are left out.
+    """
+    logprobs = choice.logprobs
+    offsets = logprobs.text_offset if logprobs else None
+    values = logprobs.token_logprobs if logprobs else None
+    if not offsets or values is None or len(values) != len(offsets):
+        raise ProviderError("unsupported", "the server returned no prompt logprobs (echo with "
+                            "logprobs); turn loglikelihood off for this model")
+    if not choice.text.startswith(prompt):
+        raise ProviderError("unsupported", "the server did not echo the prompt; turn "
+                            "loglikelihood off for this model")
+    ends = [*offsets[1:], len(prompt)]
+    chosen = [value for offset, end, value in zip(offsets, ends, values, strict=True)
+              if offset < len(prompt) and min(end, len(prompt)) > context_chars]
+    if not chosen:
+        raise ProviderError("bad_request", "the continuation is empty")
+    if any(value is None for value in chosen):
+        # Servers give no logprob for the first prompt token: it has no context.
+        raise ProviderError("bad_request", "the context is empty, so the first continuation "
+                            "token has no log-probability")
+    return math.fsum(value for value in chosen if value is not None)
 
 
 def _sampling_arguments(config: GenerationConfig) -> dict[str, Any]:
