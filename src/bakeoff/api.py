@@ -123,7 +123,8 @@ def run_suite(config: Config, model_names: list[str] | None = None,
         counts = _execute(store, run_id, plan, work, progress, budget)
         store.set_run_status(run_id, "interrupted" if budget and budget.exhausted
                              else "finished")
-        report = write_report(store, [run_id], store.path.parent / "reports")
+        report = write_report(store, [run_id], store.path.parent / "reports",
+                              speed=speed_for_report(store, None))
     finally:
         store.close()
     return RunResult(run_id=run_id, resumed=resumable is not None, counts=counts,
