@@ -1,0 +1,235 @@
+"""Cross-check bakeoff's MMLU loglikelihood scoring against lm-evaluation-harness 0.4.x.
+
+Both tools score the SAME items with the SAME five shots: `export` writes bakeoff's own item
+selection as lm-eval task data (cais/mmlu schema) and one task YAML per subject that includes
+perf/lmeval_tasks/_bakeoff_mmlu_template_yaml (the official mmlu template, local JSON data).
+
+Steps (docs/VALIDATION.md has the exact commands and the figures they gave):
+  python perf/validate_mmlu.py export  --out DIR [--items 500] [--max-chars 1400]
+  lm_eval --model hf --model_args pretrained=DIR/model,gguf_file=NAME.gguf \\
+          --tasks bakeoff_mmlu --include_path DIR/tasks --log_samples --output_path DIR/lmeval
+  python perf/validate_mmlu.py bakeoff --out DIR       # in-process llama.cpp loglikelihood
+  python perf/validate_mmlu.py compare --out DIR       # accuracy both ways, agreement, prompts
+
+Items: bakeoff's evaluated items in its own (subject-interleaved) order, keeping those whose
+prompt is at most --max-chars characters, until --items are taken: lm-eval's dequantised
+transformers model runs on the CPU here, and short prompts keep that run to minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bakeoff.benchmarks.mmlu import LETTERS, MMLU, NUM_SHOTS, MMLUItem, best_choice
+from bakeoff.providers.bundled import ensure_model
+from bakeoff.providers.llama_cpp import LlamaCppProvider
+from bakeoff.types import LoglikelihoodRequest, Sample
+
+MODEL = "qwen2.5-coder-0.5b-instruct"
+TEMPLATE = Path(__file__).parent / "lmeval_tasks" / "_bakeoff_mmlu_template_yaml"
+RESULTS = Path(__file__).parent / "results" / "mmlu_validation.json"
+TASK_TAG = "bakeoff_mmlu"
+
+
+# --- export --------------------------------------------------------------------------------
+
+
+def select_samples(limit: int, max_chars: int) -> list[Sample]:
+    """bakeoff's evaluated items in its own order, short prompts only, `limit` of them."""
+    chosen = [s for s in MMLU().load_samples() if len(s.input) <= max_chars]
+    return chosen[:limit]
+
+
+def hub_row(item: MMLUItem) -> dict[str, Any]:
+    """An item in the cais/mmlu schema, plus bakeoff's id to join the two runs on."""
+    return {"question": item.question, "subject": item.subject, "choices": list(item.choices),
+            "answer": LETTERS.index(item.answer),
+            "bakeoff_id": item.sample_id}
+
+
+def subject_yaml(subject: str, data_dir: Path) -> str:
+    readable = subject.replace("_", " ")
+    files = {"test": str(data_dir / f"{subject}.test.jsonl"),
+             "dev": str(data_dir / f"{subject}.dev.jsonl")}
+    return "\n".join([
+        f"include: {TEMPLATE.resolve()}",
+        f"task: {TASK_TAG}_{subject}",
+        f"tag: {TASK_TAG}",
+        "dataset_kwargs:",
+        f"  data_files: {json.dumps(files)}",
+        # The same description line as the official per-subject YAMLs.
+        "description: " + json.dumps(
+            f"The following are multiple choice questions (with answers) about {readable}.\n\n"),
+        "",
+    ])
+
+
+def export(out: Path, limit: int, max_chars: int) -> None:
+    benchmark = MMLU()
+    groups = benchmark.subjects()
+    samples = select_samples(limit, max_chars)
+    by_id = {item.sample_id: item for items in groups.values() for item in items}
+    chosen_by_subject: dict[str, list[MMLUItem]] = {}
+    for sample in samples:
+        item = by_id[sample.id]
+        chosen_by_subject.setdefault(item.subject, []).append(item)
+    data_dir, task_dir = out / "data", out / "tasks"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    task_dir.mkdir(parents=True, exist_ok=True)
+    for subject, items in chosen_by_subject.items():
+        _write_jsonl(data_dir / f"{subject}.test.jsonl", [hub_row(i) for i in items])
+        shots = groups[subject][:NUM_SHOTS]
+        _write_jsonl(data_dir / f"{subject}.dev.jsonl", [hub_row(i) for i in shots])
+        (task_dir / f"{TASK_TAG}_{subject}.yaml").write_text(subject_yaml(subject, data_dir))
+    _write_jsonl(out / "bakeoff_prompts.jsonl",
+                 [{"id": s.id, "prompt": s.input, "target": s.target} for s in samples])
+    print(f"{len(samples)} items in {len(chosen_by_subject)} subjects -> {out}")
+
+
+# --- bakeoff's run -------------------------------------------------------------------------
+
+
+async def score_with_bakeoff(samples: Sequence[Sample], model_path: Path,
+                             threads: int) -> list[dict[str, Any]]:
+    provider = LlamaCppProvider(model_path, MODEL, n_threads=threads)
+    rows = []
+    try:
+        for number, sample in enumerate(samples, 1):
+            requests = [LoglikelihoodRequest(sample.input, f" {letter}") for letter in LETTERS]
+            logprobs = await provider.loglikelihood(requests)
+            rows.append({"id": sample.id, "target": sample.target, "logprobs": logprobs,
+                         "chosen": LETTERS[best_choice(logprobs)]})
+            if number % 50 == 0:
+                print(f"  {number}/{len(samples)}", flush=True)
+        rows.append({"engine_settings": provider.engine_settings})
+    finally:
+        await provider.aclose()
+    return rows
+
+
+def run_bakeoff(out: Path, threads: int) -> None:
+    prompts = _read_jsonl(out / "bakeoff_prompts.jsonl")
+    samples = [Sample(id=p["id"], input=p["prompt"], target=p["target"], choices=LETTERS)
+               for p in prompts]
+    started = time.monotonic()
+    rows = asyncio.run(score_with_bakeoff(samples, ensure_model(MODEL), threads))
+    _write_jsonl(out / "bakeoff_predictions.jsonl", rows)
+    print(f"bakeoff scored {len(samples)} items in {time.monotonic() - started:.0f}s")
+
+
+# --- comparison ----------------------------------------------------------------------------
+
+
+def read_lmeval_samples(lmeval_dir: Path) -> dict[str, dict[str, Any]]:
+    """lm-eval's logged samples by bakeoff id: the context it scored and the letter it chose."""
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted(lmeval_dir.rglob("samples_*.jsonl")):
+        for row in _read_jsonl(path):
+            logprobs = [float(pair[0]) for pair in row["filtered_resps"]]
+            context = row["arguments"]["gen_args_0"]["arg_0"]
+            found[row["doc"]["bakeoff_id"]] = {
+                "context": context, "logprobs": logprobs,
+                "chosen": LETTERS[best_choice(logprobs)], "acc": float(row["acc"]),
+            }
+    return found
+
+
+def compare(out: Path) -> dict[str, Any]:
+    prompts = {p["id"]: p for p in _read_jsonl(out / "bakeoff_prompts.jsonl")}
+    ours_rows = _read_jsonl(out / "bakeoff_predictions.jsonl")
+    engine = next(r["engine_settings"] for r in ours_rows if "engine_settings" in r)
+    ours = {r["id"]: r for r in ours_rows if "id" in r}
+    theirs = read_lmeval_samples(out / "lmeval")
+    missing = sorted(set(prompts) - set(theirs))
+    if missing or set(ours) != set(prompts):
+        raise SystemExit(f"runs do not cover the same items (lm-eval lacks {len(missing)})")
+    ids = list(prompts)
+    same_prompt = sum(theirs[i]["context"] == prompts[i]["prompt"] for i in ids)
+    bakeoff_acc = sum(ours[i]["chosen"] == prompts[i]["target"] for i in ids) / len(ids)
+    lmeval_acc = sum(theirs[i]["acc"] for i in ids) / len(ids)
+    agreeing = [i for i in ids if ours[i]["chosen"] == theirs[i]["chosen"]]
+    flips = [_flip(i, ours[i], theirs[i], prompts[i]["target"]) for i in ids
+             if i not in set(agreeing)]
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "model": MODEL, "items": len(ids),
+        "subjects": len({i.split("/")[1] for i in ids}),
+        "identical_prompts": same_prompt,
+        "accuracy_bakeoff": round(bakeoff_acc, 4), "accuracy_lmeval": round(lmeval_acc, 4),
+        "accuracy_difference_points": round(100 * (bakeoff_acc - lmeval_acc), 2),
+        "per_item_agreement": round(len(agreeing) / len(ids), 4),
+        "disagreements": flips,
+        "bakeoff_engine": engine,
+        "versions": _versions(),
+    }
+
+
+def _flip(item_id: str, ours: dict[str, Any], theirs: dict[str, Any],
+          target: str) -> dict[str, Any]:
+    """One disagreement, with each side's margin between its top two letters."""
+    def margin(values: list[float]) -> float:
+        top = sorted(values, reverse=True)
+        return round(top[0] - top[1], 4)
+    return {"id": item_id, "target": target, "bakeoff": ours["chosen"],
+            "lmeval": theirs["chosen"], "bakeoff_margin": margin(ours["logprobs"]),
+            "lmeval_margin": margin(theirs["logprobs"])}
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in ("bakeoff", "llama-cpp-python"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    lmeval_versions = os.environ.get("LMEVAL_VERSIONS")  # set by the caller from its venv
+    if lmeval_versions:
+        versions["lm-eval venv"] = lmeval_versions
+    return versions
+
+
+# --- files and command line ----------------------------------------------------------------
+
+
+def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().split("\n") if line.strip()]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", choices=("export", "bakeoff", "compare"))
+    parser.add_argument("--out", type=Path, default=Path("/tmp/bakeoff-mmlu-validation"))
+    parser.add_argument("--items", type=int, default=500)
+    parser.add_argument("--max-chars", type=int, default=1400)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    if args.step == "export":
+        export(args.out, args.items, args.max_chars)
+    elif args.step == "bakeoff":
+        run_bakeoff(args.out, args.threads)
+    else:
+        report = compare(args.out)
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+        summary = {k: v for k, v in report.items() if k not in ("disagreements", "versions")}
+        json.dump(summary, sys.stdout, indent=2)
+        print(f"\nwritten to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
