@@ -45,10 +45,11 @@ TASK_TAG = "bakeoff_mmlu"
 # --- export --------------------------------------------------------------------------------
 
 
-def select_samples(limit: int, max_chars: int) -> list[Sample]:
-    """bakeoff's evaluated items in its own order, short prompts only, `limit` of them."""
+def select_samples(limit: int, max_chars: int, skip: int = 0) -> list[Sample]:
+    """bakeoff's evaluated items in its own order, short prompts only: `limit` of them after
+    the first `skip` (so a second batch never repeats the first)."""
     chosen = [s for s in MMLU().load_samples() if len(s.input) <= max_chars]
-    return chosen[:limit]
+    return chosen[skip:skip + limit]
 
 
 def hub_row(item: MMLUItem) -> dict[str, Any]:
@@ -75,10 +76,10 @@ def subject_yaml(subject: str, data_dir: Path) -> str:
     ])
 
 
-def export(out: Path, limit: int, max_chars: int) -> None:
+def export(out: Path, limit: int, max_chars: int, skip: int) -> None:
     benchmark = MMLU()
     groups = benchmark.subjects()
-    samples = select_samples(limit, max_chars)
+    samples = select_samples(limit, max_chars, skip)
     by_id = {item.sample_id: item for items in groups.values() for item in items}
     chosen_by_subject: dict[str, list[MMLUItem]] = {}
     for sample in samples:
@@ -145,12 +146,17 @@ def read_lmeval_samples(lmeval_dir: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def compare(out: Path) -> dict[str, Any]:
-    prompts = {p["id"]: p for p in _read_jsonl(out / "bakeoff_prompts.jsonl")}
-    ours_rows = _read_jsonl(out / "bakeoff_predictions.jsonl")
-    engine = next(r["engine_settings"] for r in ours_rows if "engine_settings" in r)
-    ours = {r["id"]: r for r in ours_rows if "id" in r}
-    theirs = read_lmeval_samples(out / "lmeval")
+def compare(outs: Sequence[Path]) -> dict[str, Any]:
+    """Both runs over every batch folder in `outs`, pooled."""
+    prompts: dict[str, dict[str, Any]] = {}
+    ours: dict[str, dict[str, Any]] = {}
+    theirs: dict[str, dict[str, Any]] = {}
+    for out in outs:
+        prompts.update({p["id"]: p for p in _read_jsonl(out / "bakeoff_prompts.jsonl")})
+        ours_rows = _read_jsonl(out / "bakeoff_predictions.jsonl")
+        engine = next(r["engine_settings"] for r in ours_rows if "engine_settings" in r)
+        ours.update({r["id"]: r for r in ours_rows if "id" in r})
+        theirs.update(read_lmeval_samples(out / "lmeval"))
     missing = sorted(set(prompts) - set(theirs))
     if missing or set(ours) != set(prompts):
         raise SystemExit(f"runs do not cover the same items (lm-eval lacks {len(missing)})")
@@ -163,7 +169,7 @@ def compare(out: Path) -> dict[str, Any]:
              if i not in set(agreeing)]
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "model": MODEL, "items": len(ids),
+        "model": MODEL, "items": len(ids), "batches": len(outs),
         "subjects": len({i.split("/")[1] for i in ids}),
         "identical_prompts": same_prompt,
         "accuracy_bakeoff": round(bakeoff_acc, 4), "accuracy_lmeval": round(lmeval_acc, 4),
@@ -213,17 +219,21 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("step", choices=("export", "bakeoff", "compare"))
-    parser.add_argument("--out", type=Path, default=Path("/tmp/bakeoff-mmlu-validation"))
+    parser.add_argument("--out", type=Path, action="append",
+                        help="batch folder; compare pools every --out given")
     parser.add_argument("--items", type=int, default=500)
+    parser.add_argument("--skip", type=int, default=0,
+                        help="leave out the first SKIP eligible items (a later batch)")
     parser.add_argument("--max-chars", type=int, default=1400)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
+    outs = args.out or [Path("/tmp/bakeoff-mmlu-validation")]
     if args.step == "export":
-        export(args.out, args.items, args.max_chars)
+        export(outs[0], args.items, args.max_chars, args.skip)
     elif args.step == "bakeoff":
-        run_bakeoff(args.out, args.threads)
+        run_bakeoff(outs[0], args.threads)
     else:
-        report = compare(args.out)
+        report = compare(outs)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(report, indent=2) + "\n")
         summary = {k: v for k, v in report.items() if k not in ("disagreements", "versions")}

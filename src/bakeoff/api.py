@@ -18,7 +18,6 @@ from bakeoff.cost.pricing import rates_for
 from bakeoff.engine.plan import RunPlan, build_provider, environment, model_identity
 from bakeoff.engine.runner import ModelSlot, ProgressSink, RunCounts, Runner
 from bakeoff.providers.base import Provider
-from bakeoff.report.comparison import build_comparison
 from bakeoff.report.data import ReportData, SpeedFigures, build_report_data
 from bakeoff.report.data import report_from_cards as cards_report_data
 from bakeoff.report.export import ExportFormat, export_run
@@ -208,13 +207,10 @@ def speed_for_report(store: Store, speed_run_id: int | None) -> SpeedFigures | N
 def write_report(store: Store, run_ids: list[int], directory: Path,
                  speed: SpeedFigures | None = None, profiles: Path | None = None) -> Path:
     """Write run-<ids>.md, .html and .json into `directory`; returns the Markdown path."""
-    comparison = build_comparison(store, run_ids)
     directory.mkdir(parents=True, exist_ok=True)
     stem = directory / f"run-{'-'.join(str(r) for r in run_ids)}"
-    markdown = _beside(stem, ".md")
-    markdown.write_text(render_markdown(comparison), encoding="utf-8")
     _write_decision_report(build_report_data(store, run_ids, speed), stem, profiles)
-    return markdown
+    return _beside(stem, ".md")
 
 
 def report_from_cards(names: list[str], directory: Path, profiles: Path | None = None) -> Path:
@@ -231,14 +227,22 @@ def _beside(stem: Path, suffix: str) -> Path:
 
 
 def _write_decision_report(data: ReportData, stem: Path, profiles: Path | None) -> None:
+    for suffix, text in render_report(data, profiles, _beside(stem, ".html").name).items():
+        _beside(stem, suffix).write_text(text, encoding="utf-8")
+
+
+def render_report(data: ReportData, profiles: Path | None = None,
+                  html_name: str = "") -> dict[str, str]:
+    """The report's three files as text by suffix (.html, .md, .json); `html_name` is what
+    the Markdown links to for charts and transcripts."""
     recommendations = recommend(data, load_profiles(profiles))
     headline, questions = verdict(data, recommendations), faq(data)
-    _beside(stem, ".html").write_text(render_html(data, headline, recommendations, questions),
-                                         encoding="utf-8")
     document = report_document(data, headline, recommendations, questions)
-    _beside(stem, ".json").write_text(
-        json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
-        encoding="utf-8")
+    return {
+        ".html": render_html(data, headline, recommendations, questions),
+        ".md": render_markdown(data, headline, recommendations, questions, html_name),
+        ".json": json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+    }
 
 
 @dataclass(frozen=True)

@@ -397,7 +397,8 @@ def report(run_ids: Annotated[list[int] | None, typer.Argument(
                                                 profiles)
             except ProfileError as exc:
                 raise UserError(str(exc)) from None
-            console.print(f"report (published figures only): {written}")
+            console.print(f"report (published figures only): {written} (and .md, .json "
+                          "beside it)")
             return
         if not run_ids:
             raise UserError("give run numbers (see `bakeoff runs`) or --models")

@@ -38,6 +38,22 @@ def test_seed_cards_carry_the_vendors_figures() -> None:
     assert (large.total_params, large.context_window) == (123e9, 131_072)
 
 
+def test_every_seed_card_has_a_dated_sourced_price_and_published_scores() -> None:
+    for name in SEEDS:
+        card = load_card(name)
+        assert card.price is not None and card.price.date is not None, name
+        assert card.price.source.startswith("https://"), name
+        assert card.benchmarks, name
+    mixtral = load_card("mixtral-8x22b-instruct")
+    assert mixtral.price is not None
+    assert (mixtral.price.input_per_mtok, mixtral.price.output_per_mtok) == (2.0, 6.0)
+    claims = {(c.benchmark, c.setting): c.score for c in mixtral.benchmarks}
+    assert claims[("GSM8K", "maj@8, instruct model")] == 90.8
+    assert claims[("MATH", "maj@4, instruct model")] == 44.6
+    speeds = load_card("llama-3.1-405b-instruct").speeds
+    assert speeds and all(s.source.startswith("https://") and s.date for s in speeds)
+
+
 def test_a_figure_without_a_source_is_rejected() -> None:
     with pytest.raises(CardError, match="no source for: context_window"):
         parse_card('name = "x"\ndisplay_name = "X"\ncontext_window = 4096\n', "x.toml")

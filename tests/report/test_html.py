@@ -1,11 +1,13 @@
 """The HTML report in real headless Chromium (Debian's /usr/bin/chromium), network off."""
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bakeoff.api import write_report
+from bakeoff.api import report_from_cards, write_report
 from bakeoff.report.html import SECTIONS
 from tests.report.stored import build_store
 
@@ -14,10 +16,44 @@ pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs De
 
 
 def test_the_report_renders_offline_with_every_section(tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
     store, run_id = build_store(tmp_path / "bakeoff.sqlite")
     write_report(store, [run_id], tmp_path)
-    page_file = tmp_path / "run-1.html"
+
+    def check(page: Any) -> None:
+        for section in SECTIONS:
+            assert page.locator(f"section#{section}").count() == 1, section
+        assert page.locator("svg.chart").count() >= 3
+        assert page.locator("svg.chart .mark").count() >= 1
+        transcript = page.locator("#tx-mmlu-acc")
+        assert not transcript.evaluate("d => d.open")
+        page.locator("#benchmarks a[href='#tx-mmlu-acc']").first.click()
+        assert transcript.evaluate("d => d.open")
+        assert page.locator("#tx-mmlu-acc details.item").count() == 40
+
+    _open_offline(tmp_path / "run-1.html", check)
+
+
+def test_a_report_of_published_figures_renders_and_says_so(tmp_path: Path) -> None:
+    page_file = report_from_cards(["llama-3.1-405b-instruct", "mixtral-8x22b-instruct"],
+                                  tmp_path)
+
+    def check(page: Any) -> None:
+        for section in SECTIONS:
+            assert page.locator(f"section#{section}").count() == 1, section
+        assert "published figures only" in page.locator("#headline").inner_text()
+        speed = page.locator("#speed").inner_text()
+        assert "published, not measured" in speed and "98.3" in speed and "29.4" in speed
+        assert "$0.003500" in page.locator("#price").inner_text()
+        assert "3.3× faster" in page.locator("#faq").inner_text()
+
+    _open_offline(page_file, check)
+    assert (tmp_path / (page_file.name.removesuffix(".html") + ".md")).exists()
+
+
+def _open_offline(page_file: Path, check: Callable[[Any], None]) -> None:
+    """Open the page in headless Chromium with the network off, run `check` on it, and
+    assert it asked for nothing outside the file and logged no error."""
+    sync_api = pytest.importorskip("playwright.sync_api")
     requests: list[str] = []
     console_errors: list[str] = []
     with sync_api.sync_playwright() as playwright:
@@ -40,15 +76,7 @@ def test_the_report_renders_offline_with_every_section(tmp_path: Path) -> None:
                     if m.type == "error" else None)
             page.on("pageerror", lambda e: console_errors.append(str(e)))
             page.goto(page_file.as_uri())
-            for section in SECTIONS:
-                assert page.locator(f"section#{section}").count() == 1, section
-            assert page.locator("svg.chart").count() >= 3
-            assert page.locator("svg.chart .mark").count() >= 1
-            transcript = page.locator("#tx-mmlu-acc")
-            assert not transcript.evaluate("d => d.open")
-            page.locator("#benchmarks a[href='#tx-mmlu-acc']").first.click()
-            assert transcript.evaluate("d => d.open")
-            assert page.locator("#tx-mmlu-acc details.item").count() == 40
+            check(page)
         finally:
             browser.close()
     assert requests == []

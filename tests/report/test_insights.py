@@ -84,3 +84,28 @@ def test_hard_constraints_exclude(tmp_path: Path) -> None:
     assert rec.choice == "llama-3.1-405b-instruct"
     context = next(e for e in faq(data) if e.evidence["kind"] == "context")
     assert "128K (llama-3.1-405b-instruct) vs 64K (mixtral-8x22b-instruct)" in context.answer
+
+
+def test_a_report_from_cards_labels_every_figure_published() -> None:
+    data = report_from_cards(["llama-3.1-405b-instruct", "mixtral-8x22b-instruct"],
+                             generated_at=0.0)
+    first, second = verdict(data, recommend(data, load_profiles()))
+    assert first.startswith("Nothing was measured")
+    speed = next(e for e in faq(data) if e.evidence["kind"] == "speed")
+    assert speed.answer.startswith("Published, not measured: mixtral-8x22b-instruct generates "
+                                   "3.3× faster (98.3 vs 29.4 tokens/s")
+    assert speed.evidence["ratio"] == round(98.3 / 29.4, 1)
+    price = next(e for e in faq(data) if e.evidence["kind"] == "price")
+    assert price.answer == ("mixtral-8x22b-instruct costs 1.2× less per 1K tokens: $0.003000 vs "
+                            "$0.003500 (list prices, blended 3:1 in:out).")
+    assert price.evidence["ratio"] == round(0.0035 / 0.003, 1)
+    assert speed.answer in second and price.answer in second
+
+
+def test_a_measured_speed_is_never_replaced_by_a_published_one() -> None:
+    data = report_from_cards(["llama-3.1-405b-instruct", "mixtral-8x22b-instruct"],
+                             generated_at=0.0)
+    data.speed = SpeedFigures({"llama-3.1-405b-instruct": ModelSpeed(tokens_per_s_p50=40.0)},
+                              "speed run 1")
+    speed = next(e for e in faq(data) if e.evidence["kind"] == "speed")
+    assert speed.answer == "Not measured for mixtral-8x22b-instruct: no speed ratio."

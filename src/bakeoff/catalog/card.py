@@ -36,9 +36,12 @@ class Price(_Strict):
     input_per_mtok: Annotated[float, Field(ge=0)]
     output_per_mtok: Annotated[float, Field(ge=0)]
     provider: Annotated[str, Field(min_length=1)]
-    # None only for a price set in bakeoff.toml (the user's own figure, undated).
+    # The day the price was published or read at `source`; None only for a price set in
+    # bakeoff.toml (the user's own figure, undated).
     date: dt.date | None
     source: Annotated[str, Field(min_length=1)]
+    # How the figure was obtained or corroborated, and what may have changed since.
+    note: str = ""
 
     @property
     def blended_per_mtok(self) -> float:
@@ -49,6 +52,22 @@ class Price(_Strict):
 def blended_price(input_per_mtok: float, output_per_mtok: float) -> float:
     """The blended price per 1M tokens: (3 × input + 1 × output) / 4."""
     return (3 * input_per_mtok + output_per_mtok) / 4
+
+
+class PublishedSpeed(_Strict):
+    """A speed someone else measured for one provider serving the model: shown as published,
+    never mixed with bakeoff's own measurements."""
+
+    provider: Annotated[str, Field(min_length=1)]
+    output_tokens_per_s: Annotated[float, Field(gt=0)]
+    # Time to first token in seconds, where the source gives it.
+    ttft_s: Annotated[float, Field(gt=0)] | None = None
+    # The workload the source measured with ("10k input tokens", "single short prompt").
+    workload: Annotated[str, Field(min_length=1)]
+    # The day the figure was published or read at `source`.
+    date: dt.date
+    source: Annotated[str, Field(min_length=1)]
+    note: str = ""
 
 
 class BenchmarkClaim(_Strict):
@@ -86,6 +105,7 @@ class ModelCard(_Strict):
     # Spec field -> where that figure comes from (a URL, or "GGUF metadata of <file>").
     sources: dict[str, Annotated[str, Field(min_length=1)]] = {}
     price: Price | None = None
+    speeds: tuple[PublishedSpeed, ...] = ()
     benchmarks: tuple[BenchmarkClaim, ...] = ()
     notes: str = ""
 

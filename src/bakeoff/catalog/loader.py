@@ -65,8 +65,10 @@ def gguf_card(path: Path, name: str, shipped: str | None = None) -> ModelCard:
 def merge(base: ModelCard, top: ModelCard) -> ModelCard:
     """`top`'s figures where it has them, `base`'s elsewhere; `top` names the card."""
     data = base.model_dump()
-    data.update(top.model_dump(exclude_none=True, exclude={"sources", "benchmarks", "notes"}))
+    data.update(top.model_dump(exclude_none=True, exclude={"sources", "speeds", "benchmarks",
+                                                             "notes"}))
     data["sources"] = {**base.sources, **top.sources}
+    data["speeds"] = top.speeds or base.speeds
     data["benchmarks"] = top.benchmarks or base.benchmarks
     data["notes"] = " ".join(n for n in (top.notes, base.notes) if n)
     return ModelCard.model_validate(data)

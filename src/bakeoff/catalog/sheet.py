@@ -31,6 +31,8 @@ def source_lines(card: ModelCard) -> list[str]:
         by_source.setdefault(source, []).append(field.replace("_", " "))
     if card.price is not None:
         by_source.setdefault(card.price.source, []).append("price")
+    for speed in card.speeds:
+        by_source.setdefault(speed.source, []).append(f"speed ({speed.provider})")
     for claim in card.benchmarks:
         by_source.setdefault(claim.source, []).append(claim.benchmark)
     return [f"{source}: {', '.join(fields)}" for source, fields in by_source.items()]
@@ -70,6 +72,16 @@ def _price_origin(card: ModelCard) -> str | None:
     return f"{card.price.provider}, {date}"
 
 
+def published_speed(card: ModelCard) -> str | None:
+    """'73.7 tokens/s, TTFT 2.46 s (provider, date)' per published speed, joined by '; '."""
+    parts = []
+    for speed in card.speeds:
+        ttft = "" if speed.ttft_s is None else f", TTFT {speed.ttft_s:g} s"
+        parts.append(f"{speed.output_tokens_per_s:g} tokens/s{ttft} "
+                     f"({speed.provider}, {speed.date.isoformat()})")
+    return "; ".join(parts) or None
+
+
 def _size(value: int | None) -> str | None:
     return None if value is None else f"{value / 1e6:,.1f} MB"
 
@@ -97,6 +109,7 @@ _FIELDS: list[tuple[str, Callable[[ModelCard], str | None]]] = [
     ("$ per 1M blended (3:1)", lambda c: None if c.price is None
      else f"{c.price.blended_per_mtok:.4g}"),
     ("price from", _price_origin),
+    ("speed (published)", published_speed),
 ]
 
 

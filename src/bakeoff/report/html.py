@@ -11,11 +11,24 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 
-from bakeoff.catalog.sheet import source_lines, spec_rows
 from bakeoff.report.data import CategoryScore, ReportData, TranscriptGroup
 from bakeoff.report.insights import FaqEntry, Recommendation, blended_price
+from bakeoff.report.tables import (
+    CHOICE_NOTE,
+    CLAIMS_NOTE,
+    PRICE_NOTE,
+    PUBLISHED_SPEED_NOTE,
+    Table,
+    choice_table,
+    claims_table,
+    measured_speed_table,
+    methodology_lines,
+    price_table,
+    published_speed_table,
+    spec_table,
+    statistics_note,
+)
 from bakeoff.scoring.metrics import RESAMPLES, SEED, SIGNIFICANCE
 
 MISSING = "—"
@@ -82,18 +95,20 @@ def _headline(data: ReportData, verdict: list[str]) -> str:
 
 
 def _spec(data: ReportData) -> str:
-    cards = [data.card(m) for m in data.models]
-    known = [c for c in cards if c is not None]
-    if not known:
+    table = spec_table(data)
+    if table is None:
         return _section("spec", "Spec sheet", "<p class=muted>No model card for these models."
                         "</p>")
-    rows = spec_rows([c for c in cards if c is not None])
-    names = [m for m, c in zip(data.models, cards, strict=True) if c is not None]
-    table = _table(["", *map(_e, names)], [[_e(label), *map(_e, cells)] for label, cells in rows
-                                           if "(published)" not in label])
-    return _section("spec", "Spec sheet (from the model cards)",
-                    table + "<p class=muted>Figures from each card's sources (see Methodology); "
+    return _section("spec", "Spec sheet (from the model cards)", _text_table(table) +
+                    "<p class=muted>Figures from each card's sources (see Methodology); "
                     "— where no source gives one.</p>")
+
+
+def _text_table(table: Table) -> str:
+    """A shared plain-text table, escaped; line breaks inside a cell become <br>."""
+    header, rows = table
+    return _table([_e(h) for h in header],
+                  [[_e(cell).replace("\n", "<br>") for cell in row] for row in rows])
 
 
 def _benchmarks(data: ReportData) -> str:
@@ -200,68 +215,32 @@ def _trials() -> str:
 
 
 def _speed(data: ReportData) -> str:
-    if data.speed is None or not data.speed.models:
+    published = _published_speeds(data)
+    measured = measured_speed_table(data)
+    if measured is None or data.speed is None:
         return _section("speed", "Speed", "<p><span class=label>not measured</span> No speed "
-                        "measurement for these models; no card records a published speed.</p>")
-    rows = []
-    for model in data.models:
-        s = data.speed.models.get(model)
-        cells = [MISSING] * 6 if s is None else [
-            _num(v, "{:.3f}") for v in (s.ttft_p50_s, s.ttft_p90_s, s.ttft_p99_s)] + [
-            _num(v, "{:.1f}") for v in (s.tokens_per_s_p50, s.tokens_per_s_p90,
-                                        s.tokens_per_s_p99)]
-        curve = "" if s is None else ", ".join(f"{c}: {t:.1f}"
-                                               for c, t in s.throughput_by_concurrency)
-        rows.append([_e(model), *cells, curve or MISSING])
-    table = _table(["model", "TTFT p50 (s)", "p90", "p99", "tokens/s p50", "p90", "p99",
-                    "throughput by concurrency (tokens/s)"], rows)
-    return _section("speed", "Speed (measured)", table +
-                    f"<p class=muted>Source: {_e(data.speed.source)}.</p>")
+                        "measurement for these models.</p>" + (published or
+                        "<p class=muted>No card records a published speed either.</p>"))
+    return _section("speed", "Speed (measured)", _text_table(measured) +
+                    f"<p class=muted>Source: {_e(data.speed.source)}.</p>" + published)
 
 
-def _num(value: float | None, fmt: str) -> str:
-    return MISSING if value is None else fmt.format(value)
+def _published_speeds(data: ReportData) -> str:
+    table = published_speed_table(data)
+    if table is None:
+        return ""
+    return ("<h3>Published speeds <span class=label>published, not measured</span></h3>" +
+            _text_table(table) + f"<p class=muted>{_e(PUBLISHED_SPEED_NOTE)}</p>")
 
 
 def _price(data: ReportData) -> str:
-    rows = []
-    for model in data.models:
-        card = data.card(model)
-        price = None if card is None else card.price
-        cost = data.costs.get(model)
-        per_correct = [] if cost is None else [
-            f"{_e(b.benchmark)} {_e(b.metric)}: "
-            f"{MISSING if b.per_1000_correct is None else f'${b.per_1000_correct:.4f}'}"
-            for b in cost.benchmarks]
-        rows.append([
-            _e(model),
-            MISSING if price is None else f"${price.input_per_mtok / 1000:.6f} / "
-                                           f"${price.output_per_mtok / 1000:.6f}",
-            MISSING if price is None else f"${price.blended_per_mtok:.4g}",
-            "not measured" if cost is None else (
-                "no price" if cost.cost_usd is None else f"${cost.cost_usd:.4f}"),
-            "<br>".join(per_correct) or MISSING])
-    table = _table(["model", "$ per 1K tokens in / out", "blended $ per 1M (3:1)",
-                    "run cost", "cost per 1,000 correct"], rows)
-    return _section("price", "Price and cost-effectiveness", table +
-                    "<p class=muted>Prices are list prices from the cards or bakeoff.toml "
-                    "(published, not measured); run cost is measured tokens × those prices "
-                    "(and machine time × price per hour where set).</p>")
+    return _section("price", "Price and cost-effectiveness", _text_table(price_table(data)) +
+                    f"<p class=muted>{_e(PRICE_NOTE)}</p>")
 
 
 def _choose(recommendations: list[Recommendation]) -> str:
-    rows = []
-    for rec in recommendations:
-        choice = _e(rec.choice) if rec.choice else "<span class=muted>no clear choice</span>"
-        notes = [*map(_e, rec.reasons)]
-        notes += [f"excluded {_e(m)}: {_e(why)}" for m, why in rec.excluded.items()]
-        notes += [f"not measured: {_e(x)}" for x in rec.not_measured]
-        notes += [f"could not check {_e(x)}" for x in rec.unchecked]
-        rows.append([_e(rec.profile.title), f"<b>{choice}</b>", "<br>".join(notes)])
-    return _section("choose", "Which should you choose?", _table(
-        ["use case", "choice", "why"], rows) + "<p class=muted>Scored from the figures on "
-        "this page with the weights and hard constraints of the profiles file "
-        "(bakeoff/report/profiles.toml, or --profiles).</p>")
+    return _section("choose", "Which should you choose?", _text_table(
+        choice_table(recommendations)) + f"<p class=muted>{_e(CHOICE_NOTE)}</p>")
 
 
 def _faq(entries: list[FaqEntry]) -> str:
@@ -272,49 +251,20 @@ def _faq(entries: list[FaqEntry]) -> str:
 
 
 def _published(data: ReportData) -> str:
-    rows = []
-    measured = data.comparison.metrics if data.comparison else {}
-    for model in data.models:
-        card = data.card(model)
-        for claim in card.benchmarks if card else ():
-            ours = [f"{k[0]} {k[1]}: {v[model].mean * 100:.1f}" for k, v in measured.items()
-                    if model in v and k[0].replace("_", "").lower()
-                    == claim.benchmark.split(" ")[0].replace("-", "").lower()]
-            rows.append([_e(model), _e(claim.benchmark), f"{claim.score:g}",
-                         _e(claim.setting), "<br>".join(map(_e, ours)) or "not measured"])
-    if not rows:
+    table = claims_table(data)
+    if table is None:
         return _section("published", "Published vs measured",
                         "<p class=muted>No card records published scores.</p>")
-    return _section("published", "Published vs measured", _table(
-        ["model", "benchmark", "published", "setting (published)", "measured here (×100)"],
-        rows) + "<p class=muted>Published scores are the vendor's, in the vendor's setting; "
-        "a measured score from a different setting is not the same number.</p>")
+    return _section("published", "Published vs measured", _text_table(table) +
+                    f"<p class=muted>{_e(CLAIMS_NOTE)}</p>")
 
 
 def _methodology(data: ReportData) -> str:
-    parts = []
-    for run in data.comparison.runs if data.comparison else []:
-        env = run.environment
-        when = datetime.fromtimestamp(run.created_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
-        sources = env.get("data_sources") or {}
-        parts.append(f"<li>run {run.id}: suite <code>{_e(run.suite)}</code>, {_e(run.status)}, "
-                     f"started {when}; bakeoff {_e(env.get('bakeoff'))}, Python "
-                     f"{_e(env.get('python'))}, {_e(env.get('platform', ''))}, packages "
-                     f"{_e(env.get('packages', {}))}; data: {_e(sources or 'not recorded')}"
-                     "</li>")
-    for model in data.models:
-        card = data.card(model)
-        for line in source_lines(card) if card else []:
-            parts.append(f"<li>{_e(model)} card — {_e(line)}</li>")
+    parts = "".join(f"<li>{_e(line)}</li>" for line in methodology_lines(data))
     commands = "".join(f"<li><code>{_e(c)}</code></li>" for c in data.commands)
-    generated = datetime.fromtimestamp(data.generated_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
     return _section("methodology", "Methodology and reproducibility",
-                    f"<ul>{''.join(parts)}</ul><p>Commands:</p><ul>{commands}</ul>"
-                    f"<p class=muted>Generated {generated}. Statistics: bootstrap seed {SEED}, "
-                    f"{RESAMPLES:,} resamples; McNemar exact test for right/wrong scores, paired "
-                    f"bootstrap otherwise; significance p &lt; {SIGNIFICANCE}, not adjusted for "
-                    "multiple comparisons. Answers are reused from the store by request "
-                    "identity, so a rerun reproduces these scores.</p>")
+                    f"<ul>{parts}</ul><p>Commands:</p><ul>{commands}</ul>"
+                    f"<p class=muted>{_e(statistics_note(data))}</p>")
 
 
 # Charts -------------------------------------------------------------------------------------
@@ -330,6 +280,7 @@ def _charts(data: ReportData) -> str:
         _scatter("Speed vs quality", "output tokens/s (p50)", "mean score",
                  [(m, _speed_of(data, m), quality.get(m)) for m in data.models]),
     ]
+    charts.append(_throughput_lines(data))
     charts += [_bars(f"{b} {metric} by category", by_category, data.models)
                for (b, metric), by_category in data.categories.items()]
     return _section("charts", "Charts", "<div class=charts>" + "".join(charts) + "</div>"
@@ -393,6 +344,40 @@ def _scatter(title: str, x_label: str, y_label: str,
              f"{min(ys):.2f}</text><text x={PAD - 4} y={sy(max(ys)):.1f} font-size=10 "
              f"text-anchor=end>{max(ys):.2f}</text>")
     return _svg(title, "".join(marks) + ticks + note, x_label, y_label)
+
+
+def _throughput_lines(data: ReportData) -> str:
+    """Aggregate output tokens/s against concurrency, one line per model (measured only)."""
+    title, x_label, y_label = ("Throughput vs concurrency", "concurrent requests",
+                               "output tokens/s (all requests)")
+    curves = {m: s.throughput_by_concurrency for m in data.models
+              if data.speed and (s := data.speed.models.get(m)) and s.throughput_by_concurrency}
+    if not curves:
+        return _svg(title, f"<text x={W / 2} y={H / 2} text-anchor=middle fill='#777'>"
+                    "not measured</text>", x_label, y_label)
+    xs = [c for curve in curves.values() for c, _ in curve]
+    ys = [t for curve in curves.values() for _, t in curve]
+    sx, sy = _scale(min(xs), max(xs), PAD, W - 12), _scale(0, max(ys), H - PAD, 24)
+    marks = []
+    for i, model in enumerate(data.models):
+        curve = curves.get(model)
+        if not curve:
+            continue
+        colour = COLOURS[i % len(COLOURS)]
+        line = " ".join(f"{sx(c):.1f},{sy(t):.1f}" for c, t in curve)
+        marks.append(f"<polyline points='{line}' fill=none stroke='{colour}' stroke-width=2/>")
+        marks += [f"<circle class=mark cx={sx(c):.1f} cy={sy(t):.1f} r=4 fill='{colour}'>"
+                  f"<title>{_e(model)} at {c}: {t:.1f} tokens/s</title></circle>"
+                  for c, t in curve]
+        last_c, last_t = curve[-1]
+        marks.append(f"<text x={sx(last_c) - 4:.1f} y={sy(last_t) - 8:.1f} font-size=11 "
+                     f"text-anchor=end>{_e(model)}</text>")
+    ticks = "".join(f"<text x={sx(c):.1f} y={H - PAD + 14} font-size=10 text-anchor=middle>"
+                    f"{c}</text>" for c in sorted(set(xs)))
+    ticks += (f"<text x={PAD - 4} y={sy(max(ys)):.1f} font-size=10 text-anchor=end>"
+              f"{max(ys):.0f}</text><text x={PAD - 4} y={H - PAD} font-size=10 "
+              "text-anchor=end>0</text>")
+    return _svg(title, "".join(marks) + ticks, x_label, y_label)
 
 
 def _pareto(points: list[tuple[str, float, float]]) -> list[tuple[float, float]]:

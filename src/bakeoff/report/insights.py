@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bakeoff.catalog import PublishedSpeed
 from bakeoff.report.data import ReportData
 
 CRITERIA = ("quality", "speed", "latency", "price", "context", "languages")
@@ -114,6 +115,12 @@ def tokens_per_s(data: ReportData, model: str) -> float | None:
 def ttft(data: ReportData, model: str) -> float | None:
     speed = data.speed.models.get(model) if data.speed else None
     return None if speed is None else speed.ttft_p50_s
+
+
+def published_speed(data: ReportData, model: str) -> PublishedSpeed | None:
+    """The card's first published speed (cards list their reference provider first)."""
+    card = data.card(model)
+    return card.speeds[0] if card is not None and card.speeds else None
 
 
 def quality_standing(data: ReportData, model: str,
@@ -275,8 +282,11 @@ def _quality_reason(data: ReportData, profile: Profile, model: str) -> str:
 def verdict(data: ReportData, recommendations: list[Recommendation]) -> list[str]:
     """Two sentences: the quality pick and the efficiency pick, each with its evidence."""
     if data.comparison is None:
+        published = [e.answer for e in faq(data) if e.evidence.get("kind") in ("speed", "price")
+                     and "ratio" in e.evidence]
         return ["Nothing was measured: this page shows published figures only (cards, prices, "
-                "vendor scores), which bakeoff has not checked.",
+                "published speeds, vendor scores), which bakeoff has not checked.",
+                " ".join(published[:2]) if published else
                 "Run `bakeoff run` on these models to get measured quality, speed and cost."]
     return [_quality_sentence(data), _efficiency_sentence(data, recommendations)]
 
@@ -306,10 +316,15 @@ def _efficiency_sentence(data: ReportData, recommendations: list[Recommendation]
         rec = next((r for r in recommendations if r.profile.key == key), None)
         if rec is not None and rec.choice is not None and rec.not_measured == []:
             return f"For {rec.profile.title.lower()}, choose {rec.choice} ({rec.reasons[0]})."
-    entries = [e for e in faq(data) if e.evidence.get("kind") in ("speed", "price")]
+    entries = [e for e in faq(data)
+               if e.evidence.get("kind") in ("speed", "price") and "ratio" in e.evidence]
     if entries:
         return " ".join(e.answer for e in entries[:2])
-    return "Speed was not measured and no model has a price on record, so no efficiency pick."
+    no_speed = [m for m in data.models if tokens_per_s(data, m) is None]
+    no_price = [m for m in data.models if blended_price(data, m) is None]
+    gaps = ([f"speed was not measured for {', '.join(no_speed)}"] if no_speed else []) + (
+        [f"no price is on record for {', '.join(no_price)}"] if no_price else [])
+    return f"No efficiency pick: {' and '.join(gaps) or 'no figure compares them'}."
 
 
 def faq(data: ReportData) -> list[FaqEntry]:
@@ -326,6 +341,8 @@ def faq(data: ReportData) -> list[FaqEntry]:
 def _speed_entry(data: ReportData, a: str, b: str) -> FaqEntry | None:
     question = f"Which generates faster, {a} or {b}?"
     shown = {m: _round(tokens_per_s(data, m), 1) for m in (a, b)}
+    if data.speed is None and all(published_speed(data, m) for m in (a, b)):
+        return _published_speed_entry(data, a, b, question)
     if any(v is None or v <= 0 for v in shown.values()):
         missing = [m for m, v in shown.items() if v is None]
         return FaqEntry(question, f"Not measured for {' and '.join(missing) or 'both'}: "
@@ -335,6 +352,19 @@ def _speed_entry(data: ReportData, a: str, b: str) -> FaqEntry | None:
     return FaqEntry(question, f"{fast} generates {ratio:.1f}× faster: p50 {shown[fast]:.1f} vs "
                     f"{shown[slow]:.1f} tokens/s.",
                     {"kind": "speed", "tokens_per_s_p50": shown, "ratio": round(ratio, 1)})
+
+
+def _published_speed_entry(data: ReportData, a: str, b: str, question: str) -> FaqEntry:
+    """The speed ratio from the cards' published figures, said to be published, not measured."""
+    speeds = {m: published_speed(data, m) for m in (a, b)}
+    shown = {m: round(s.output_tokens_per_s, 1) for m, s in speeds.items() if s is not None}
+    fast, slow = sorted((a, b), key=lambda m: -shown[m])
+    ratio = shown[fast] / shown[slow]
+    where = ", ".join(f"{m} on {s.provider}" for m, s in speeds.items() if s is not None)
+    return FaqEntry(question, f"Published, not measured: {fast} generates {ratio:.1f}× faster "
+                    f"({shown[fast]:.1f} vs {shown[slow]:.1f} tokens/s; {where}).",
+                    {"kind": "speed", "published": True, "tokens_per_s": shown,
+                     "ratio": round(ratio, 1)})
 
 
 def _price_entry(data: ReportData, a: str, b: str) -> FaqEntry | None:
@@ -353,7 +383,7 @@ def _price_entry(data: ReportData, a: str, b: str) -> FaqEntry | None:
                         {"kind": "price", "blended_per_1k": shown})
     ratio = (shown[dear] or 0) / (shown[cheap] or 1)
     return FaqEntry(question, f"{cheap} costs {ratio:.1f}× less per 1K tokens: "
-                    f"${shown[cheap]:.6f} vs ${shown[dear]:.6f} (blended 3:1 in:out).",
+                    f"${shown[cheap]:.6f} vs ${shown[dear]:.6f} (list prices, blended 3:1 in:out).",
                     {"kind": "price", "blended_per_1k": shown, "ratio": round(ratio, 1)})
 
 

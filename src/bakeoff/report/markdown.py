@@ -1,6 +1,10 @@
-"""The Markdown summary: models as columns, one row per benchmark metric, then the pairwise
-tests. A difference is worded as a win only when its paired test gives p < 0.05; models scored
-in different modes are never ranked against each other, and the report says so."""
+"""The decision report in Markdown: the same sections and figures as the HTML page (tables
+shared through bakeoff.report.tables), minus what only a browser can show (charts, the
+click-through transcripts), which it points to.
+
+Scores: models as columns, one row per benchmark metric, then the pairwise tests. A difference
+is worded as a win only when its paired test gives p < 0.05; models scored in different modes
+are never ranked against each other, and the report says so."""
 
 from __future__ import annotations
 
@@ -8,25 +12,119 @@ import math
 from datetime import UTC, datetime
 
 from bakeoff.report.comparison import Comparison, MetricSummary, ModelUsage, Pairwise
+from bakeoff.report.data import ReportData
+from bakeoff.report.insights import FaqEntry, Recommendation
+from bakeoff.report.tables import (
+    CHOICE_NOTE,
+    CLAIMS_NOTE,
+    PRICE_NOTE,
+    PUBLISHED_SPEED_NOTE,
+    Table,
+    choice_table,
+    claims_table,
+    measured_speed_table,
+    methodology_lines,
+    price_table,
+    published_speed_table,
+    spec_table,
+    statistics_note,
+)
 from bakeoff.scoring.metrics import RESAMPLES, SEED, SIGNIFICANCE, PairedTest
 
 MISSING = "—"
 TEST_NAMES = {"mcnemar-exact": "McNemar exact", "paired-bootstrap": "paired bootstrap"}
 
 
-def render_markdown(comparison: Comparison) -> str:
-    run_ids = ", ".join(str(r.id) for r in comparison.runs)
-    lines = [f"# bakeoff report — run {run_ids}", ""]
-    lines += _run_facts(comparison)
-    lines += ["", "## Scores", ""]
-    lines += _scores_table(comparison)
-    lines += _mixed_mode_warnings(comparison)
-    lines += ["", "## Pairwise", ""]
-    lines += _pairwise_sections(comparison)
-    lines += ["## Usage", ""]
-    lines += _usage_table(comparison)
-    lines += ["", _legend(), ""]
+def render_markdown(data: ReportData, verdict: list[str], recommendations: list[Recommendation],
+                    faq: list[FaqEntry], html_name: str = "") -> str:
+    """The whole report; `html_name` is the HTML file beside it, for charts and transcripts."""
+    kind = "measured" if data.measured else "published figures only — nothing measured"
+    lines = [f"# {' vs '.join(data.models)}", "", f"bakeoff decision report ({kind})", "",
+             "> " + " ".join(verdict), ""]
+    lines += _spec_section(data)
+    lines += _benchmark_section(data.comparison)
+    lines += _transcript_section(data, html_name)
+    lines += ["## Hands-on trials", "", "Not measured: no hands-on trials in these runs.", ""]
+    lines += _speed_section(data)
+    lines += ["## Price and cost-effectiveness", "", *_text_table(price_table(data)), "",
+              PRICE_NOTE, ""]
+    lines += ["## Which should you choose?", "", *_text_table(choice_table(recommendations)),
+              "", CHOICE_NOTE, ""]
+    lines += _faq_section(faq)
+    lines += _claims_section(data)
+    lines += _methodology_section(data)
     return "\n".join(lines)
+
+
+def _spec_section(data: ReportData) -> list[str]:
+    table = spec_table(data)
+    if table is None:
+        return ["## Spec sheet", "", "No model card for these models.", ""]
+    return ["## Spec sheet (from the model cards)", "", *_text_table(table), "",
+            "Figures from each card's sources (see Methodology); — where no source gives one.",
+            ""]
+
+
+def _benchmark_section(comparison: Comparison | None) -> list[str]:
+    lines = ["## Standard benchmarks", ""]
+    if comparison is None or not comparison.metrics:
+        return [*lines, "Not measured: no benchmark was run.", ""]
+    lines += _run_facts(comparison)
+    lines += ["", *_scores_table(comparison), *_mixed_mode_warnings(comparison)]
+    lines += ["", "### Pairwise significance", ""]
+    lines += _pairwise_sections(comparison)
+    lines += ["### Usage", "", *_usage_table(comparison), "", _legend(), ""]
+    return lines
+
+
+def _transcript_section(data: ReportData, html_name: str) -> list[str]:
+    lines = ["## Transcripts", ""]
+    if not data.transcripts:
+        return [*lines, "Not measured: no answers stored.", ""]
+    where = f"[{html_name}]({html_name}#transcripts)" if html_name else "the HTML report"
+    lines.append(f"Each model's prompt and answer, item by item, are in {where}:")
+    lines.append("")
+    lines += [f"- {g.benchmark} · {g.metric}: {g.total_items} items" for g in data.transcripts]
+    return [*lines, ""]
+
+
+def _speed_section(data: ReportData) -> list[str]:
+    measured = measured_speed_table(data)
+    published = published_speed_table(data)
+    if measured is None or data.speed is None:
+        lines = ["## Speed", "", "Not measured: no speed measurement for these models.", ""]
+    else:
+        lines = ["## Speed (measured)", "", *_text_table(measured), "",
+                 f"Source: {data.speed.source}.", ""]
+    if published is not None:
+        lines += ["### Published speeds (published, not measured)", "",
+                  *_text_table(published), "", PUBLISHED_SPEED_NOTE, ""]
+    return lines
+
+
+def _faq_section(faq: list[FaqEntry]) -> list[str]:
+    if not faq:
+        return ["## FAQ", "", "No figures to compare.", ""]
+    return ["## FAQ", "", *[f"- **{e.question}** {e.answer}" for e in faq], ""]
+
+
+def _claims_section(data: ReportData) -> list[str]:
+    table = claims_table(data)
+    if table is None:
+        return ["## Published vs measured", "", "No card records published scores.", ""]
+    return ["## Published vs measured", "", *_text_table(table), "", CLAIMS_NOTE, ""]
+
+
+def _methodology_section(data: ReportData) -> list[str]:
+    return ["## Methodology and reproducibility", "",
+            *[f"- {line}" for line in methodology_lines(data)], "", "Commands:", "",
+            *[f"- `{command}`" for command in data.commands], "", statistics_note(data), ""]
+
+
+def _text_table(table: Table) -> list[str]:
+    header, rows = table
+    return [_header(header), *[_row([cell.replace("\n", "<br>") for cell in row])
+                               for row in rows]]
 
 
 def _run_facts(comparison: Comparison) -> list[str]:
@@ -84,7 +182,7 @@ def _pairwise_sections(comparison: Comparison) -> list[str]:
     for (benchmark, metric), pairs in comparison.pairwise.items():
         if not pairs:
             continue
-        lines += [f"### {benchmark} · {metric}", ""]
+        lines += [f"#### {benchmark} · {metric}", ""]
         lines += [f"- {_pair_sentence(pair)}" for pair in pairs]
         lines.append("")
     return lines or ["(fewer than two models scored on any benchmark metric)", ""]

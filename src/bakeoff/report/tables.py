@@ -1,0 +1,159 @@
+"""The report's tables as plain text, shared by the HTML and Markdown renderers so both show
+the same figures. A cell is a string; a line break inside a cell is "\\n" (each renderer turns
+it into its own). A missing figure is "—", never 0.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from bakeoff.catalog.sheet import source_lines, spec_rows
+from bakeoff.report.data import ReportData
+from bakeoff.report.insights import Recommendation
+from bakeoff.scoring.metrics import RESAMPLES, SEED, SIGNIFICANCE
+
+MISSING = "—"
+Table = tuple[list[str], list[list[str]]]
+
+PUBLISHED_SPEED_NOTE = ("Measured by others on their hardware and workload: a different setting "
+                        "from any speed bakeoff measured, so not comparable number for number.")
+PRICE_NOTE = ("Prices are list prices from the cards or bakeoff.toml (published, not measured); "
+              "run cost is measured tokens × those prices (and machine time × price per hour "
+              "where set).")
+CHOICE_NOTE = ("Scored from the figures in this report with the weights and hard constraints of "
+               "the profiles file (bakeoff/report/profiles.toml, or --profiles).")
+CLAIMS_NOTE = ("Published scores are the vendor's, in the vendor's setting; a measured score "
+               "from a different setting is not the same number.")
+
+
+def spec_table(data: ReportData) -> Table | None:
+    """Card figures side by side; published benchmark claims and speeds have tables of their
+    own. None when no model has a card."""
+    named = [(m, c) for m in data.models if (c := data.card(m)) is not None]
+    if not named:
+        return None
+    rows = [[label, *cells] for label, cells in spec_rows([c for _, c in named])
+            if "(published)" not in label]
+    return ["", *[m for m, _ in named]], rows
+
+
+def measured_speed_table(data: ReportData) -> Table | None:
+    if data.speed is None or not data.speed.models:
+        return None
+    rows = []
+    for model in data.models:
+        s = data.speed.models.get(model)
+        cells = [MISSING] * 6 if s is None else [
+            _num(v, "{:.3f}") for v in (s.ttft_p50_s, s.ttft_p90_s, s.ttft_p99_s)] + [
+            _num(v, "{:.1f}") for v in (s.tokens_per_s_p50, s.tokens_per_s_p90,
+                                        s.tokens_per_s_p99)]
+        curve = "" if s is None else ", ".join(f"{c}: {t:.1f}"
+                                               for c, t in s.throughput_by_concurrency)
+        rows.append([model, *cells, curve or MISSING])
+    return (["model", "TTFT p50 (s)", "p90", "p99", "tokens/s p50", "p90", "p99",
+             "throughput by concurrency (tokens/s)"], rows)
+
+
+def published_speed_table(data: ReportData) -> Table | None:
+    """The cards' third-party speed figures: never mixed into the measured table."""
+    rows = []
+    for model in data.models:
+        card = data.card(model)
+        for speed in card.speeds if card else ():
+            rows.append([model, speed.provider, f"{speed.output_tokens_per_s:g}",
+                         _num(speed.ttft_s, "{:g}"), speed.workload, speed.date.isoformat(),
+                         speed.source])
+    if not rows:
+        return None
+    return ["model", "provider", "output tokens/s", "TTFT (s)", "workload", "date",
+            "source"], rows
+
+
+def price_table(data: ReportData) -> Table:
+    rows = []
+    for model in data.models:
+        card = data.card(model)
+        price = None if card is None else card.price
+        cost = data.costs.get(model)
+        per_correct = [] if cost is None else [
+            f"{b.benchmark} {b.metric}: "
+            f"{MISSING if b.per_1000_correct is None else f'${b.per_1000_correct:.4f}'}"
+            for b in cost.benchmarks]
+        rows.append([
+            model,
+            MISSING if price is None else f"${price.input_per_mtok / 1000:.6f} / "
+                                           f"${price.output_per_mtok / 1000:.6f}",
+            MISSING if price is None else f"${price.blended_per_mtok:.4g}",
+            MISSING if price is None else price.provider + (
+                f", {price.date.isoformat()}" if price.date else ""),
+            "not measured" if cost is None else (
+                "no price" if cost.cost_usd is None else f"${cost.cost_usd:.4f}"),
+            "\n".join(per_correct) or MISSING])
+    return (["model", "$ per 1K tokens in / out", "blended $ per 1M (3:1)", "price from",
+             "run cost", "cost per 1,000 correct"], rows)
+
+
+def choice_table(recommendations: list[Recommendation]) -> Table:
+    rows = []
+    for rec in recommendations:
+        notes = [*rec.reasons]
+        notes += [f"excluded {m}: {why}" for m, why in rec.excluded.items()]
+        notes += [f"not measured: {x}" for x in rec.not_measured]
+        notes += [f"could not check {x}" for x in rec.unchecked]
+        rows.append([rec.profile.title, rec.choice or "no clear choice", "\n".join(notes)])
+    return ["use case", "choice", "why"], rows
+
+
+def claims_table(data: ReportData) -> Table | None:
+    """Each published benchmark claim beside what bakeoff measured on that benchmark."""
+    rows = []
+    measured = data.comparison.metrics if data.comparison else {}
+    for model in data.models:
+        card = data.card(model)
+        for claim in card.benchmarks if card else ():
+            claimed = _benchmark_key(claim.benchmark.split(" ")[0])
+            ours = [f"{k[0]} {k[1]}: {v[model].mean * 100:.1f} ({v[model].mode}, "
+                    f"{v[model].shots}-shot, n={v[model].n})"
+                    for k, v in measured.items()
+                    if model in v and _benchmark_key(k[0]) == claimed]
+            rows.append([model, claim.benchmark, f"{claim.score:g}", claim.setting,
+                         "\n".join(ours) or "not measured"])
+    if not rows:
+        return None
+    return ["model", "benchmark", "published", "setting (published)",
+            "measured here (×100)"], rows
+
+
+def methodology_lines(data: ReportData) -> list[str]:
+    """One line per run (versions, data sources) and per card source."""
+    lines = []
+    for run in data.comparison.runs if data.comparison else []:
+        env = run.environment
+        when = datetime.fromtimestamp(run.created_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        facts = [f"bakeoff {env.get('bakeoff')}", f"Python {env.get('python')}",
+                 env.get("platform"), env.get("packages") and f"packages {env['packages']}"]
+        lines.append(f"run {run.id}: suite {run.suite}, {run.status}, started {when}; "
+                     f"{', '.join(str(f) for f in facts if f)}; "
+                     f"data: {env.get('data_sources') or 'not recorded'}")
+    for model in data.models:
+        card = data.card(model)
+        lines += [f"{model} card — {line}" for line in (source_lines(card) if card else [])]
+    return lines
+
+
+def statistics_note(data: ReportData) -> str:
+    generated = datetime.fromtimestamp(data.generated_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (f"Generated {generated}. Statistics: bootstrap seed {SEED}, {RESAMPLES:,} "
+            "resamples; McNemar exact test for right/wrong scores, paired bootstrap otherwise; "
+            f"significance p < {SIGNIFICANCE}, not adjusted for multiple comparisons. Answers "
+            "are reused from the store by request identity, so a rerun reproduces these scores.")
+
+
+def _benchmark_key(name: str) -> str:
+    """'GSM8K', 'gsm8k', 'gsm8k_maj8' and 'ARC-Challenge' / 'arc_challenge' match as keys."""
+    return re.sub(r"maj\d+$", "", name.lower().replace("-", "").replace("_", ""))
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return MISSING if value is None else fmt.format(value)
