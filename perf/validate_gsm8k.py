@@ -9,10 +9,14 @@ to exercise each rule: the solution as written ("#### n"), "The answer is n." wi
 "$" and thousands separators, a trailing "Question:" the model went on to write (cut as lm-eval's
 hf model cuts at `until`), a wrong final number, and no number at all.
 
+The `generations` step takes real model generations instead: every GSM8K answer stored by
+`bakeoff run` in the given stores (each text as the model wrote it, before any cut).
+
 Steps (the `lmeval` step runs in the lm-eval venv and imports nothing from bakeoff):
   python perf/validate_gsm8k.py texts --out DIR [--items 120]
+  python perf/validate_gsm8k.py generations --out DIR --store STORE [--store STORE ...]
   /tmp/lmeval-venv/bin/python perf/validate_gsm8k.py lmeval --out DIR
-  python perf/validate_gsm8k.py compare --out DIR
+  python perf/validate_gsm8k.py compare --out DIR [--results NAME]
 """
 
 from __future__ import annotations
@@ -63,6 +67,36 @@ def write_texts(out: Path, items: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     _write_jsonl(out / "texts.jsonl", rows)
     print(f"{len(rows)} texts from {items} items -> {out / 'texts.jsonl'}")
+
+
+def write_generations(out: Path, stores: Sequence[Path]) -> None:
+    """Each stored GSM8K answer once per (model, item): the latest score row's completion."""
+    from bakeoff.store import Store
+
+    rows: dict[str, dict[str, Any]] = {}
+    for path in stores:
+        store = Store(path)
+        try:
+            for run in store.runs():
+                scored = [r for r in store.scores(run.id)
+                          if r.benchmark == "gsm8k" and r.completion_keys]
+                texts = store.completions([r.completion_keys[0] for r in scored])
+                for row in scored:
+                    completion = texts.get(row.completion_keys[0])
+                    sample = store.sample("gsm8k", row.sample_id)
+                    if completion is None or sample is None or completion.text is None:
+                        continue
+                    # lm-eval's regexes_to_ignore drop everything up to "#### " in the
+                    # reference, so "#### n" stands for the whole worked solution.
+                    rows[f"{row.model}/{row.sample_id}"] = {
+                        "id": f"{row.model}/{row.sample_id}", "text": completion.text,
+                        "reference": f"#### {sample.target}", "target": sample.target}
+        finally:
+            store.close()
+    out.mkdir(parents=True, exist_ok=True)
+    _write_jsonl(out / "texts.jsonl", list(rows.values()))
+    models = sorted({key.split("/")[0] for key in rows})
+    print(f"{len(rows)} generations of {', '.join(models)} -> {out / 'texts.jsonl'}")
 
 
 # --- lm-eval's filters and metric (lm-eval venv) -------------------------------------------
@@ -145,23 +179,30 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=("texts", "lmeval", "compare"))
+    parser.add_argument("step", choices=("texts", "generations", "lmeval", "compare"))
+    parser.add_argument("--store", type=Path, action="append", default=[],
+                        help="a bakeoff store holding GSM8K answers (generations step)")
+    parser.add_argument("--results", default=RESULTS.name,
+                        help="file name under perf/results for the comparison")
     parser.add_argument("--out", type=Path, default=Path("/tmp/bakeoff-gsm8k-validation"))
     parser.add_argument("--items", type=int, default=120)
     args = parser.parse_args(argv)
     if args.step == "texts":
         write_texts(args.out, args.items)
+    elif args.step == "generations":
+        write_generations(args.out, args.store)
     elif args.step == "lmeval":
         lmeval_scores(args.out)
     else:
         report = compare(args.out)
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+        results = RESULTS.with_name(args.results)
+        results.parent.mkdir(parents=True, exist_ok=True)
+        results.write_text(json.dumps(report, indent=2) + "\n")
         json.dump({k: ({"agreement": v["agreement"], "bakeoff_correct": v["bakeoff_correct"],
                         "lmeval_correct": v["lmeval_correct"],
                         "disagreements": len(v["disagreements"])} if isinstance(v, dict) else v)
                    for k, v in report.items()}, sys.stdout, indent=2)
-        print(f"\nwritten to {RESULTS}")
+        print(f"\nwritten to {results}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ Fields::
     runs                   per run: id, suite, status, created_at, finished_at, environment
     verdict                the headline: two sentences
     cards                  model -> the model card (bakeoff.catalog.ModelCard as JSON: figures,
-                           sources, price, published benchmark claims) or null when none
+                           sources, price, published speeds, published benchmark claims) or
+                           null when none
     summaries, pairwise    as in `bakeoff export` (bakeoff.report.export), empty when unmeasured
     statistics             confidence, resamples, seed, significance
     costs                  per model: input_tokens, output_tokens, wall_seconds, cost_usd (null:
@@ -21,7 +22,8 @@ Fields::
     categories             per (benchmark, metric, category, model): mean, n
     recommendations        per profile: profile, title, choice (null: none or tied), scores,
                            reasons, excluded {model: why}, unchecked, not_measured
-    faq                    question, answer, evidence (the figures the answer shows)
+    faq                    question, answer, evidence (the figures the answer shows; kind,
+                           and published: true when they are the cards' published figures)
     commands               commands that reproduce the report
 
 A missing figure is null, never 0.
