@@ -333,7 +333,7 @@ def _scatter(title: str, x_label: str, y_label: str,
         colour = COLOURS[i % len(COLOURS)]
         marks.append(f"<circle class=mark cx={sx(x):.1f} cy={sy(y):.1f} r=5 fill='{colour}'>"
                      f"<title>{_e(model)}: {x:.4g}, {y:.3f}</title></circle>"
-                     f"<text x={sx(x) + 7:.1f} y={sy(y) - 6:.1f} font-size=11>{_e(model)}</text>")
+                     f"{_label(sx(x), sy(y), model)}")
     if frontier:
         line = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in _pareto(known))
         marks.insert(0, f"<polyline class=frontier points='{line}' fill=none stroke='#999' "
@@ -344,6 +344,14 @@ def _scatter(title: str, x_label: str, y_label: str,
              f"{min(ys):.2f}</text><text x={PAD - 4} y={sy(max(ys)):.1f} font-size=10 "
              f"text-anchor=end>{max(ys):.2f}</text>")
     return _svg(title, "".join(marks) + ticks + note, x_label, y_label)
+
+
+def _label(x: float, y: float, text: str) -> str:
+    """A point's label, to its left in the right half of the chart so it is not cut off."""
+    if x > W / 2:
+        return (f"<text x={x - 7:.1f} y={y - 6:.1f} font-size=11 text-anchor=end>"
+                f"{_e(text)}</text>")
+    return f"<text x={x + 7:.1f} y={y - 6:.1f} font-size=11>{_e(text)}</text>"
 
 
 def _throughput_lines(data: ReportData) -> str:
@@ -365,19 +373,23 @@ def _throughput_lines(data: ReportData) -> str:
             continue
         colour = COLOURS[i % len(COLOURS)]
         line = " ".join(f"{sx(c):.1f},{sy(t):.1f}" for c, t in curve)
-        marks.append(f"<polyline points='{line}' fill=none stroke='{colour}' stroke-width=2/>")
+        marks.append(f"<polyline points='{line}' fill=none stroke='{colour}' stroke-width='2'/>")
         marks += [f"<circle class=mark cx={sx(c):.1f} cy={sy(t):.1f} r=4 fill='{colour}'>"
                   f"<title>{_e(model)} at {c}: {t:.1f} tokens/s</title></circle>"
                   for c, t in curve]
-        last_c, last_t = curve[-1]
-        marks.append(f"<text x={sx(last_c) - 4:.1f} y={sy(last_t) - 8:.1f} font-size=11 "
-                     f"text-anchor=end>{_e(model)}</text>")
     ticks = "".join(f"<text x={sx(c):.1f} y={H - PAD + 14} font-size=10 text-anchor=middle>"
                     f"{c}</text>" for c in sorted(set(xs)))
     ticks += (f"<text x={PAD - 4} y={sy(max(ys)):.1f} font-size=10 text-anchor=end>"
               f"{max(ys):.0f}</text><text x={PAD - 4} y={H - PAD} font-size=10 "
               "text-anchor=end>0</text>")
-    return _svg(title, "".join(marks) + ticks, x_label, y_label)
+    return _svg(title, "".join(marks) + ticks + _legend(data.models), x_label, y_label)
+
+
+def _legend(models: list[str], right: float = W) -> str:
+    """Model names in their colours, top right."""
+    return "".join(f"<text x={right - 8} y={14 + 12 * i} font-size=10 text-anchor=end "
+                   f"fill='{COLOURS[i % len(COLOURS)]}'>{_e(m)}</text>"
+                   for i, m in enumerate(models))
 
 
 def _pareto(points: list[tuple[str, float, float]]) -> list[tuple[float, float]]:
@@ -427,12 +439,12 @@ def _bars(title: str, by_category: dict[str, dict[str, CategoryScore]],
                          f" height={height:.1f} fill='{COLOURS[mi % len(COLOURS)]}'><title>"
                          f"{_e(model)} · {_e(category)}: {mean:.3f} (n={score.n})"
                          "</title></rect>")
-        marks.append(f"<text x={PAD + ci * band + band / 2:.1f} y={H - PAD + 12} font-size=9 "
-                     f"text-anchor=middle>{_e(category[:14])}</text>")
-    legend = "".join(f"<text x={width - 8} y={14 + 12 * i} font-size=10 text-anchor=end "
-                     f"fill='{COLOURS[i % len(COLOURS)]}'>{_e(m)}</text>"
-                     for i, m in enumerate(models))
-    svg = _svg(title, "".join(marks) + legend, "category", "mean score")
+        # Slanted so that neighbouring category names never overlap.
+        x_label = PAD + ci * band + band / 2
+        marks.append(f"<text x={x_label:.1f} y={H - PAD + 10} font-size=9 text-anchor=end "
+                     f"transform='rotate(-35 {x_label:.1f} {H - PAD + 10})'>"
+                     f"{_e(category[:12])}<title>{_e(category)}</title></text>")
+    svg = _svg(title, "".join(marks) + _legend(models, width), "", "mean score")
     return svg.replace(f"width={W} height={H} viewBox='0 0 {W} {H}'",
                        f"width={width:.0f} height={H} viewBox='0 0 {width:.0f} {H}'")
 
