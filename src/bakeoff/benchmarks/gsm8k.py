@@ -38,19 +38,14 @@ from bakeoff.benchmarks.data import (
     load_first,
     load_rows,
 )
-from bakeoff.benchmarks.generative import generation_request
+from bakeoff.benchmarks.generative import SampledMajorityBenchmark, require_fields
 from bakeoff.scoring.extract import (
     gsm8k_exact_match,
     gsm8k_flexible_extract,
     gsm8k_strict_extract,
     truncate_at_stop,
 )
-from bakeoff.scoring.voting import (
-    expected_majority_accuracy,
-    first_answers,
-    group_labels,
-    vote_winners,
-)
+from bakeoff.scoring.voting import majority_vote
 from bakeoff.types import (
     Completion,
     GenerationConfig,
@@ -102,10 +97,7 @@ def final_number(answer: str) -> str:
 
 def parse_rows(rows: Sequence[Mapping[str, Any]], origin: str = "GSM8K data") -> list[GSM8KItem]:
     """Rows in the openai/gsm8k schema (the offline copy has the same fields)."""
-    for number, row in enumerate(rows, 1):
-        missing = [key for key in ("question", "answer") if key not in row]
-        if missing:
-            raise DataUnavailable(f"{origin}: row {number}: missing field {missing[0]!r}")
+    require_fields(rows, ("question", "answer"), f"{origin}: row")
     return [GSM8KItem(index=index, question=str(row["question"]), answer=str(row["answer"]))
             for index, row in enumerate(rows)]
 
@@ -274,18 +266,13 @@ def majority_scores(sample: Sample, completions: Sequence[Completion],
     """maj@k for each k, from the flexible-extract answers of all completions."""
     answers = [gsm8k_flexible_extract(truncate_at_stop(c.text, STOP_SEQUENCES))
                for c in completions]
-    labels = group_labels(answers, gsm8k_exact_match)
-    representatives = first_answers(labels, answers)
-    correct = {label for label, answer in representatives.items()
-               if gsm8k_exact_match(answer, sample.target)}
-    winners = vote_winners(labels)
-    voted = representatives[winners[0]] if winners else None
-    return [Score(sample_id=sample.id, metric=maj_metric(k),
-                  value=expected_majority_accuracy(labels, correct, k), extracted=voted)
-            for k in ks]
+    vote = majority_vote(answers, gsm8k_exact_match,
+                         lambda answer: gsm8k_exact_match(answer, sample.target), ks)
+    return [Score(sample_id=sample.id, metric=maj_metric(k), value=value, extracted=vote.winner)
+            for k, value in zip(ks, vote.accuracies, strict=True)]
 
 
-class GSM8KMajority(GSM8K):
+class GSM8KMajority(SampledMajorityBenchmark, GSM8K):
     """GSM8K maj@8: the gsm8k prompt, 8 sampled answers per item, majority vote."""
 
     info: BenchmarkInfo = BenchmarkInfo(
@@ -300,26 +287,11 @@ class GSM8KMajority(GSM8K):
         sources=(GSM8K_HUB_TEST, GSM8K_SOURCE),
     )
     metrics: tuple[str, ...] = (maj_metric(MAJ_K), maj_metric(1))
+    sampled_configs = staticmethod(sampled_configs)
+    majority_scores = staticmethod(majority_scores)
 
     def __init__(self, rows: Sequence[Mapping[str, Any]] | None = None,
                  source: PackagedSource = GSM8K_SOURCE, data_file: Path | None = None,
                  samples: int = MAJ_SAMPLES, k: int = MAJ_K) -> None:
-        if not 1 <= k <= samples:
-            raise ValueError(f"maj@{k} needs at least {k} samples, not {samples}")
+        self._set_voting(samples, k, maj_metric)
         super().__init__(rows, source, data_file)
-        self.samples = samples
-        self.k = k
-        self.metrics = (maj_metric(k), maj_metric(1))
-
-    def requests(self, sample: Sample, abilities: ModelAbilities) -> list[Request]:
-        return [generation_request(sample.input, config, abilities.endpoint)
-                for config in sampled_configs(self.samples)]
-
-    def score(self, sample: Sample, completions: Sequence[Completion]) -> Score:
-        return self.score_all(sample, completions)[0]
-
-    def score_all(self, sample: Sample, completions: Sequence[Completion]) -> list[Score]:
-        if len(completions) != self.samples:
-            raise ValueError(f"gsm8k_maj8 expects {self.samples} completions, "
-                             f"got {len(completions)}")
-        return majority_scores(sample, completions, [self.k, 1])

@@ -29,16 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from bakeoff.benchmarks.base import BenchmarkInfo, Mode, ModelAbilities
-from bakeoff.benchmarks.data import DataUnavailable, HubSource, load_first
-from bakeoff.benchmarks.generative import generation_request
+from bakeoff.benchmarks.data import HubSource, load_first
+from bakeoff.benchmarks.generative import SampledMajorityBenchmark, require_fields
 from bakeoff.scoring.extract import math_answers_equivalent, parse_math_answer, truncate_at_stop
-from bakeoff.scoring.voting import (
-    expected_majority_accuracy,
-    first_answers,
-    group_labels,
-    vote_winners,
-)
-from bakeoff.types import Completion, GenerationConfig, Request, Sample, Score
+from bakeoff.scoring.voting import majority_vote
+from bakeoff.types import Completion, GenerationConfig, Sample, Score
 
 NAME = "math_maj4"
 # EleutherAI/hendrycks_math at a commit another project pins for the same dataset.
@@ -110,10 +105,7 @@ class MathItem:
 
 def parse_rows(rows: Sequence[Mapping[str, Any]]) -> list[MathItem]:
     """Hub rows (problem, level, type, solution) as items."""
-    for number, row in enumerate(rows, 1):
-        missing = [key for key in ("problem", "solution") if key not in row]
-        if missing:
-            raise DataUnavailable(f"MATH row {number}: missing field {missing[0]!r}")
+    require_fields(rows, ("problem", "solution"), "MATH row")
     return [MathItem(index=index, problem=str(row["problem"]), solution=str(row["solution"]))
             for index, row in enumerate(rows)]
 
@@ -144,15 +136,12 @@ def majority_scores(sample: Sample, completions: Sequence[Completion],
     """maj@k for each k: answers grouped by math-verify equivalence, then voted on."""
     gold = parse_math_answer(sample.target)
     answers = [parse_math_answer(truncate_at_stop(c.text, STOP_SEQUENCES)) for c in completions]
-    labels = group_labels(answers, math_answers_equivalent)
-    representatives = first_answers(labels, answers)
-    correct = {label for label, answer in representatives.items()
-               if gold is not None and math_answers_equivalent(gold, answer)}
-    winners = vote_winners(labels)
-    voted = describe_answer(representatives[winners[0]]) if winners else None
-    return [Score(sample_id=sample.id, metric=maj_metric(k),
-                  value=expected_majority_accuracy(labels, correct, k), extracted=voted)
-            for k in ks]
+    vote = majority_vote(answers, math_answers_equivalent,
+                         lambda answer: gold is not None and math_answers_equivalent(gold, answer),
+                         ks)
+    voted = None if vote.winner is None else describe_answer(vote.winner)
+    return [Score(sample_id=sample.id, metric=maj_metric(k), value=value, extracted=voted)
+            for k, value in zip(ks, vote.accuracies, strict=True)]
 
 
 def describe_answer(parsed: Sequence[Any]) -> str:
@@ -163,7 +152,7 @@ def describe_answer(parsed: Sequence[Any]) -> str:
 # --- the benchmark -------------------------------------------------------------------------
 
 
-class MathMajority:
+class MathMajority(SampledMajorityBenchmark):
     info: BenchmarkInfo = BenchmarkInfo(
         name=NAME,
         shots=NUM_SHOTS,
@@ -175,19 +164,17 @@ class MathMajority:
         metrics=(maj_metric(K), maj_metric(1)),
         sources=TEST_SOURCES,
     )
+    sampled_configs = staticmethod(sampled_configs)
+    majority_scores = staticmethod(majority_scores)
 
     def __init__(self, data_file: Path | None = None,
                  rows: Sequence[Mapping[str, Any]] | None = None,
                  samples: int = SAMPLES, k: int = K) -> None:
         """`rows` (hub schema) replace every source; `data_file` is the user's file (one file,
         all subjects, hub schema)."""
-        if not 1 <= k <= samples:
-            raise ValueError(f"maj@{k} needs at least {k} samples, not {samples}")
+        self._set_voting(samples, k, maj_metric)
         self._data_file = data_file
         self._rows = rows
-        self.samples = samples
-        self.k = k
-        self.metrics = (maj_metric(k), maj_metric(1))
 
     def _load(self) -> list[dict[str, Any]] | Sequence[Mapping[str, Any]]:
         if self._rows is not None:
@@ -203,15 +190,3 @@ class MathMajority:
 
     def mode_for(self, abilities: ModelAbilities) -> Mode:
         return "generative"
-
-    def requests(self, sample: Sample, abilities: ModelAbilities) -> list[Request]:
-        return [generation_request(sample.input, config, abilities.endpoint)
-                for config in sampled_configs(self.samples)]
-
-    def score(self, sample: Sample, completions: Sequence[Completion]) -> Score:
-        return self.score_all(sample, completions)[0]
-
-    def score_all(self, sample: Sample, completions: Sequence[Completion]) -> list[Score]:
-        if len(completions) != self.samples:
-            raise ValueError(f"{NAME} expects {self.samples} completions, got {len(completions)}")
-        return majority_scores(sample, completions, [self.k, 1])

@@ -17,17 +17,18 @@ chat endpoints get the whole prompt as one user message.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
 
-from bakeoff.benchmarks.base import BenchmarkInfo, Mode, ModelAbilities
-from bakeoff.benchmarks.data import DataUnavailable, HubSource, load_first
-from bakeoff.benchmarks.generative import generation_request, random_shots
-from bakeoff.scoring.extract import NQ_ARTICLE_REGEXES, exact_match_any, truncate_at_stop
-from bakeoff.types import Completion, GenerationConfig, Request, Sample, Score
+from bakeoff.benchmarks.base import BenchmarkInfo
+from bakeoff.benchmarks.data import DataUnavailable, HubSource
+from bakeoff.benchmarks.generative import (
+    Rows,
+    ShortAnswerBenchmark,
+    ShortAnswerItem,
+    stripped_answer,
+)
+from bakeoff.scoring.extract import NQ_ARTICLE_REGEXES, exact_match_any
+from bakeoff.types import Completion, GenerationConfig, Sample, Score
 
 # No published commit of the dataset repository could be looked up offline: "main" is pinned.
 VALIDATION_SOURCE = HubSource("google-research-datasets/nq_open", "validation", "main")
@@ -38,20 +39,10 @@ METRIC = "exact_match,remove_whitespace"
 DESCRIPTION = "Answer these questions:\n\n"
 STOP_SEQUENCES = ("\n", ".", ",")
 GENERATION_CONFIG = GenerationConfig(max_tokens=256, temperature=0.0, stop=STOP_SEQUENCES)
+NQItem = ShortAnswerItem
 
 
-@dataclass(frozen=True)
-class NQItem:
-    index: int  # position in the evaluated split (or the user's file)
-    question: str
-    answers: tuple[str, ...]
-
-    @property
-    def sample_id(self) -> str:
-        return f"{NAME}/{self.index}"
-
-
-def parse_rows(rows: Sequence[Mapping[str, Any]]) -> list[NQItem]:
+def parse_rows(rows: Rows) -> list[NQItem]:
     """Hub rows (question, answer: a list of strings) as items."""
     items = []
     for index, row in enumerate(rows):
@@ -84,8 +75,7 @@ def build_prompt(item: NQItem, shots: Sequence[NQItem]) -> str:
 
 
 def extract_answer(text: str) -> str:
-    """lm-eval's remove_whitespace filter on the answer cut at the stop sequences."""
-    return truncate_at_stop(text, STOP_SEQUENCES).strip()
+    return stripped_answer(text, STOP_SEQUENCES)
 
 
 def is_correct(answer: str, references: Sequence[str]) -> bool:
@@ -93,18 +83,10 @@ def is_correct(answer: str, references: Sequence[str]) -> bool:
                            ignore_case=True, ignore_punctuation=True)
 
 
-def score(sample: Sample, completions: Sequence[Completion]) -> Score:
-    if not completions:
-        raise ValueError("NaturalQuestions scoring needs one completion")
-    answer = extract_answer(completions[0].text)
-    value = 1.0 if is_correct(answer, json.loads(sample.meta("answers"))) else 0.0
-    return Score(sample_id=sample.id, metric=METRIC, value=value, extracted=answer)
-
-
 # --- the benchmark -------------------------------------------------------------------------
 
 
-class NaturalQuestionsOpen:
+class NaturalQuestionsOpen(ShortAnswerBenchmark):
     info: BenchmarkInfo = BenchmarkInfo(
         name=NAME,
         shots=NUM_SHOTS,
@@ -115,44 +97,16 @@ class NaturalQuestionsOpen:
         metrics=(METRIC,),
         sources=(VALIDATION_SOURCE,),
     )
+    evaluated_source = VALIDATION_SOURCE
+    train_source = TRAIN_SOURCE
+    generation_config = GENERATION_CONFIG
+    references_key = "answers"
+    title = "NaturalQuestions"
 
-    def __init__(self, data_file: Path | None = None,
-                 rows: Sequence[Mapping[str, Any]] | None = None,
-                 shot_rows: Sequence[Mapping[str, Any]] | None = None) -> None:
-        """`rows` (hub schema) replace the validation split; `shot_rows` the train split.
-        Without a train split, the first five rows are the shots (see module doc)."""
-        self._data_file = data_file
-        self._rows = rows
-        self._shot_rows = shot_rows
+    parse_rows = staticmethod(parse_rows)
+    build_prompt = staticmethod(build_prompt)
+    is_correct = staticmethod(is_correct)
 
-    def _load(self) -> tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]] | None]:
-        """The evaluated rows, and the train rows for shots when they came from the hub."""
-        if self._rows is not None:
-            return self._rows, self._shot_rows
-        loaded = load_first(NAME, [VALIDATION_SOURCE], self._data_file)
-        if isinstance(loaded.source, HubSource):
-            return loaded.rows, load_first(f"{NAME} shots", [TRAIN_SOURCE]).rows
-        return loaded.rows, None
 
-    def load_samples(self, limit: int | None = None) -> list[Sample]:
-        rows, shot_rows = self._load()
-        items = parse_rows(rows)
-        if shot_rows is None:
-            fixed, items = items[:NUM_SHOTS], items[NUM_SHOTS:][:limit]
-            return [self._sample(item, fixed) for item in items]
-        items = items[:limit]
-        draws = random_shots(parse_rows(shot_rows), NUM_SHOTS, len(items))
-        return [self._sample(item, shots) for item, shots in zip(items, draws, strict=True)]
-
-    def _sample(self, item: NQItem, shots: Sequence[NQItem]) -> Sample:
-        return Sample(id=item.sample_id, input=build_prompt(item, shots), target=item.answers[0],
-                      metadata=(("answers", json.dumps(item.answers, ensure_ascii=False)),))
-
-    def mode_for(self, abilities: ModelAbilities) -> Mode:
-        return "generative"
-
-    def requests(self, sample: Sample, abilities: ModelAbilities) -> list[Request]:
-        return [generation_request(sample.input, GENERATION_CONFIG, abilities.endpoint)]
-
-    def score(self, sample: Sample, completions: Sequence[Completion]) -> Score:
-        return score(sample, completions)
+def score(sample: Sample, completions: Sequence[Completion]) -> Score:
+    return NaturalQuestionsOpen().score(sample, completions)

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from math import comb
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 Answer = TypeVar("Answer")
 
@@ -81,6 +82,23 @@ def expected_majority_accuracy(labels: Sequence[int | None], correct_groups: set
     total = sum((_score_with_top_count(groups, unparseable, k, top) for top in range(1, k + 1)),
                 Fraction(0))
     return float(total / comb(n, k))
+
+
+@dataclass(frozen=True)
+class MajorityVote(Generic[Answer]):
+    winner: Answer | None  # the vote over all samples (earliest of tied groups); None: none parsed
+    accuracies: list[float]  # maj@k for each k asked for, in order
+
+
+def majority_vote(answers: Sequence[Answer | None], equivalent: Callable[[Answer, Answer], bool],
+                  is_correct: Callable[[Answer], bool], ks: Sequence[int]) -> MajorityVote[Answer]:
+    """Group the sampled answers, vote, and score maj@k for each k (see module doc)."""
+    labels = group_labels(answers, equivalent)
+    representatives = first_answers(labels, answers)
+    correct = {label for label, answer in representatives.items() if is_correct(answer)}
+    winners = vote_winners(labels)
+    winner = representatives[winners[0]] if winners else None
+    return MajorityVote(winner, [expected_majority_accuracy(labels, correct, k) for k in ks])
 
 
 # (samples taken from parseable groups, groups tied at the top count, correct ones among them)
