@@ -150,6 +150,11 @@ def compare(out: Path) -> dict[str, Any]:
                               "lm_eval": (out / "lmeval_version.txt").read_text().strip()}
     for name, (match, extract) in checks.items():
         disagreements = []
+        # The extracted answers themselves, before any comparison with the target: lm-eval
+        # writes "[invalid]" where bakeoff has None (no number found).
+        same_extraction = sum(
+            (extract(cut_at_until(row["text"])) or "[invalid]") == theirs[item_id][name][0]
+            for item_id, row in texts.items())
         for item_id, row in texts.items():
             ours = match(row["text"], row["target"])
             lm_extracted, lm_match = theirs[item_id][name]
@@ -159,6 +164,7 @@ def compare(out: Path) -> dict[str, Any]:
                                       "lmeval_extracted": lm_extracted})
         agreeing = len(texts) - len(disagreements)
         report[name] = {"agreement": round(agreeing / len(texts), 4),
+                        "extraction_agreement": round(same_extraction / len(texts), 4),
                         "bakeoff_correct": sum(match(r["text"], r["target"])
                                                for r in texts.values()),
                         "lmeval_correct": sum(int(theirs[i][name][1]) for i in texts),
@@ -198,7 +204,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         results = RESULTS.with_name(args.results)
         results.parent.mkdir(parents=True, exist_ok=True)
         results.write_text(json.dumps(report, indent=2) + "\n")
-        json.dump({k: ({"agreement": v["agreement"], "bakeoff_correct": v["bakeoff_correct"],
+        json.dump({k: ({"agreement": v["agreement"],
+                        "extraction_agreement": v["extraction_agreement"],
+                        "bakeoff_correct": v["bakeoff_correct"],
                         "lmeval_correct": v["lmeval_correct"],
                         "disagreements": len(v["disagreements"])} if isinstance(v, dict) else v)
                    for k, v in report.items()}, sys.stdout, indent=2)
