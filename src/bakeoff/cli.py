@@ -28,6 +28,7 @@ from bakeoff.catalog import CardError, GGUFError, ModelCard
 from bakeoff.config import Config, ConfigError, load_config
 from bakeoff.providers.bundled import BUNDLED_MODELS
 from bakeoff.report.insights import ProfileError
+from bakeoff.report.markdown import terminal_summary
 from bakeoff.store import Store, StoreError
 from bakeoff.types import GenerationConfig
 
@@ -133,8 +134,9 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
     console.print(f"run {result.run_id} {verb}: {counts.scored} samples scored, "
                   f"{counts.calls} calls made, {counts.cache_hits} answers reused from the "
                   f"store, {counts.errors} errors")
-    console.print(result.report_path.read_text(encoding="utf-8"), markup=False)
-    console.print(f"report: {result.report_path}")
+    console.print(terminal_summary(result.report_path.read_text(encoding="utf-8")),
+                  markup=False)
+    console.print(f"report: {_report_files(result.report_path)}")
     if result.budget is not None and result.budget.exhausted:
         budget = result.budget
         errors.print(f"budget reached: run {result.run_id} spent ${budget.spent_usd:.4f} of "
@@ -415,9 +417,14 @@ def report(run_ids: Annotated[list[int] | None, typer.Argument(
             raise UserError(str(exc)) from None
         finally:
             opened.close()
-    console.print(written.read_text(encoding="utf-8"), markup=False)
-    console.print(f"report: {written} (and {written.with_suffix('.html').name}, "
-                  f"{written.with_suffix('.json').name})")
+    console.print(terminal_summary(written.read_text(encoding="utf-8")), markup=False)
+    console.print(f"report: {_report_files(written)}")
+
+
+def _report_files(markdown: Path) -> str:
+    """'DIR/run-1.html (and run-1.md, run-1.json)': the page first, it has everything."""
+    stem = markdown.name.removesuffix(".md")
+    return f"{markdown.with_name(stem + '.html')} (and {stem}.md, {stem}.json)"
 
 
 @app.command()

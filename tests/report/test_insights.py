@@ -109,3 +109,13 @@ def test_a_measured_speed_is_never_replaced_by_a_published_one() -> None:
                               "speed run 1")
     speed = next(e for e in faq(data) if e.evidence["kind"] == "speed")
     assert speed.answer == "Not measured for mixtral-8x22b-instruct: no speed ratio."
+
+
+def test_no_choice_when_most_of_a_profiles_weight_was_not_measured(tmp_path: Path) -> None:
+    data = _data(tmp_path)  # quality measured; no speed, and beta and gamma have no price
+    by_key = {r.profile.key: r for r in recommend(data, load_profiles())}
+    for key in ("high-throughput-chat", "tight-budget"):  # speed+latency 0.7, price 0.7
+        assert by_key[key].choice is None
+        assert by_key[key].reasons[0].startswith("most of what this profile weighs was not "
+                                                 "measured")
+    assert by_key["accuracy-critical"].choice == "alpha"  # quality is all it weighs

@@ -167,11 +167,12 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
     excluded, unchecked = _apply_constraints(data, profile)
     eligible = [m for m in data.models if m not in excluded]
     scores: dict[str, float] = dict.fromkeys(eligible, 0.0)
-    used, not_measured, total_weight = [], [], 0.0
+    used, not_measured, total_weight, missing_weight = [], [], 0.0, 0.0
     for criterion, weight in profile.weights.items():
         values = _criterion_scores(data, profile, criterion, eligible)
         if values is None:
             not_measured.append(_LABELS[criterion])
+            missing_weight += weight
             continue
         used.append(criterion)
         total_weight += weight
@@ -179,11 +180,18 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
             scores[model] += weight * value
     if total_weight:
         scores = {m: round(s / total_weight, 3) for m, s in scores.items()}
-    # Weighing quality that was not measured would rank on the other criteria alone.
+    # Without quality, or with most of the weight unmeasured, a pick would rest on the
+    # minor criteria alone: say so instead of choosing.
     quality_missing = "quality" in profile.weights and "quality" not in used
-    choice = _choice(scores) if used and not quality_missing else None
-    reasons = (["quality was not measured: no choice"] if quality_missing
-               else _reasons(data, profile, used, eligible, scores, choice))
+    mostly_missing = missing_weight > total_weight
+    choice = _choice(scores) if used and not (quality_missing or mostly_missing) else None
+    if quality_missing:
+        reasons = ["quality was not measured: no choice"]
+    elif mostly_missing and used:
+        reasons = [f"most of what this profile weighs was not measured "
+                   f"({', '.join(not_measured)}): no choice"]
+    else:
+        reasons = _reasons(data, profile, used, eligible, scores, choice)
     return Recommendation(profile, choice, scores if used else {}, reasons, excluded, unchecked,
                           not_measured)
 

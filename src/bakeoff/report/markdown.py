@@ -56,6 +56,22 @@ def render_markdown(data: ReportData, verdict: list[str], recommendations: list[
     return "\n".join(lines)
 
 
+# What a terminal shows after `bakeoff run` / `bakeoff report`: the rest is in the files.
+SUMMARY_SECTIONS = ("## Standard benchmarks", "## Which should you choose?")
+
+
+def terminal_summary(markdown: str) -> str:
+    """The report's title and verdict, its score table and its recommendations: the sections
+    of a rendered report whose heading starts with one of SUMMARY_SECTIONS, up to their first
+    sub-heading."""
+    head, *sections = markdown.split("\n## ")
+    kept = [head.rstrip()]
+    for section in sections:
+        if ("## " + section).startswith(SUMMARY_SECTIONS):
+            kept.append("## " + section.split("\n### ")[0].rstrip())
+    return "\n\n".join(kept) + "\n"
+
+
 def _spec_section(data: ReportData) -> list[str]:
     table = spec_table(data)
     if table is None:
