@@ -281,12 +281,23 @@ def _charts(data: ReportData) -> str:
                  [(m, _speed_of(data, m), quality.get(m)) for m in data.models]),
     ]
     charts.append(_throughput_lines(data))
+    if not data.measured:  # as vendors plot it: their own MMLU against active parameters
+        charts.append(_scatter("Published MMLU vs active parameters (published, not measured)",
+                               "active parameters (B)", "MMLU (published)",
+                               [(m, _active_b(data, m), _published_mmlu(data, m))
+                                for m in data.models]))
     charts += [_bars(f"{b} {metric} by category", by_category, data.models)
                for (b, metric), by_category in data.categories.items()]
     return _section("charts", "Charts", "<div class=charts>" + "".join(charts) + "</div>"
                     "<p class=muted>Mean score: the mean over the benchmark metrics where every "
                     "model scored was scored in one mode. A chart lacking a figure for "
                     "a model leaves it out and says so.</p>")
+
+
+def _published_mmlu(data: ReportData, model: str) -> float | None:
+    card = data.card(model)
+    claims = [c.score for c in (card.benchmarks if card else ()) if c.benchmark == "MMLU"]
+    return claims[0] if claims else None
 
 
 def _quality_points(data: ReportData) -> dict[str, float]:
