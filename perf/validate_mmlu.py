@@ -103,7 +103,7 @@ def export(out: Path, limit: int, max_chars: int, skip: int) -> None:
 
 async def score_with_bakeoff(samples: Sequence[Sample], model_path: Path,
                              threads: int) -> list[dict[str, Any]]:
-    provider = LlamaCppProvider(model_path, MODEL, n_threads=threads)
+    provider = LlamaCppProvider(model_path, model_path.stem, n_threads=threads)
     rows = []
     try:
         for number, sample in enumerate(samples, 1):
@@ -119,13 +119,14 @@ async def score_with_bakeoff(samples: Sequence[Sample], model_path: Path,
     return rows
 
 
-def run_bakeoff(out: Path, threads: int) -> None:
+def run_bakeoff(out: Path, threads: int, model_file: Path | None, predictions: str) -> None:
+    """Score with the bundled GGUF, or with `model_file` (e.g. its float32 copy, `dequantise`)."""
     prompts = _read_jsonl(out / "bakeoff_prompts.jsonl")
     samples = [Sample(id=p["id"], input=p["prompt"], target=p["target"], choices=LETTERS)
                for p in prompts]
     started = time.monotonic()
-    rows = asyncio.run(score_with_bakeoff(samples, ensure_model(MODEL), threads))
-    _write_jsonl(out / "bakeoff_predictions.jsonl", rows)
+    rows = asyncio.run(score_with_bakeoff(samples, model_file or ensure_model(MODEL), threads))
+    _write_jsonl(out / predictions, rows)
     print(f"bakeoff scored {len(samples)} items in {time.monotonic() - started:.0f}s")
 
 
@@ -146,14 +147,32 @@ def read_lmeval_samples(lmeval_dir: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def compare(outs: Sequence[Path]) -> dict[str, Any]:
+def dequantise(target: Path) -> None:
+    """The bundled GGUF with every tensor stored as float32: the weights lm-eval's `hf` model
+    runs (transformers dequantises the GGUF on load), so llama.cpp computes in float32 too."""
+    import ctypes
+
+    import llama_cpp
+
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = llama_cpp.LLAMA_FTYPE_ALL_F32
+    params.allow_requantize = True
+    status = llama_cpp.llama_model_quantize(str(ensure_model(MODEL)).encode(),
+                                            str(target).encode(), ctypes.byref(params))
+    if status != 0:
+        raise SystemExit(f"llama_model_quantize failed ({status})")
+    print(f"float32 copy -> {target}")
+
+
+def compare(outs: Sequence[Path], predictions: str = "bakeoff_predictions.jsonl"
+            ) -> dict[str, Any]:
     """Both runs over every batch folder in `outs`, pooled."""
     prompts: dict[str, dict[str, Any]] = {}
     ours: dict[str, dict[str, Any]] = {}
     theirs: dict[str, dict[str, Any]] = {}
     for out in outs:
         prompts.update({p["id"]: p for p in _read_jsonl(out / "bakeoff_prompts.jsonl")})
-        ours_rows = _read_jsonl(out / "bakeoff_predictions.jsonl")
+        ours_rows = _read_jsonl(out / predictions)
         engine = next(r["engine_settings"] for r in ours_rows if "engine_settings" in r)
         ours.update({r["id"]: r for r in ours_rows if "id" in r})
         theirs.update(read_lmeval_samples(out / "lmeval"))
@@ -175,10 +194,19 @@ def compare(outs: Sequence[Path]) -> dict[str, Any]:
         "accuracy_bakeoff": round(bakeoff_acc, 4), "accuracy_lmeval": round(lmeval_acc, 4),
         "accuracy_difference_points": round(100 * (bakeoff_acc - lmeval_acc), 2),
         "per_item_agreement": round(len(agreeing) / len(ids), 4),
+        "logprob_difference_nats": _differences(ours, theirs, ids),
         "disagreements": flips,
         "bakeoff_engine": engine,
         "versions": _versions(),
     }
+
+
+def _differences(ours: dict[str, dict[str, Any]], theirs: dict[str, dict[str, Any]],
+                 ids: Sequence[str]) -> dict[str, float]:
+    """|bakeoff - lm-eval| over every item's four letter loglikelihoods."""
+    gaps = sorted(abs(a - b) for i in ids
+                  for a, b in zip(ours[i]["logprobs"], theirs[i]["logprobs"], strict=True))
+    return {"median": round(gaps[len(gaps) // 2], 5), "max": round(gaps[-1], 5)}
 
 
 def _flip(item_id: str, ours: dict[str, Any], theirs: dict[str, Any],
@@ -218,7 +246,13 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=("export", "bakeoff", "compare"))
+    parser.add_argument("step", choices=("export", "dequantise", "bakeoff", "compare"))
+    parser.add_argument("--model-file", type=Path,
+                        help="bakeoff step: score with this GGUF (dequantise: write it here)")
+    parser.add_argument("--predictions", default="bakeoff_predictions.jsonl",
+                        help="file name of bakeoff's predictions in each --out folder")
+    parser.add_argument("--results", default=RESULTS.name,
+                        help="file name under perf/results for the comparison")
     parser.add_argument("--out", type=Path, action="append",
                         help="batch folder; compare pools every --out given")
     parser.add_argument("--items", type=int, default=500)
@@ -230,15 +264,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     outs = args.out or [Path("/tmp/bakeoff-mmlu-validation")]
     if args.step == "export":
         export(outs[0], args.items, args.max_chars, args.skip)
+    elif args.step == "dequantise":
+        dequantise(args.model_file or Path("/tmp/qwen2.5-coder-0.5b-instruct-f32.gguf"))
     elif args.step == "bakeoff":
-        run_bakeoff(outs[0], args.threads)
+        for out in outs:
+            run_bakeoff(out, args.threads, args.model_file, args.predictions)
     else:
-        report = compare(outs)
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+        report = compare(outs, args.predictions)
+        results = RESULTS.with_name(args.results)
+        results.parent.mkdir(parents=True, exist_ok=True)
+        results.write_text(json.dumps(report, indent=2) + "\n")
         summary = {k: v for k, v in report.items() if k not in ("disagreements", "versions")}
         json.dump(summary, sys.stdout, indent=2)
-        print(f"\nwritten to {RESULTS}")
+        print(f"\nwritten to {results}")
 
 
 if __name__ == "__main__":
