@@ -5,11 +5,13 @@ selection as lm-eval task data (cais/mmlu schema) and one task YAML per subject 
 perf/lmeval_tasks/_bakeoff_mmlu_template_yaml (the official mmlu template, local JSON data).
 
 Steps (docs/VALIDATION.md has the exact commands and the figures they gave):
-  python perf/validate_mmlu.py export  --out DIR [--items 500] [--max-chars 1400]
+  python perf/validate_mmlu.py export  --out DIR [--items 500] [--skip N] [--max-chars 1400]
   lm_eval --model hf --model_args pretrained=DIR/model,gguf_file=NAME.gguf \\
           --tasks bakeoff_mmlu --include_path DIR/tasks --log_samples --output_path DIR/lmeval
   python perf/validate_mmlu.py bakeoff --out DIR       # in-process llama.cpp loglikelihood
-  python perf/validate_mmlu.py compare --out DIR       # accuracy both ways, agreement, prompts
+  python perf/validate_mmlu.py dequantise --model-file F32.gguf   # the weights lm-eval runs
+  python perf/validate_mmlu.py bakeoff --out DIR --model-file F32.gguf --predictions NAME
+  python perf/validate_mmlu.py compare --out DIR [--out DIR2] [--predictions NAME]
 
 Items: bakeoff's evaluated items in its own (subject-interleaved) order, keeping those whose
 prompt is at most --max-chars characters, until --items are taken: lm-eval's dequantised
