@@ -15,6 +15,7 @@ import pytest
 
 from bakeoff.api import render_report
 from bakeoff.report.data import build_report_data
+from bakeoff.report.markdown import terminal_summary
 from bakeoff.store import Store
 from tests.report.stored import ENVIRONMENT, build_store
 
@@ -66,3 +67,13 @@ def test_a_single_model_has_no_pairs(tmp_path: Path) -> None:
     report = render_report(build_report_data(store, [run_id]))[".md"]
     assert "Not measured: no benchmark was run." in report
     assert "## Speed\n\nNot measured" in report
+
+
+def test_the_terminal_summary_keeps_the_verdict_scores_and_choices(tmp_path: Path) -> None:
+    report = _files(tmp_path)[".md"]
+    summary = terminal_summary(report)
+    assert summary.startswith("# alpha vs beta vs gamma")
+    assert "> Quality: alpha beats beta" in summary
+    assert "| mmlu | acc |" in summary and "## Which should you choose?" in summary
+    assert "## Spec sheet" not in summary and "### Pairwise" not in summary
+    assert "<br>" not in summary

@@ -69,7 +69,8 @@ def terminal_summary(markdown: str) -> str:
     for section in sections:
         if ("## " + section).startswith(SUMMARY_SECTIONS):
             kept.append("## " + section.split("\n### ")[0].rstrip())
-    return "\n\n".join(kept) + "\n"
+    # A terminal does not render <br>: the lines of a cell are joined with "; " there.
+    return "\n\n".join(kept).replace("<br>", "; ") + "\n"
 
 
 def _spec_section(data: ReportData) -> list[str]:
