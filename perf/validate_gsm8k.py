@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from jsonl_files import read_jsonl, write_jsonl, write_results
+
 RESULTS = Path(__file__).parent / "results" / "gsm8k_validation.json"
 STRICT = ("#### (\\-?[0-9\\.\\,]+)", 0)
 FLEXIBLE = ("(-?[$0-9.,]{2,})|(-?[0-9]+)", -1)
@@ -65,7 +67,7 @@ def write_texts(out: Path, items: int) -> None:
             rows.append({"id": f"gsm8k/{item.index}/{kind}", "text": text,
                          "reference": item.answer, "target": item.final_number})
     out.mkdir(parents=True, exist_ok=True)
-    _write_jsonl(out / "texts.jsonl", rows)
+    write_jsonl(out / "texts.jsonl", rows)
     print(f"{len(rows)} texts from {items} items -> {out / 'texts.jsonl'}")
 
 
@@ -94,7 +96,7 @@ def write_generations(out: Path, stores: Sequence[Path]) -> None:
         finally:
             store.close()
     out.mkdir(parents=True, exist_ok=True)
-    _write_jsonl(out / "texts.jsonl", list(rows.values()))
+    write_jsonl(out / "texts.jsonl", list(rows.values()))
     models = sorted({key.split("/")[0] for key in rows})
     print(f"{len(rows)} generations of {', '.join(models)} -> {out / 'texts.jsonl'}")
 
@@ -114,7 +116,7 @@ def lmeval_scores(out: Path) -> None:
     from lm_eval.filters.extraction import RegexFilter
     from lm_eval.filters.selection import TakeFirstFilter
 
-    rows = _read_jsonl(out / "texts.jsonl")
+    rows = read_jsonl(out / "texts.jsonl")
     responses = [[cut_at_until(row["text"])] for row in rows]
     scored: dict[str, list[Any]] = {}
     for name, (pattern, group) in (("strict", STRICT), ("flexible", FLEXIBLE)):
@@ -125,7 +127,7 @@ def lmeval_scores(out: Path) -> None:
             ignore_punctuation=False, regexes_to_ignore=REGEXES_TO_IGNORE)["exact_match"]
             for prediction, row in zip(extracted, rows, strict=True)]
         scored[name] = list(zip(extracted, matches, strict=True))
-    _write_jsonl(out / "lmeval_scores.jsonl", [
+    write_jsonl(out / "lmeval_scores.jsonl", [
         {"id": row["id"], "strict": scored["strict"][i], "flexible": scored["flexible"][i]}
         for i, row in enumerate(rows)])
     import lm_eval
@@ -141,8 +143,8 @@ def compare(out: Path) -> dict[str, Any]:
     from bakeoff.benchmarks.gsm8k import flexible_match, strict_match
     from bakeoff.scoring.extract import gsm8k_flexible_extract, gsm8k_strict_extract
 
-    texts = {row["id"]: row for row in _read_jsonl(out / "texts.jsonl")}
-    theirs = {row["id"]: row for row in _read_jsonl(out / "lmeval_scores.jsonl")}
+    texts = {row["id"]: row for row in read_jsonl(out / "texts.jsonl")}
+    theirs = {row["id"]: row for row in read_jsonl(out / "lmeval_scores.jsonl")}
     checks = {"strict": (strict_match, gsm8k_strict_extract),
               "flexible": (flexible_match, gsm8k_flexible_extract)}
     report: dict[str, Any] = {"date": datetime.now(UTC).strftime("%Y-%m-%d"),
@@ -175,13 +177,6 @@ def compare(out: Path) -> dict[str, Any]:
 # --- files and command line ----------------------------------------------------------------
 
 
-def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().split("\n") if line.strip()]
-
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -201,9 +196,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         lmeval_scores(args.out)
     else:
         report = compare(args.out)
-        results = RESULTS.with_name(args.results)
-        results.parent.mkdir(parents=True, exist_ok=True)
-        results.write_text(json.dumps(report, indent=2) + "\n")
+        results = write_results(args.results, report)
         json.dump({k: ({"agreement": v["agreement"],
                         "extraction_agreement": v["extraction_agreement"],
                         "bakeoff_correct": v["bakeoff_correct"],

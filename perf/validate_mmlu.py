@@ -33,6 +33,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from jsonl_files import read_jsonl, write_jsonl, write_results
+
 from bakeoff.benchmarks.mmlu import LETTERS, MMLU, NUM_SHOTS, MMLUItem, best_choice
 from bakeoff.providers.bundled import ensure_model
 from bakeoff.providers.llama_cpp import LlamaCppProvider
@@ -91,11 +93,11 @@ def export(out: Path, limit: int, max_chars: int, skip: int) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     task_dir.mkdir(parents=True, exist_ok=True)
     for subject, items in chosen_by_subject.items():
-        _write_jsonl(data_dir / f"{subject}.test.jsonl", [hub_row(i) for i in items])
+        write_jsonl(data_dir / f"{subject}.test.jsonl", [hub_row(i) for i in items])
         shots = groups[subject][:NUM_SHOTS]
-        _write_jsonl(data_dir / f"{subject}.dev.jsonl", [hub_row(i) for i in shots])
+        write_jsonl(data_dir / f"{subject}.dev.jsonl", [hub_row(i) for i in shots])
         (task_dir / f"{TASK_TAG}_{subject}.yaml").write_text(subject_yaml(subject, data_dir))
-    _write_jsonl(out / "bakeoff_prompts.jsonl",
+    write_jsonl(out / "bakeoff_prompts.jsonl",
                  [{"id": s.id, "prompt": s.input, "target": s.target} for s in samples])
     print(f"{len(samples)} items in {len(chosen_by_subject)} subjects -> {out}")
 
@@ -123,12 +125,12 @@ async def score_with_bakeoff(samples: Sequence[Sample], model_path: Path,
 
 def run_bakeoff(out: Path, threads: int, model_file: Path | None, predictions: str) -> None:
     """Score with the bundled GGUF, or with `model_file` (e.g. its float32 copy, `dequantise`)."""
-    prompts = _read_jsonl(out / "bakeoff_prompts.jsonl")
+    prompts = read_jsonl(out / "bakeoff_prompts.jsonl")
     samples = [Sample(id=p["id"], input=p["prompt"], target=p["target"], choices=LETTERS)
                for p in prompts]
     started = time.monotonic()
     rows = asyncio.run(score_with_bakeoff(samples, model_file or ensure_model(MODEL), threads))
-    _write_jsonl(out / predictions, rows)
+    write_jsonl(out / predictions, rows)
     print(f"bakeoff scored {len(samples)} items in {time.monotonic() - started:.0f}s")
 
 
@@ -139,7 +141,7 @@ def read_lmeval_samples(lmeval_dir: Path) -> dict[str, dict[str, Any]]:
     """lm-eval's logged samples by bakeoff id: the context it scored and the letter it chose."""
     found: dict[str, dict[str, Any]] = {}
     for path in sorted(lmeval_dir.rglob("samples_*.jsonl")):
-        for row in _read_jsonl(path):
+        for row in read_jsonl(path):
             logprobs = [float(pair[0]) for pair in row["filtered_resps"]]
             context = row["arguments"]["gen_args_0"]["arg_0"]
             found[row["doc"]["bakeoff_id"]] = {
@@ -173,8 +175,8 @@ def compare(outs: Sequence[Path], predictions: str = "bakeoff_predictions.jsonl"
     ours: dict[str, dict[str, Any]] = {}
     theirs: dict[str, dict[str, Any]] = {}
     for out in outs:
-        prompts.update({p["id"]: p for p in _read_jsonl(out / "bakeoff_prompts.jsonl")})
-        ours_rows = _read_jsonl(out / predictions)
+        prompts.update({p["id"]: p for p in read_jsonl(out / "bakeoff_prompts.jsonl")})
+        ours_rows = read_jsonl(out / predictions)
         engine = next(r["engine_settings"] for r in ours_rows if "engine_settings" in r)
         ours.update({r["id"]: r for r in ours_rows if "id" in r})
         theirs.update(read_lmeval_samples(out / "lmeval"))
@@ -238,13 +240,6 @@ def _versions() -> dict[str, str]:
 # --- files and command line ----------------------------------------------------------------
 
 
-def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().split("\n") if line.strip()]
-
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -273,9 +268,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             run_bakeoff(out, args.threads, args.model_file, args.predictions)
     else:
         report = compare(outs, args.predictions)
-        results = RESULTS.with_name(args.results)
-        results.parent.mkdir(parents=True, exist_ok=True)
-        results.write_text(json.dumps(report, indent=2) + "\n")
+        results = write_results(args.results, report)
         summary = {k: v for k, v in report.items() if k not in ("disagreements", "versions")}
         json.dump(summary, sys.stdout, indent=2)
         print(f"\nwritten to {results}")
