@@ -8,14 +8,16 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from bakeoff.benchmarks.base import Benchmark
+from bakeoff.benchmarks.base import Benchmark, BenchmarkInfo
 from bakeoff.benchmarks.custom import CustomBenchmark
+from bakeoff.benchmarks.listing import SourceStatus
 from bakeoff.benchmarks.registry import get_benchmark
 from bakeoff.config import Config, ConfigError, ModelConfig
+from bakeoff.config import load_config as read_config
 from bakeoff.cost.budget import Budget
 from bakeoff.cost.estimate import Estimate, estimate_run
 from bakeoff.cost.pricing import rates_for
-from bakeoff.engine.plan import RunPlan, build_provider, environment, model_identity
+from bakeoff.engine.plan import RunPlan, check_benchmark_names, environment, resolve_suite
 from bakeoff.engine.runner import ModelSlot, ProgressSink, RunCounts, Runner
 from bakeoff.providers.base import Provider
 from bakeoff.report.data import ReportData, SpeedFigures, build_report_data
@@ -53,6 +55,13 @@ class RunResult:
         return self.budget is not None and self.budget.exhausted
 
 
+def load_config(path: Path | None) -> Config:
+    """bakeoff.toml (or the embedded default), with every benchmark it names checked."""
+    config = read_config(path)
+    check_benchmark_names(config)
+    return config
+
+
 def store_path(config: Config, override: Path | None = None) -> Path:
     return override or config.output.dir / STORE_NAME
 
@@ -73,7 +82,7 @@ def prepare_run(config: Config, model_names: list[str] | None,
     """Resolve models and suite, and load every benchmark's samples (fetching data if needed)."""
     models = select_models(config, model_names)
     name = suite_name or config.default_suite
-    plan = RunPlan.build(name, config.suite(name), models)
+    plan = RunPlan.build(name, resolve_suite(config, name), models)
     work: Work = {}
     for spec in plan.benchmarks:
         benchmark = build_benchmark(config, spec.name)
@@ -93,10 +102,26 @@ def build_benchmark(config: Config, name: str) -> Benchmark:
                            custom.description)
 
 
+def benchmark_listing(config: Config) -> list[tuple[BenchmarkInfo, Path | None]]:
+    """Every benchmark a suite may name, with the user's `[data]` file where one is set."""
+    from bakeoff.benchmarks.listing import benchmark_infos
+
+    user_files = {name: config.resolve(path) for name, path in config.data.items()}
+    custom = [CustomBenchmark(name, c.kind, config.resolve(c.path), c.shots, c.metric,
+                              c.description) for name, c in config.benchmarks.items()]
+    return benchmark_infos(user_files, custom)
+
+
+def data_statuses(config: Config, hub_timeout_s: float) -> list[SourceStatus]:
+    """Each benchmark's data sources and whether each is usable on this machine now."""
+    from bakeoff.benchmarks.listing import data_statuses as statuses
+
+    return statuses(benchmark_listing(config), hub_timeout_s)
+
+
 def data_sources(work: Work) -> dict[str, str | None]:
     """Which source each benchmark's items came from (set by the benchmark on load)."""
-    return {name: getattr(benchmark, "data_source", None)
-            for name, (benchmark, _) in work.items()}
+    return {name: benchmark.data_source for name, (benchmark, _) in work.items()}
 
 
 def run_suite(config: Config, model_names: list[str] | None = None,
@@ -186,9 +211,8 @@ def _stop_on_signals(runner: Runner) -> None:
 
 
 def _slot(model: ModelConfig) -> ModelSlot:
-    return ModelSlot(name=model.name, provider=build_provider(model),
-                     identity=model_identity(model), concurrency=model.concurrency,
-                     in_process=model.provider == "llama-cpp")
+    return ModelSlot(name=model.name, provider=model.build(), identity=model.identity(),
+                     concurrency=model.concurrency)
 
 
 def speed_for_report(store: Store, speed_run_id: int | None) -> SpeedFigures | None:
@@ -278,13 +302,13 @@ def ask(config: Config, model_names: list[str], prompt: str,
             await provider.aclose()
 
     async def main() -> list[Answer]:
-        providers = [build_provider(m) for m in models]
+        providers = [m.build() for m in models]
         return list(await asyncio.gather(*(one(m, p) for m, p in zip(models, providers,
                                                                      strict=True))))
 
     return asyncio.run(main())
 
 
-__all__ = ["Answer", "ExportFormat", "RunResult", "ask", "estimate_suite", "export_run",
-           "prepare_run", "report_from_cards", "run_suite", "select_models", "store_path",
-           "write_report"]
+__all__ = ["Answer", "ExportFormat", "RunResult", "ask", "benchmark_listing", "data_statuses",
+           "estimate_suite", "export_run", "load_config", "prepare_run", "report_from_cards",
+           "run_suite", "select_models", "store_path", "write_report"]

@@ -23,9 +23,10 @@ from rich.progress import (
 from rich.table import Table
 
 from bakeoff import api
-from bakeoff.cache import FetchError, IntegrityError, cache_dir
+from bakeoff.api import load_config
+from bakeoff.cache import FetchError, IntegrityError
 from bakeoff.catalog import CardError, GGUFError, ModelCard
-from bakeoff.config import Config, ConfigError, load_config
+from bakeoff.config import Config, ConfigError, bundled_model_config
 from bakeoff.providers.bundled import BUNDLED_MODELS
 from bakeoff.report.insights import ProfileError
 from bakeoff.report.markdown import terminal_summary
@@ -265,7 +266,6 @@ def _spec_cards(settings: Config, cards: str | None,
     shipped cards asked for; and each column's configured price per hour."""
     from bakeoff.catalog import card_names, load_card
     from bakeoff.catalog.resolve import model_card
-    from bakeoff.config import bundled_model_config
 
     user_models = [] if settings.source == "<embedded default>" else list(settings.models)
     listed = user_models + [bundled_model_config(n) for n in BUNDLED_MODELS
@@ -273,9 +273,7 @@ def _spec_cards(settings: Config, cards: str | None,
     sheet: list[ModelCard] = []
     per_hour: list[float | None] = []
     for m in listed:
-        cached = not m.bundled or (cache_dir() / "models" /
-                                   BUNDLED_MODELS[m.bundled].filename).exists()
-        card = model_card(m, settings.source, read_files=cached)
+        card = model_card(m, settings.source, read_files=m.gguf_file(download=False) is not None)
         if card is not None:
             sheet.append(card)
             per_hour.append(m.price_per_hour)
@@ -292,17 +290,15 @@ def _model_rows(settings: Config) -> list[list[str]]:
     rows = []
     user_models = [] if settings.source == "<embedded default>" else settings.models
     for m in user_models:
-        served = (f"{m.base_url} ({m.api_model})" if m.base_url
-                  else f"bundled {m.bundled}" if m.bundled else str(m.path))
-        context = m.context or (m.n_ctx if m.provider == "llama-cpp" else None)
-        rows.append([m.name, served, str(context or "—"),
+        context = m.context or m.context_window()
+        rows.append([m.name, m.served_by(), str(context or "—"),
                      f"{_price(m.price_input_per_mtok)} / {_price(m.price_output_per_mtok)}",
                      "configured"])
     configured = {m.name for m in user_models}
-    for name, bundled in BUNDLED_MODELS.items():
+    for name in BUNDLED_MODELS:
         if name in configured:
             continue
-        cached = (cache_dir() / "models" / bundled.filename).exists()
+        cached = bundled_model_config(name).gguf_file(download=False) is not None
         state = "cached" if cached else "downloaded on first use"
         rows.append([name, "in-process GGUF (bundled)", "—", "—", state])
     return rows
@@ -315,11 +311,11 @@ def _price(value: float | None) -> str:
 @app.command()
 def benchmarks(config: ConfigOption = None) -> None:
     """List the benchmarks: shots, scoring modes, metrics and data sources (in order tried)."""
-    from bakeoff.benchmarks.listing import benchmark_infos, source_names
+    from bakeoff.benchmarks.listing import source_names
 
     with user_errors():
         settings = load_config(config)
-        infos = benchmark_infos(settings)
+        infos = api.benchmark_listing(settings)
     table = Table(title="benchmarks")
     table.add_column("name", no_wrap=True)
     for column in ("shots", "modes", "metrics", "data sources (in order tried)", "description"):
@@ -336,11 +332,9 @@ def data(config: ConfigOption = None,
          timeout: Annotated[float, typer.Option(
              min=0.1, help="Seconds to wait for the Hugging Face hub.")] = 3.0) -> None:
     """Show each benchmark's data sources and whether each is usable on this machine now."""
-    from bakeoff.benchmarks.listing import data_statuses
-
     with user_errors():
         settings = load_config(config)
-        statuses = data_statuses(settings, timeout)
+        statuses = api.data_statuses(settings, timeout)
     table = Table(title="benchmark data (→: the source a run reads now)")
     for column in ("benchmark", "", "source", "available", "detail"):
         table.add_column(column, overflow="fold")

@@ -24,7 +24,10 @@ default applies: the three bundled models on the quick suite.
     kind = "multiple_choice"
     path = "data/faq.jsonl"
 
-Relative paths in [data] and [benchmarks] are read from the config file's folder.
+Relative paths in [data] and [benchmarks] are read from the config file's folder. Each
+`[[models]]` entry has the keys of its provider kind (see bakeoff.providers.registry). This
+module knows nothing of benchmarks: which names exist is checked by
+bakeoff.engine.plan.check_benchmark_names, which bakeoff.api.load_config runs.
 """
 
 from __future__ import annotations
@@ -33,10 +36,20 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from bakeoff.benchmarks.registry import BENCHMARKS
+from bakeoff.providers.base import ModelConfig
 from bakeoff.providers.bundled import BUNDLED_MODELS
+from bakeoff.providers.llama_cpp import bundled_model_config
+from bakeoff.providers.registry import kinds, parse_models
 
 DEFAULT_CONFIG_NAME = "bakeoff.toml"
 
@@ -47,76 +60,6 @@ class ConfigError(Exception):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ModelConfig(_Strict):
-    """One candidate model."""
-
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
-    provider: Literal["openai", "llama-cpp"]
-    # openai: any OpenAI-compatible endpoint.
-    base_url: str | None = None
-    model: str | None = None
-    api_key_env: str | None = None
-    endpoint: Literal["chat", "completions"] = "chat"
-    # The server returns prompt logprobs (vLLM, SGLang, llama.cpp server): score multiple
-    # choice by loglikelihood through its completions endpoint instead of letter generation.
-    loglikelihood: bool = False
-    timeout_s: Annotated[float, Field(gt=0)] = 120.0
-    max_retries: Annotated[int, Field(ge=0, le=20)] = 4
-    # llama-cpp: a bundled model name or a GGUF path.
-    bundled: str | None = None
-    path: Path | None = None
-    n_ctx: Annotated[int, Field(ge=256)] = 4096
-    flash_attn: bool = False
-    # CPU threads for llama.cpp (default: every usable core). On a machine busy with other
-    # work, fewer threads can be much faster: llama.cpp's threads spin while they wait.
-    n_threads: Annotated[int, Field(ge=1, le=512)] | None = None
-    # Both.
-    concurrency: Annotated[int, Field(ge=1, le=256)] = 4
-    context: Annotated[int, Field(ge=1)] | None = None
-    price_input_per_mtok: Annotated[float, Field(ge=0)] | None = None
-    price_output_per_mtok: Annotated[float, Field(ge=0)] | None = None
-    # The spec sheet: a shipped card by name (see `bakeoff models --all-cards`), fields of it
-    # overridden here (`spec = { context_window = 65536 }`), and for self-hosted models the
-    # machine's price per hour (cost = wall time of the model's completions x this price).
-    card: str | None = None
-    spec: dict[str, Any] = {}
-    price_per_hour: Annotated[float, Field(ge=0)] | None = None
-
-    @model_validator(mode="after")
-    def _card_fields(self) -> ModelConfig:
-        from bakeoff.catalog import SPEC_FIELDS, card_names
-
-        if self.card is not None and self.card not in card_names():
-            raise ValueError(f"unknown card {self.card!r} (known: {', '.join(card_names())})")
-        unknown = sorted(set(self.spec) - set(SPEC_FIELDS))
-        if unknown:
-            raise ValueError(f"spec: unknown card fields {', '.join(unknown)} "
-                             f"(known: {', '.join(SPEC_FIELDS)})")
-        return self
-
-    @model_validator(mode="after")
-    def _provider_fields(self) -> ModelConfig:
-        if self.provider == "openai":
-            if not self.base_url:
-                raise ValueError("provider 'openai' needs base_url")
-            if self.bundled or self.path:
-                raise ValueError("bundled and path are for provider 'llama-cpp'")
-        else:
-            if bool(self.bundled) == bool(self.path):
-                raise ValueError("provider 'llama-cpp' needs exactly one of bundled or path")
-            if self.bundled and self.bundled not in BUNDLED_MODELS:
-                known = ", ".join(sorted(BUNDLED_MODELS))
-                raise ValueError(f"unknown bundled model {self.bundled!r} (known: {known})")
-            if self.base_url:
-                raise ValueError("base_url is for provider 'openai'")
-        return self
-
-    @property
-    def api_model(self) -> str:
-        """The model id sent to the API (defaults to the bakeoff name)."""
-        return self.model or self.name
 
 
 class SuiteConfig(_Strict):
@@ -156,7 +99,8 @@ class OutputConfig(_Strict):
 
 
 class Config(_Strict):
-    models: list[ModelConfig] = []
+    # Each entry is validated as its provider kind's config (see providers/registry.py).
+    models: list[SerializeAsAny[ModelConfig]] = []
     suites: dict[str, SuiteConfig] = {}
     output: OutputConfig = OutputConfig()
     # Benchmark name -> the user's data file (in the hub dataset's schema).
@@ -176,23 +120,10 @@ class Config(_Strict):
             raise ValueError(f"model names must be unique: {', '.join(duplicates)}")
         return self
 
-    @model_validator(mode="after")
-    def _benchmark_names_exist(self) -> Config:
-        """Located like a key ("data.mmlux: ..."), since the check spans several tables."""
-        for name in self.data:
-            if name not in BENCHMARKS:
-                known = ", ".join(BENCHMARKS)
-                raise ValueError(f"data.{name}: unknown benchmark {name!r} (known: {known})")
-        for name in self.benchmarks:
-            if name in BENCHMARKS:
-                raise ValueError(f"benchmarks.{name}: the name of a built-in benchmark")
-        known_names = [*BENCHMARKS, *self.benchmarks]
-        for suite_name, suite in self.suites.items():
-            for name in suite.benchmarks:
-                if name not in known_names:
-                    raise ValueError(f"suites.{suite_name}.benchmarks: unknown benchmark "
-                                     f"{name!r} (known: {', '.join(known_names)})")
-        return self
+    @field_validator("models", mode="before")
+    @classmethod
+    def _models_by_kind(cls, value: Any) -> list[ModelConfig]:
+        return parse_models(value)
 
     def resolve(self, path: Path) -> Path:
         """A path from the config, relative to the config file's folder."""
@@ -219,25 +150,14 @@ class Config(_Strict):
         known = ", ".join([m.name for m in self.models] + sorted(BUNDLED_MODELS))
         raise ConfigError(f"{self.source}: unknown model {name!r} (known: {known})")
 
-    def suite(self, name: str) -> SuiteConfig:
+    def suite(self, name: str, builtin: dict[str, SuiteConfig]) -> SuiteConfig:
+        """A suite of this config, else one of `builtin` (see bakeoff.engine.plan)."""
         if name in self.suites:
             return self.suites[name]
-        if name in BUILTIN_SUITES:
-            return BUILTIN_SUITES[name]
-        known = ", ".join(sorted(set(self.suites) | set(BUILTIN_SUITES)))
+        if name in builtin:
+            return builtin[name]
+        known = ", ".join(sorted(set(self.suites) | set(builtin)))
         raise ConfigError(f"{self.source}: unknown suite {name!r} (known: {known})")
-
-
-# quick: offline data only, a few minutes per bundled model on 2 cores. full: every
-# registered benchmark at full size (a benchmark added to the registry joins it).
-BUILTIN_SUITES: dict[str, SuiteConfig] = {
-    "quick": SuiteConfig(benchmarks=["mmlu", "gsm8k"], limits={"mmlu": 114, "gsm8k": 20}),
-    "full": SuiteConfig(benchmarks=list(BENCHMARKS)),
-}
-
-
-def bundled_model_config(name: str) -> ModelConfig:
-    return ModelConfig(name=name, provider="llama-cpp", bundled=name, concurrency=1)
 
 
 def default_config() -> Config:
@@ -279,6 +199,10 @@ def _first_problem(exc: ValidationError, raw: dict[str, Any]) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown key"
+    elif error["type"] in ("union_tag_not_found", "union_tag_invalid"):
+        given = error.get("ctx", {}).get("tag")
+        what = f"unknown provider {given!r}" if given else "provider is missing"
+        message = f"{what} (known: {', '.join(kinds())})"
     more = len(exc.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     return f"{location}: {message}{suffix}" if location else f"{message}{suffix}"
@@ -288,7 +212,9 @@ def _format_location(loc: tuple[int | str, ...], raw: dict[str, Any]) -> str:
     """TOML-style key path; an array entry also names its model, e.g. `models[2] ("x").path`."""
     parts: list[str] = []
     node: Any = raw
-    for item in loc:
+    for previous, item in zip((None, *loc), loc, strict=False):
+        if isinstance(previous, int) and isinstance(node, dict) and item == node.get("provider"):
+            continue  # the tag pydantic adds to a provider kind's errors
         if isinstance(item, int):
             node = node[item] if isinstance(node, list) and item < len(node) else None
             name = node.get("name") if isinstance(node, dict) else None
@@ -297,3 +223,7 @@ def _format_location(loc: tuple[int | str, ...], raw: dict[str, Any]) -> str:
             node = node.get(item) if isinstance(node, dict) else None
             parts.append(f".{item}" if parts else item)
     return "".join(parts)
+
+
+__all__ = ["Config", "ConfigError", "CustomBenchmarkConfig", "ModelConfig", "SuiteConfig",
+           "bundled_model_config", "default_config", "load_config", "parse_config"]

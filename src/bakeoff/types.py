@@ -12,14 +12,118 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
 Endpoint = Literal["chat", "completions"]
+# "auto": the model decides; "none": no call; "required": at least one call; any other value
+# names the one function the model must call.
+ToolChoice = str
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A function call the model asked for; `arguments` is the JSON text as the model wrote it."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def parsed_arguments(self) -> dict[str, Any] | None:
+        """The arguments as an object, or None when the text is not a JSON object."""
+        try:
+            value = json.loads(self.arguments) if self.arguments.strip() else {}
+        except json.JSONDecodeError:
+            return None
+        return value if isinstance(value, dict) else None
 
 
 @dataclass(frozen=True)
 class Message:
+    """One chat turn. An assistant turn may carry tool calls; a "tool" turn answers one call
+    (`tool_call_id`) with its result as `content`."""
+
     role: Role
-    content: str
+    content: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data; the tool fields only when set, so a plain turn keeps its old form."""
+        data: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            data["tool_calls"] = [asdict(call) for call in self.tool_calls]
+        if self.tool_call_id is not None:
+            data["tool_call_id"] = self.tool_call_id
+        return data
+
+
+def canonical_json(value: Any) -> str:
+    """JSON text with sorted keys and no spaces: equal values give equal text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A function the model may call (the OpenAI function schema). The JSON Schema of its
+    parameters is kept as canonical JSON text, so a request stays hashable."""
+
+    name: str
+    description: str = ""
+    parameters_json: str = '{"properties":{},"type":"object"}'
+
+    @classmethod
+    def function(cls, name: str, description: str, parameters: dict[str, Any]) -> Tool:
+        return cls(name, description, canonical_json(parameters))
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.parameters_json)
+        return value
+
+    def as_openai(self) -> dict[str, Any]:
+        return {"type": "function", "function": {"name": self.name,
+                                                 "description": self.description,
+                                                 "parameters": self.parameters}}
+
+
+@dataclass(frozen=True)
+class JsonSchemaFormat:
+    """`response_format`: the answer must be JSON that follows this schema (canonical JSON)."""
+
+    name: str
+    schema_json: str
+    strict: bool = True
+
+    @classmethod
+    def of(cls, name: str, schema: dict[str, Any], strict: bool = True) -> JsonSchemaFormat:
+        return cls(name, canonical_json(schema), strict)
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.schema_json)
+        return value
+
+    def as_openai(self) -> dict[str, Any]:
+        return {"type": "json_schema", "json_schema": {"name": self.name, "schema": self.schema,
+                                                       "strict": self.strict}}
+
+
+@dataclass(frozen=True)
+class Abilities:
+    """What a model's provider can do, declared before any call. A request that needs an
+    ability the model lacks ends in an "unsupported" error record, never a wrong answer."""
+
+    # Token log-probabilities of a given text (multiple choice by loglikelihood).
+    loglikelihood: bool = False
+    # Native function calling (`tools`, `tool_choice`, tool turns).
+    tools: bool = False
+    # Output constrained to a JSON Schema (`response_format`).
+    structured_output: bool = False
+    # Token counts arrive with a streamed answer (else they are recounted or estimated).
+    streaming_usage: bool = False
+    # The model runs in this process and answers one request at a time.
+    in_process: bool = False
+    # "completions": raw prompts work; "chat": only chat messages.
+    endpoint: Endpoint = "chat"
 
 
 @dataclass(frozen=True)
@@ -40,17 +144,43 @@ class GenerationRequest:
     config: GenerationConfig = field(default_factory=GenerationConfig)
     messages: tuple[Message, ...] = ()
     prompt: str | None = None
+    # Functions the model may call, and whether it must (see ToolChoice); chat only.
+    tools: tuple[Tool, ...] = ()
+    tool_choice: ToolChoice = "auto"
+    # The answer must be JSON following this schema; chat only.
+    response_format: JsonSchemaFormat | None = None
 
     def __post_init__(self) -> None:
         if bool(self.messages) == (self.prompt is not None):
             raise ValueError("a GenerationRequest needs exactly one of messages or prompt")
+        if self.prompt is not None and (self.tools or self.response_format is not None):
+            raise ValueError("tools and response_format need chat messages, not a prompt")
 
     @property
     def endpoint(self) -> Endpoint:
         return "completions" if self.prompt is not None else "chat"
 
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """The abilities (field names of `Abilities`) this request needs beyond generation."""
+        wanted = [name for name, used in (
+            ("tools", bool(self.tools) or any(m.tool_calls or m.role == "tool"
+                                              for m in self.messages)),
+            ("structured_output", self.response_format is not None)) if used]
+        return tuple(wanted)
+
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": "generate", **asdict(self)}
+        """Plain data for the cache key and the store. Tool and format fields appear only when
+        set, so every request that uses none of them keeps the key it always had."""
+        data: dict[str, Any] = {"kind": "generate", "config": asdict(self.config),
+                                "messages": [m.as_dict() for m in self.messages],
+                                "prompt": self.prompt}
+        if self.tools:
+            data["tools"] = [tool.as_openai() for tool in self.tools]
+            data["tool_choice"] = self.tool_choice
+        if self.response_format is not None:
+            data["response_format"] = self.response_format.as_openai()
+        return data
 
 
 @dataclass(frozen=True)
@@ -111,6 +241,8 @@ class Completion:
     # Log-probability result for loglikelihood requests (sum over continuation tokens).
     logprob: float | None = None
     is_greedy: bool | None = None
+    # Functions the model asked to call, in the order it wrote them.
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 ErrorKind = Literal[

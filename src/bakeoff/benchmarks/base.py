@@ -12,18 +12,13 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from bakeoff.benchmarks.data import Source
-from bakeoff.types import Completion, Request, Sample, Score
+from bakeoff.types import Abilities, Completion, Request, Sample, Score
 
 Mode = Literal["loglikelihood", "generative"]
 
 
-@dataclass(frozen=True)
-class ModelAbilities:
-    """What a model's provider can do, as far as a benchmark cares."""
-
-    loglikelihood: bool
-    # "completions": a raw prompt can be sent; "chat": only chat messages.
-    endpoint: Literal["chat", "completions"]
+# What a model's provider can do; a benchmark reads `loglikelihood` and `endpoint`.
+ModelAbilities = Abilities
 
 
 @dataclass(frozen=True)
@@ -42,6 +37,8 @@ class BenchmarkInfo:
 
 class Benchmark(Protocol):
     info: BenchmarkInfo
+    # Where the samples came from (a source's description), set when they are loaded.
+    data_source: str | None
 
     def load_samples(self, limit: int | None = None) -> list[Sample]:
         """The evaluated items, in a fixed order; the first `limit` when a limit is given."""
@@ -53,4 +50,10 @@ class Benchmark(Protocol):
         """The requests whose completions `score` needs, in the order it expects them."""
         ...
 
-    def score(self, sample: Sample, completions: Sequence[Completion]) -> Score: ...
+    def score(self, sample: Sample, completions: Sequence[Completion]) -> Score:
+        """The benchmark's main metric for one sample."""
+        ...
+
+    def score_all(self, sample: Sample, completions: Sequence[Completion]) -> list[Score]:
+        """Every metric the benchmark reports for one sample (the main one first)."""
+        ...

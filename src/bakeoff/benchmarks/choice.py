@@ -287,7 +287,7 @@ class ChoiceBenchmark:
         self._shot_rows = list(shot_rows) if shot_rows is not None else None
         self._samples: list[Sample] | None = None
         # What the rows and shots came from, filled in on load (for the methodology note).
-        self.data_source = "rows given by the caller" if rows is not None else ""
+        self.data_source: str | None = "rows given by the caller" if rows is not None else ""
         self.shot_source = "shot rows given by the caller" if shot_rows is not None else ""
 
     def _eval_rows(self) -> list[Mapping[str, Any]]:

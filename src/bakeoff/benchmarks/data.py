@@ -8,11 +8,15 @@ Any failure becomes `DataUnavailable`, whose message is one line a user can act 
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
+
+import httpx
 
 from bakeoff.cache import FetchError, IntegrityError, cache_dir, fetch_packaged_file
 
@@ -99,6 +103,35 @@ class HubSource:
     def describe(self) -> str:
         config = f" ({self.name})" if self.name else ""
         return f"hub {self.path}{config} split {self.split} @ {self.revision[:12]}"
+
+
+Availability = Literal["yes", "no", "on first use"]
+DEFAULT_HUB_TIMEOUT_S = 3.0
+
+
+class HubProbe:
+    """Asks the hub whether a dataset revision exists; remembers an unreachable endpoint."""
+
+    def __init__(self, timeout_s: float = DEFAULT_HUB_TIMEOUT_S) -> None:
+        self.endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+        self.timeout_s = timeout_s
+        self._unreachable: str | None = None
+
+    def check(self, source: HubSource) -> tuple[Availability, str]:
+        if importlib.util.find_spec("datasets") is None:
+            return "no", "needs the datasets package (pip install 'bakeoff[hub]')"
+        if self._unreachable is not None:
+            return "no", self._unreachable
+        url = f"{self.endpoint}/api/datasets/{source.path}/revision/{source.revision}"
+        try:
+            response = httpx.get(url, timeout=self.timeout_s)
+        except httpx.HTTPError as error:
+            reason = " ".join(str(error).split())[:120] or type(error).__name__
+            self._unreachable = f"hub unreachable at {self.endpoint} ({reason})"
+            return "no", self._unreachable
+        if response.status_code == 200:
+            return "yes", f"reachable at {self.endpoint}"
+        return "no", f"hub answered HTTP {response.status_code} for this revision"
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,7 @@ class ShortAnswerBenchmark(ABC):
         self._data_file = data_file
         self._rows = rows
         self._shot_rows = shot_rows
+        self.data_source: str | None = "rows given by the caller" if rows is not None else None
 
     @abstractmethod
     def parse_rows(self, rows: Rows) -> list[ShortAnswerItem]: ...
@@ -112,6 +113,7 @@ class ShortAnswerBenchmark(ABC):
             return self._rows, self._shot_rows
         name = self.info.name
         loaded = load_first(name, [self.evaluated_source], self._data_file)
+        self.data_source = loaded.source.describe()
         if isinstance(loaded.source, HubSource):
             return loaded.rows, load_first(f"{name} shots", [self.train_source]).rows
         return loaded.rows, None
@@ -144,6 +146,9 @@ class ShortAnswerBenchmark(ABC):
         correct = self.is_correct(answer, json.loads(sample.meta(self.references_key)))
         return Score(sample_id=sample.id, metric=self.info.metric, value=1.0 if correct else 0.0,
                      extracted=answer)
+
+    def score_all(self, sample: Sample, completions: Sequence[Completion]) -> list[Score]:
+        return [self.score(sample, completions)]
 
 
 # --- maj@k over sampled answers (GSM8K maj@8, MATH maj@4) -----------------------------------

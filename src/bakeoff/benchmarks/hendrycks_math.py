@@ -175,14 +175,18 @@ class MathMajority(SampledMajorityBenchmark):
         self._set_voting(samples, k, maj_metric)
         self._data_file = data_file
         self._rows = rows
+        self.data_source: str | None = "rows given by the caller" if rows is not None else None
 
     def _load(self) -> list[dict[str, Any]] | Sequence[Mapping[str, Any]]:
         if self._rows is not None:
             return self._rows
         if self._data_file is not None:
-            return load_first(NAME, [], self._data_file).rows
-        return [row for source in TEST_SOURCES
-                for row in load_first(f"{NAME} ({source.name})", [source]).rows]
+            loaded = load_first(NAME, [], self._data_file)
+            self.data_source = loaded.source.describe()
+            return loaded.rows
+        parts = [load_first(f"{NAME} ({source.name})", [source]) for source in TEST_SOURCES]
+        self.data_source = ", ".join(part.source.describe() for part in parts)
+        return [row for part in parts for row in part.rows]
 
     def load_samples(self, limit: int | None = None) -> list[Sample]:
         return [Sample(id=item.sample_id, input=build_prompt(item.problem), target=item.solution)

@@ -196,13 +196,15 @@ class HumanEval:
         self._data_file = data_file
         self._rows = rows
         self._problems: dict[str, Problem] | None = None
+        self.data_source: str | None = "rows given by the caller" if rows is not None else None
 
     def problems(self) -> dict[str, Problem]:
         """Problems by sample id, in file order, loaded once."""
         if self._problems is None:
             rows = self._rows
             if rows is None:
-                rows = load_first("humaneval", data_sources(), self._data_file).rows
+                loaded = load_first("humaneval", data_sources(), self._data_file)
+                rows, self.data_source = loaded.rows, loaded.source.describe()
             self._problems = {p.sample_id: p for p in parse_rows(rows)}
         return self._problems
 

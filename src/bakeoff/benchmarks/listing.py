@@ -7,38 +7,30 @@ installed; a failed connection is remembered, so an offline machine waits once a
 
 from __future__ import annotations
 
-import importlib.util
-import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-import httpx
-
-from bakeoff.benchmarks.base import BenchmarkInfo
-from bakeoff.benchmarks.custom import CustomBenchmark
-from bakeoff.benchmarks.data import FileSource, HubSource, PackagedSource, Source
+from bakeoff.benchmarks.base import Benchmark, BenchmarkInfo
+from bakeoff.benchmarks.data import (
+    DEFAULT_HUB_TIMEOUT_S,
+    Availability,
+    FileSource,
+    HubProbe,
+    PackagedSource,
+    Source,
+)
 from bakeoff.benchmarks.registry import BENCHMARKS, get_benchmark
 from bakeoff.cache import cache_dir
-from bakeoff.config import Config
-
-Availability = Literal["yes", "no", "on first use"]
-DEFAULT_HUB_TIMEOUT_S = 3.0
 
 
-def benchmark_infos(config: Config) -> list[tuple[BenchmarkInfo, Path | None]]:
-    """Every benchmark a suite may name: built-in ones, then the config's custom ones, each
-    with the user's file when one is set ([data], or the custom benchmark's path)."""
-    infos: list[tuple[BenchmarkInfo, Path | None]] = []
-    for name in BENCHMARKS:
-        user_file = config.resolve(config.data[name]) if name in config.data else None
-        infos.append((get_benchmark(name).info, user_file))
-    for name, custom in config.benchmarks.items():
-        path = config.resolve(custom.path)
-        info = CustomBenchmark(name, custom.kind, path, custom.shots, custom.metric,
-                               custom.description).info
-        infos.append((info, None))
-    return infos
+def benchmark_infos(user_files: Mapping[str, Path],
+                    custom: Sequence[Benchmark] = ()) -> list[tuple[BenchmarkInfo, Path | None]]:
+    """Every benchmark a suite may name: built-in ones, each with the user's own file when one
+    is set (`[data]`), then the custom ones (whose file is their source)."""
+    infos: list[tuple[BenchmarkInfo, Path | None]] = [
+        (get_benchmark(name).info, user_files.get(name)) for name in BENCHMARKS]
+    return infos + [(benchmark.info, None) for benchmark in custom]
 
 
 def source_names(info: BenchmarkInfo, user_file: Path | None) -> list[str]:
@@ -55,31 +47,6 @@ class SourceStatus:
     available: Availability
     detail: str
     used: bool  # the source a run would read now
-
-
-class HubProbe:
-    """Asks the hub whether a dataset revision exists; remembers an unreachable endpoint."""
-
-    def __init__(self, timeout_s: float = DEFAULT_HUB_TIMEOUT_S) -> None:
-        self.endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
-        self.timeout_s = timeout_s
-        self._unreachable: str | None = None
-
-    def check(self, source: HubSource) -> tuple[Availability, str]:
-        if importlib.util.find_spec("datasets") is None:
-            return "no", "needs the datasets package (pip install 'bakeoff[hub]')"
-        if self._unreachable is not None:
-            return "no", self._unreachable
-        url = f"{self.endpoint}/api/datasets/{source.path}/revision/{source.revision}"
-        try:
-            response = httpx.get(url, timeout=self.timeout_s)
-        except httpx.HTTPError as error:
-            reason = " ".join(str(error).split())[:120] or type(error).__name__
-            self._unreachable = f"hub unreachable at {self.endpoint} ({reason})"
-            return "no", self._unreachable
-        if response.status_code == 200:
-            return "yes", f"reachable at {self.endpoint}"
-        return "no", f"hub answered HTTP {response.status_code} for this revision"
 
 
 def check_file(path: Path) -> tuple[Availability, str]:
@@ -103,12 +70,12 @@ def check_source(source: Source, hub: HubProbe) -> tuple[Availability, str]:
     return hub.check(source)
 
 
-def data_statuses(config: Config,
+def data_statuses(infos: Sequence[tuple[BenchmarkInfo, Path | None]],
                   hub_timeout_s: float = DEFAULT_HUB_TIMEOUT_S) -> list[SourceStatus]:
     """Every benchmark's sources in the order tried, whether each is usable now, which wins."""
     hub = HubProbe(hub_timeout_s)
     statuses: list[SourceStatus] = []
-    for info, user_file in benchmark_infos(config):
+    for info, user_file in infos:
         sources: tuple[Source, ...] = ((FileSource(user_file),) if user_file is not None
                                        else info.sources)
         chosen = False

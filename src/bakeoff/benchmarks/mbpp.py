@@ -174,13 +174,15 @@ class MBPP:
         self._data_file = data_file
         self._rows = rows
         self._tasks: dict[str, Task] | None = None
+        self.data_source: str | None = "rows given by the caller" if rows is not None else None
 
     def tasks(self) -> dict[str, Task]:
         """Tasks by sample id, in file order, loaded once."""
         if self._tasks is None:
             rows = self._rows
             if rows is None:
-                rows = load_first("mbpp", [HUB_SOURCE], self._data_file).rows
+                loaded = load_first("mbpp", [HUB_SOURCE], self._data_file)
+                rows, self.data_source = loaded.rows, loaded.source.describe()
             self._tasks = {task.sample_id: task for task in parse_rows(rows)}
         return self._tasks
 
@@ -207,3 +209,6 @@ class MBPP:
                               self.limits)
         return Score(sample_id=sample.id, metric=METRIC, value=1.0 if result.passed else 0.0,
                      extracted=describe(result))
+
+    def score_all(self, sample: Sample, completions: Sequence[Completion]) -> list[Score]:
+        return [self.score(sample, completions)]

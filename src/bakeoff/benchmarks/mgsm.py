@@ -149,6 +149,7 @@ class MGSM:
         self.name = f"mgsm_{language}"
         self._data_file = data_file
         self._rows = rows
+        self.data_source: str | None = "rows given by the caller" if rows is not None else None
         self.info = BenchmarkInfo(
             name=self.name, shots=NUM_SHOTS, metric=FLEXIBLE_METRIC,
             description=f"MGSM {language} test (250 items), 5-shot native chain of thought",
@@ -160,6 +161,7 @@ class MGSM:
         if self._rows is not None:
             return parse_rows(self._rows)
         loaded = load_first(self.name, [hub_source(self.language.code, "test")], self._data_file)
+        self.data_source = loaded.source.describe()
         rows = list(loaded.rows)
         if isinstance(loaded.source, HubSource):
             exemplars = load_first(f"{self.name} shots", [hub_source(self.language.code, "train")])

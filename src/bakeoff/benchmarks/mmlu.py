@@ -273,3 +273,6 @@ class MMLU:
             raise ValueError(f"MMLU expects 1 or 4 completions, got {len(completions)}")
         value = 1.0 if chosen == sample.target else 0.0
         return Score(sample_id=sample.id, metric=METRIC, value=value, extracted=chosen)
+
+    def score_all(self, sample: Sample, completions: Sequence[Completion]) -> list[Score]:
+        return [self.score(sample, completions)]

@@ -21,12 +21,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bakeoff.cost.pricing import Rates
-from bakeoff.types import GenerationRequest, LoglikelihoodRequest, Request
+from bakeoff.cost.pricing import Rates, wall_seconds
+from bakeoff.engine.spending import SpendingCapReached
+from bakeoff.types import Completion, GenerationRequest, LoglikelihoodRequest, Request
 
-
-class BudgetReached(Exception):
-    """Raised inside the runner when a call would go over the cap; never reaches the user."""
+# Raised inside the runner when a call would go over the cap; never reaches the user.
+BudgetReached = SpendingCapReached
 
 
 def estimated_input_tokens(request: Request) -> int:
@@ -91,6 +91,18 @@ class Budget:
         timing = self._time.setdefault(model, _ModelTime())
         timing.calls += calls
         timing.seconds += seconds
+
+    def reserve(self, model: str, requests: Sequence[Request]) -> float:
+        """Admit the calls' estimate (the runner's SpendingCap protocol); returns it."""
+        estimate = self.estimate(model, requests)
+        self.admit(estimate)
+        return estimate
+
+    def charge(self, model: str, reservation: float, completions: Sequence[Completion]) -> None:
+        """Settle a reservation with the completions' cost from their measured usage."""
+        cost = self.rates[model].cost(completions) if model in self.rates else None
+        self.settle(model, reservation, cost or 0.0, len(completions),
+                    wall_seconds(c.timing for c in completions))
 
     def release(self, estimate_usd: float) -> None:
         """A call that failed: nothing measured, so nothing is charged."""

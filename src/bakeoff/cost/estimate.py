@@ -2,9 +2,11 @@
 
 For each model and benchmark: the requests the run would send, how many are already answered
 in the store (those cost nothing), and for the rest:
-- input tokens, counted with the model's own tokenizer for a local GGUF (the text of the
-  prompt or messages; a chat template's few extra tokens are not counted), else estimated as
-  characters / 4 and labelled an estimate;
+- the requests are those the run's provider would get: the model kind's declared abilities
+  (loglikelihood scoring or letter generation) choose them, as in the run;
+- input tokens, counted with the model's own tokenizer where its kind has one (a local GGUF:
+  the text of the prompt or messages, special tokens parsed, no BOS; a chat template's few
+  extra tokens are not counted), else estimated as characters / 4 and labelled an estimate;
 - output tokens as an upper bound (each generation request's max_tokens; loglikelihood
   scoring generates none), and a typical figure when the store holds answers this model gave
   to the same benchmark: their mean output tokens. No typical figure is guessed without them;
@@ -16,14 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-from bakeoff.benchmarks.base import Benchmark, ModelAbilities
-from bakeoff.config import ModelConfig
+from bakeoff.benchmarks.base import Benchmark
 from bakeoff.cost.budget import estimated_input_tokens, max_output_tokens, request_text
 from bakeoff.cost.pricing import Rates, rates_for
-from bakeoff.engine.plan import model_identity
+from bakeoff.providers.base import ModelConfig
 from bakeoff.store import Store
 from bakeoff.types import Completion, Request, Sample, request_key
 
@@ -50,17 +50,21 @@ def estimate_run(models: Sequence[ModelConfig], work: dict[str, tuple[Benchmark,
     """One Estimate per model and benchmark; `counters` replaces a model's token counter."""
     rows = []
     for model in models:
-        counter, counted_by = _counter(model, (counters or {}).get(model.name))
-        for name, (benchmark, samples) in work.items():
-            rows.append(_estimate(model, name, benchmark, samples, store, counter, counted_by))
+        counter, counted_by, close = _counter(model, (counters or {}).get(model.name))
+        try:
+            for name, (benchmark, samples) in work.items():
+                rows.append(_estimate(model, name, benchmark, samples, store, counter,
+                                      counted_by))
+        finally:
+            close()
     return rows
 
 
 def _estimate(model: ModelConfig, name: str, benchmark: Benchmark, samples: list[Sample],
               store: Store | None, counter: Counter,
               counted_by: Literal["tokenizer", "estimate"]) -> Estimate:
-    abilities = abilities_of(model)
-    identity = model_identity(model)
+    abilities = model.abilities()  # the same abilities the run's provider will declare
+    identity = model.identity()
     requests = [r for sample in samples for r in benchmark.requests(sample, abilities)]
     keys = [request_key(model.provider, identity, r) for r in requests]
     answered = store.completions(keys) if store is not None else {}
@@ -78,14 +82,6 @@ def _estimate(model: ModelConfig, name: str, benchmark: Benchmark, samples: list
                     else _token_cost(rates, input_tokens, typical))
 
 
-def abilities_of(model: ModelConfig) -> ModelAbilities:
-    """What the model's provider will be able to do, without starting it."""
-    if model.provider == "llama-cpp":
-        return ModelAbilities(loglikelihood=True, endpoint="completions")
-    return ModelAbilities(loglikelihood=bool(getattr(model, "prompt_logprobs", False)),
-                          endpoint=model.endpoint)
-
-
 def _typical_output(answered: list[Completion], todo: Sequence[Request]) -> int | None:
     generated = [c for c in answered if c.logprob is None]
     asking = [r for r in todo if max_output_tokens(r) > 0]
@@ -99,32 +95,13 @@ def _token_cost(rates: Rates, input_tokens: int, output_tokens: int) -> float | 
     return rates.token_cost(input_tokens, output_tokens) if rates.has_token_prices else None
 
 
-def _counter(model: ModelConfig,
-             given: Counter | None) -> tuple[Counter, Literal["tokenizer", "estimate"]]:
+def _counter(model: ModelConfig, given: Counter | None
+             ) -> tuple[Counter, Literal["tokenizer", "estimate"], Callable[[], None]]:
+    """The model's own tokenizer where its kind has one (it is closed after use), else the
+    characters / 4 estimate."""
     if given is not None:
-        return given, "tokenizer"
-    if model.provider == "llama-cpp":
-        return gguf_token_counter(_gguf_path(model)), "tokenizer"
-    return estimated_input_tokens, "estimate"
-
-
-def _gguf_path(model: ModelConfig) -> Path:
-    from bakeoff.providers.bundled import ensure_model
-
-    path = ensure_model(model.bundled) if model.bundled else model.path
-    assert path is not None
-    return path
-
-
-def gguf_token_counter(path: Path) -> Counter:
-    """Counts a request's tokens with the GGUF's tokenizer (vocabulary only, no weights)."""
-    from llama_cpp import Llama
-
-    vocab = Llama(model_path=str(path), vocab_only=True, verbose=False)
-
-    def count(request: Request) -> int:
-        tokens: list[int] = vocab.tokenize(request_text(request).encode("utf-8"),
-                                           add_bos=True, special=False)
-        return len(tokens)
-
-    return count
+        return given, "tokenizer", lambda: None
+    tokenizer = model.tokenizer()
+    if tokenizer is None:
+        return estimated_input_tokens, "estimate", lambda: None
+    return (lambda request: tokenizer.count(request_text(request))), "tokenizer", tokenizer.close

@@ -12,10 +12,44 @@ from importlib import metadata
 from typing import Any
 
 from bakeoff import __version__
-from bakeoff.config import ModelConfig, SuiteConfig
-from bakeoff.providers.base import Provider
-from bakeoff.providers.bundled import BUNDLED_MODELS, ensure_model
+from bakeoff.benchmarks.registry import BENCHMARKS
+from bakeoff.config import Config, ConfigError, ModelConfig, SuiteConfig
 from bakeoff.types import Sample
+
+# quick: offline data only, a few minutes per bundled model on 2 cores. full: every
+# registered benchmark at full size (a benchmark added to the registry joins it).
+BUILTIN_SUITES: dict[str, SuiteConfig] = {
+    "quick": SuiteConfig(benchmarks=["mmlu", "gsm8k"], limits={"mmlu": 114, "gsm8k": 20}),
+    "full": SuiteConfig(benchmarks=list(BENCHMARKS)),
+}
+
+
+def resolve_suite(config: Config, name: str) -> SuiteConfig:
+    """A suite of the config, else a built-in one."""
+    return config.suite(name, BUILTIN_SUITES)
+
+
+def check_benchmark_names(config: Config) -> None:
+    """Every benchmark the config names exists; ConfigError located like a key otherwise."""
+    problem = _unknown_benchmark(config)
+    if problem:
+        raise ConfigError(f"{config.source}: {problem}")
+
+
+def _unknown_benchmark(config: Config) -> str | None:
+    for name in config.data:
+        if name not in BENCHMARKS:
+            return f"data.{name}: unknown benchmark {name!r} (known: {', '.join(BENCHMARKS)})"
+    for name in config.benchmarks:
+        if name in BENCHMARKS:
+            return f"benchmarks.{name}: the name of a built-in benchmark"
+    known = [*BENCHMARKS, *config.benchmarks]
+    for suite_name, suite in config.suites.items():
+        for name in suite.benchmarks:
+            if name not in known:
+                return (f"suites.{suite_name}.benchmarks: unknown benchmark {name!r} "
+                        f"(known: {', '.join(known)})")
+    return None
 
 
 @dataclass(frozen=True)
@@ -63,40 +97,6 @@ def samples_digest(samples: Sequence[Sample]) -> str:
         digest.update(json.dumps([sample.id, sample.input, sample.target, list(sample.choices)],
                                  ensure_ascii=False).encode())
     return digest.hexdigest()
-
-
-def model_identity(model: ModelConfig) -> str:
-    """What makes two models' answers interchangeable: the cache identity of a model."""
-    if model.provider == "openai":
-        return f"openai|{model.base_url}|{model.api_model}|{model.endpoint}"
-    if model.bundled:
-        weights = BUNDLED_MODELS[model.bundled].sha256
-    else:
-        assert model.path is not None
-        stat = model.path.stat()
-        weights = f"{model.path.resolve()}|{stat.st_size}|{int(stat.st_mtime)}"
-    return f"llama-cpp|{weights}|n_ctx={model.n_ctx}|flash_attn={model.flash_attn}"
-
-
-def build_provider(model: ModelConfig) -> Provider:
-    """The provider for a configured model (imports the heavy backends only when needed)."""
-    if model.provider == "openai":
-        from bakeoff.providers.openai_compat import OpenAICompatProvider
-        from bakeoff.providers.retry import RetryPolicy
-
-        assert model.base_url is not None
-        return OpenAICompatProvider(
-            model.api_model, base_url=model.base_url, api_key_env=model.api_key_env,
-            endpoint=model.endpoint, timeout_s=model.timeout_s,
-            prompt_logprobs=model.loglikelihood,
-            retry=RetryPolicy(max_attempts=model.max_retries + 1),
-        )
-    from bakeoff.providers.llama_cpp import LlamaCppProvider
-
-    path = ensure_model(model.bundled) if model.bundled else model.path
-    assert path is not None
-    return LlamaCppProvider(path, model.name, n_ctx=model.n_ctx, flash_attn=model.flash_attn,
-                            n_threads=model.n_threads)
 
 
 def environment() -> dict[str, Any]:

@@ -15,9 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bakeoff.benchmarks.base import Benchmark, ModelAbilities
-from bakeoff.cost.budget import Budget, BudgetReached
-from bakeoff.cost.pricing import wall_seconds
+from bakeoff.benchmarks.base import Benchmark
+from bakeoff.engine.spending import SpendingCap, SpendingCapReached
 from bakeoff.providers.base import Provider
 from bakeoff.store import Store
 from bakeoff.types import (
@@ -27,7 +26,6 @@ from bakeoff.types import (
     ProviderError,
     Request,
     Sample,
-    Score,
     Timing,
     Usage,
     request_key,
@@ -56,7 +54,10 @@ class ModelSlot:
     provider: Provider
     identity: str
     concurrency: int
-    in_process: bool
+
+    @property
+    def in_process(self) -> bool:
+        return self.provider.abilities.in_process
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class RunCounts:
 
 class Runner:
     def __init__(self, store: Store, run_id: int, progress: ProgressSink | None = None,
-                 budget: Budget | None = None) -> None:
+                 budget: SpendingCap | None = None) -> None:
         self.store = store
         self.run_id = run_id
         self.progress = progress or SilentProgress()
@@ -127,16 +128,13 @@ class Runner:
                         failed = await self._process(slot, unit)
                 else:
                     failed = await self._process(slot, unit)
-            except BudgetReached:
+            except SpendingCapReached:
                 return
             self.progress.advance(slot.name, unit.benchmark_name, error=failed)
 
     async def _process(self, slot: ModelSlot, unit: WorkUnit) -> bool:
         """Answer and score one sample; return True when it ended in an error record."""
-        abilities = ModelAbilities(loglikelihood=slot.provider.supports_loglikelihood,
-                                   endpoint="completions"
-                                   if slot.provider.preferred_endpoint == "completions"
-                                   else "chat")
+        abilities = slot.provider.abilities
         benchmark = unit.benchmark
         requests = benchmark.requests(unit.sample, abilities)
         keys = [request_key(slot.provider.kind, slot.identity, r) for r in requests]
@@ -147,7 +145,7 @@ class Runner:
                                  error.record())
             self.counts.errors += 1
             return True
-        scores = score_all(benchmark, unit.sample, completions)
+        scores = benchmark.score_all(unit.sample, completions)
         self.store.put_scores(self.run_id, slot.name, unit.benchmark_name,
                               benchmark.mode_for(abilities), benchmark.info.shots, scores, keys)
         self.counts.scored += 1
@@ -166,20 +164,16 @@ class Runner:
 
     async def _budgeted_call(self, slot: ModelSlot,
                              requests: Sequence[Request]) -> list[Completion]:
-        """`_call`, admitted by the budget first (BudgetReached when it would go over)."""
+        """`_call`, admitted by the spending cap first (SpendingCapReached when over it)."""
         if self.budget is None or not requests:
             return await self._call(slot, requests)
-        estimate = self.budget.estimate(slot.name, requests)
-        self.budget.admit(estimate)
+        reservation = self.budget.reserve(slot.name, requests)
         try:
             completions = await self._call(slot, requests)
         except BaseException:
-            self.budget.release(estimate)
+            self.budget.release(reservation)
             raise
-        rates = self.budget.rates.get(slot.name)
-        cost = (rates.cost(completions) if rates else None) or 0.0
-        self.budget.settle(slot.name, estimate, cost, len(completions),
-                           wall_seconds(c.timing for c in completions))
+        self.budget.charge(slot.name, reservation, completions)
         return completions
 
     async def _call(self, slot: ModelSlot, requests: Sequence[Request]) -> list[Completion]:
@@ -200,12 +194,3 @@ class Runner:
         self.counts.by_model[slot.name] = self.counts.by_model.get(slot.name, 0) + len(requests)
         return [results[id(r)] for r in requests]
 
-
-def score_all(benchmark: Benchmark, sample: Sample,
-              completions: Sequence[Completion]) -> list[Score]:
-    """Every metric a benchmark reports for a sample (its `score_all`, else its `score`)."""
-    several = getattr(benchmark, "score_all", None)
-    if callable(several):
-        result: list[Score] = several(sample, completions)
-        return result
-    return [benchmark.score(sample, completions)]

@@ -1,17 +1,31 @@
-"""The Provider protocol: how bakeoff talks to a model, whatever serves it.
+"""What every provider kind shares: the Provider protocol and the keys of a `[[models]]` entry.
 
 A provider knows nothing of benchmarks. It turns a `GenerationRequest` into a `Completion`
 (streamed, so time to first token is always measured) and, where the backend exposes token
 log-probabilities, scores continuations. Failures raise `ProviderError`.
+
+`ModelConfig` holds the keys every model has (name, prices, card, concurrency); each provider
+kind subclasses it with its own keys and says how the model is built, what identifies its
+answers in the cache, what it can do and how its tokens are counted (see providers/registry.py).
 """
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from pathlib import Path
+from typing import Annotated, Any, Protocol, runtime_checkable
 
-from bakeoff.types import Completion, GenerationRequest, LoglikelihoodRequest, ProviderError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bakeoff.types import (
+    Abilities,
+    Completion,
+    GenerationRequest,
+    LoglikelihoodRequest,
+    ProviderError,
+)
 
 
 @dataclass(frozen=True)
@@ -27,13 +41,11 @@ StreamEvent = StreamDelta | Completion
 
 @runtime_checkable
 class Provider(Protocol):
-    """A model behind some API. `kind` and `model_id` form the cache identity."""
+    """A model behind some API. `kind` and the model's identity form the cache key."""
 
     kind: str
     model_id: str
-    supports_loglikelihood: bool
-    # "chat" when only a chat endpoint is offered (chat APIs); "completions" when raw prompts work.
-    preferred_endpoint: str
+    abilities: Abilities
 
     def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
         """Yield text deltas as they arrive, then exactly one final `Completion`."""
@@ -46,6 +58,14 @@ class Provider(Protocol):
     async def aclose(self) -> None: ...
 
 
+class Tokenizer(Protocol):
+    """Counts tokens of a text the way the model's own tokenizer splits it."""
+
+    def count(self, text: str) -> int: ...
+
+    def close(self) -> None: ...
+
+
 async def collect(stream: AsyncIterator[StreamEvent]) -> Completion:
     """Drain a stream and return its final Completion."""
     final: Completion | None = None
@@ -55,3 +75,90 @@ async def collect(stream: AsyncIterator[StreamEvent]) -> Completion:
     if final is None:
         raise ProviderError("bad_response", "the stream ended without a completion")
     return final
+
+
+def check_abilities(model_id: str, abilities: Abilities, request: GenerationRequest) -> None:
+    """Raise an "unsupported" ProviderError when the request needs what the model cannot do."""
+    missing = [need for need in request.needs if not getattr(abilities, need)]
+    if missing:
+        what = {"tools": "function calling", "structured_output": "JSON Schema output"}
+        raise ProviderError("unsupported", f"{model_id}: no {' or '.join(what[m] for m in missing)}"
+                            " with this provider")
+
+
+class ModelConfig(BaseModel):
+    """One candidate model: the keys every provider kind has. A kind's subclass adds its own
+    keys (with `provider: Literal["<kind>"]`) and implements the methods below."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
+    provider: str
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 4
+    # The context window the report shows (a card's figure when not set).
+    context: Annotated[int, Field(ge=1)] | None = None
+    price_input_per_mtok: Annotated[float, Field(ge=0)] | None = None
+    price_output_per_mtok: Annotated[float, Field(ge=0)] | None = None
+    # The spec sheet: a shipped card by name (see `bakeoff models --all-cards`), fields of it
+    # overridden here (`spec = { context_window = 65536 }`), and for self-hosted models the
+    # machine's price per hour (cost = wall time of the model's completions x this price).
+    card: str | None = None
+    spec: dict[str, Any] = {}
+    price_per_hour: Annotated[float, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _card_fields(self) -> ModelConfig:
+        from bakeoff.catalog import SPEC_FIELDS, card_names
+
+        if self.card is not None and self.card not in card_names():
+            raise ValueError(f"unknown card {self.card!r} (known: {', '.join(card_names())})")
+        unknown = sorted(set(self.spec) - set(SPEC_FIELDS))
+        if unknown:
+            raise ValueError(f"spec: unknown card fields {', '.join(unknown)} "
+                             f"(known: {', '.join(SPEC_FIELDS)})")
+        return self
+
+    # What each provider kind declares.
+
+    @abstractmethod
+    def build(self) -> Provider:
+        """The provider that serves this model (heavy backends are imported here, not above)."""
+
+    @abstractmethod
+    def identity(self) -> str:
+        """What makes two models' answers interchangeable: the cache identity of this model."""
+
+    @abstractmethod
+    def abilities(self) -> Abilities:
+        """What the built provider will be able to do, known without building it."""
+
+    @abstractmethod
+    def served_by(self) -> str:
+        """Where the model runs, in a few words, for `bakeoff models`."""
+
+    def context_window(self) -> int | None:
+        """The window prompts must fit (the configured `context` unless the kind knows it)."""
+        return self.context
+
+    def tokenizer(self) -> Tokenizer | None:
+        """The model's own tokenizer where it is available without a call; else None (counts
+        are then estimated, and labelled so)."""
+        return None
+
+    def server_url(self) -> str | None:
+        """The base URL of the HTTP server that serves the model; None in-process."""
+        return None
+
+    def gguf_file(self, *, download: bool = True) -> Path | None:
+        """The model's local GGUF file, whose metadata fills the spec sheet; None for remote
+        models, and for files not on disk yet when `download` is False."""
+        return None
+
+    def card_name(self) -> str | None:
+        """The shipped card this model links to."""
+        return self.card
+
+    @property
+    def api_model(self) -> str:
+        """The model's name at its provider (the bakeoff name unless the kind says otherwise)."""
+        return self.name

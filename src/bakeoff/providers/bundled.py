@@ -114,6 +114,12 @@ def ensure_model(name: str) -> Path:
     return target
 
 
+def bundled_path(name: str) -> Path | None:
+    """Where the bundled model `name` lies once fetched; None while it is not on disk."""
+    target = cache_dir() / "models" / _lookup(name).filename
+    return target if target.exists() else None
+
+
 def _lookup(name: str) -> BundledModel:
     try:
         return BUNDLED_MODELS[name]

@@ -8,7 +8,7 @@ The official SDK makes the HTTP calls with its own retries off: bakeoff retries 
 The API key is read from the named environment variable at call time and sent as a
 per-request header; its value is scrubbed from every message bakeoff builds from an error.
 
-Loglikelihood over HTTP (`prompt_logprobs=True`, for vLLM, SGLang, llama-cpp-python servers):
+Loglikelihood over HTTP (`abilities.loglikelihood`, for vLLM, SGLang, llama-cpp-python servers):
 the completions endpoint gets prompt = context + continuation with `echo=True, logprobs=1,
 max_tokens=1, temperature=0`, as lm-evaluation-harness's `local-completions` sends it, and the
 log-probabilities of the continuation's tokens are summed. lm-eval tokenizes on the client and
@@ -37,17 +37,19 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 import httpx
 import openai
 from openai.types import Completion as CompletionChunk
 from openai.types import CompletionChoice
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
+from pydantic import Field
 
-from bakeoff.providers.base import StreamDelta, StreamEvent, collect
+from bakeoff.providers.base import ModelConfig, Provider, StreamDelta, StreamEvent, collect
 from bakeoff.providers.retry import RetryPolicy, call_with_retries, parse_retry_after
 from bakeoff.types import (
+    Abilities,
     Completion,
     ErrorKind,
     GenerationConfig,
@@ -66,6 +68,51 @@ _MAX_DETAIL_CHARS = 300
 SdkStream = openai.AsyncStream[ChatCompletionChunk] | openai.AsyncStream[CompletionChunk]
 
 
+class OpenAIModelConfig(ModelConfig):
+    """The `openai` provider kind: any OpenAI-compatible endpoint."""
+
+    provider: Literal["openai"]
+    base_url: Annotated[str, Field(min_length=1)]
+    # The model id the API expects (default: the bakeoff name).
+    model: str | None = None
+    # The variable the API key is read from at call time; the key itself is never stored.
+    api_key_env: str | None = None
+    endpoint: Literal["chat", "completions"] = "chat"
+    # The server returns prompt logprobs (vLLM, SGLang, llama.cpp server): score multiple
+    # choice by loglikelihood through its completions endpoint instead of letter generation.
+    loglikelihood: bool = False
+    # The server accepts `tools` (function calling) and `response_format` with a JSON Schema;
+    # set false for one that does not, and such requests become "unsupported" error records.
+    tools: bool = True
+    structured_output: bool = True
+    timeout_s: Annotated[float, Field(gt=0)] = 120.0
+    max_retries: Annotated[int, Field(ge=0, le=20)] = 4
+
+    @property
+    def api_model(self) -> str:
+        return self.model or self.name
+
+    def build(self) -> Provider:
+        return OpenAICompatProvider(
+            self.api_model, base_url=self.base_url, api_key_env=self.api_key_env,
+            endpoint=self.endpoint, timeout_s=self.timeout_s, abilities=self.abilities(),
+            retry=RetryPolicy(max_attempts=self.max_retries + 1))
+
+    def identity(self) -> str:
+        return f"openai|{self.base_url}|{self.api_model}|{self.endpoint}"
+
+    def abilities(self) -> Abilities:
+        return Abilities(loglikelihood=self.loglikelihood, tools=self.tools,
+                         structured_output=self.structured_output, streaming_usage=True,
+                         endpoint=self.endpoint)
+
+    def served_by(self) -> str:
+        return f"{self.base_url} ({self.api_model})"
+
+    def server_url(self) -> str | None:
+        return self.base_url
+
+
 class OpenAICompatProvider:
     """A model behind an OpenAI-compatible HTTP API.
 
@@ -74,18 +121,18 @@ class OpenAICompatProvider:
     """
 
     kind: str = "openai"
-    supports_loglikelihood: bool = False
 
     def __init__(self, model_id: str, *, base_url: str, api_key_env: str | None = None,
                  endpoint: Literal["chat", "completions"] = "chat", timeout_s: float = 120.0,
                  retry: RetryPolicy | None = None, http_client: httpx.AsyncClient | None = None,
                  extra_body: Mapping[str, Any] | None = None,
-                 prompt_logprobs: bool = False) -> None:
-        """`prompt_logprobs`: the server returns log-probabilities of echoed prompt tokens on
-        its completions endpoint, so loglikelihood scoring works (see the module docstring)."""
+                 abilities: Abilities | None = None) -> None:
+        """`abilities` default to chat with tools and JSON Schema output but no loglikelihood:
+        turn that on only for servers that return log-probabilities of echoed prompt tokens
+        on their completions endpoint (see the module docstring)."""
         self.model_id = model_id
-        self.supports_loglikelihood = prompt_logprobs
-        self.preferred_endpoint: str = endpoint
+        self.abilities = abilities or Abilities(tools=True, structured_output=True,
+                                                streaming_usage=True, endpoint=endpoint)
         self.base_url = base_url
         self._api_key_env = api_key_env
         self._retry = retry or RetryPolicy()
@@ -127,7 +174,7 @@ class OpenAICompatProvider:
 
     async def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[float]:
         """The summed log-probability of each continuation; each request retried on its own."""
-        if not self.supports_loglikelihood:
+        if not self.abilities.loglikelihood:
             raise ProviderError(
                 "unsupported", f"{self.model_id}: loglikelihood scoring over HTTP is off; turn "
                 "it on (loglikelihood = true) only for servers that return prompt logprobs")

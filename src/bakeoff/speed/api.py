@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bakeoff.config import Config, ModelConfig
-from bakeoff.engine.plan import build_provider, environment, model_identity
-from bakeoff.providers.bundled import ensure_model
+from bakeoff.engine.plan import environment
 from bakeoff.speed.measure import MeasuredRequest
 from bakeoff.speed.metrics import throughput
 from bakeoff.speed.summary import SpeedSummary, speed_summary
@@ -68,12 +67,12 @@ def run_speed(config: Config, models: list[ModelConfig], settings: SpeedSettings
 async def _measure_model(store: Store, speed_run_id: int, model: ModelConfig,
                          settings: SpeedSettings, report: Progress,
                          tokenizer: Path | None) -> None:
-    provider = build_provider(model)
+    provider = model.build()
     counter = await token_counter(model, tokenizer)
-    identity = model_identity(model)
+    identity = model.identity()
     try:
         for workload in settings.workloads:
-            prompt = await build_prompt(workload, counter, context=model_context(model),
+            prompt = await build_prompt(workload, counter, context=model.context_window(),
                                         max_tokens=settings.max_tokens)
             async for level in sweep_workload(provider, prompt, settings, counter):
                 store.put_speed_level(level_row(speed_run_id, model.name, identity, prompt,
@@ -110,21 +109,16 @@ def speed_settings(workloads: list[str] | None, runs: int, warmup: int, concurre
         raise SpeedSettingsError(str(error)) from None
 
 
-def model_context(model: ModelConfig) -> int | None:
-    """The context window prompts must fit: n_ctx in-process, `context` when configured."""
-    return model.n_ctx if model.provider == "llama-cpp" else model.context
-
-
 async def token_counter(model: ModelConfig, tokenizer: Path | None) -> TokenCounter | None:
-    """The model's own tokenizer: its GGUF, a named GGUF, or the server's tokenize endpoint."""
-    if model.provider == "llama-cpp":
-        path = ensure_model(model.bundled) if model.bundled else model.path
-        assert path is not None
-        return GgufTokenCounter(path)
+    """The model's own tokenizer: its kind's (a local GGUF), a named GGUF, or the server's
+    tokenize endpoint when its base URL offers one."""
+    own = model.tokenizer()
+    if own is not None:
+        return GgufTokenCounter.wrapping(own)
     if tokenizer is not None:
         return GgufTokenCounter(tokenizer)
-    assert model.base_url is not None
-    return await ServerTokenCounter.probe(model.base_url, model.api_model)
+    server = model.server_url()
+    return await ServerTokenCounter.probe(server, model.api_model) if server else None
 
 
 def level_row(speed_run_id: int, model: str, identity: str, prompt: SpeedPrompt,

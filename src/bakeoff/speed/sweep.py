@@ -80,7 +80,7 @@ class _Requests:
     async def send(self, *, warmup: bool = False) -> MeasuredRequest:
         index, self._next = self._next, self._next + 1
         request = speed_request(self._prompt, index, self._max_tokens,
-                                self._provider.preferred_endpoint)
+                                self._provider.abilities.endpoint)
         return await measure_request(self._provider, request, index, warmup=warmup)
 
 

@@ -128,3 +128,11 @@ migration(
     );
     """
 )
+
+migration(
+    """
+    -- The functions a model asked to call in a completion (JSON list of {id, name, arguments}),
+    -- NULL when it called none.
+    ALTER TABLE completions ADD COLUMN tool_calls_json TEXT;
+    """
+)

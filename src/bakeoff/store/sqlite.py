@@ -13,12 +13,21 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from bakeoff.store.migrations import MIGRATIONS
-from bakeoff.types import Completion, ErrorRecord, Request, Sample, Score, Timing, Usage
+from bakeoff.types import (
+    Completion,
+    ErrorRecord,
+    Request,
+    Sample,
+    Score,
+    Timing,
+    ToolCall,
+    Usage,
+)
 
 
 class StoreError(Exception):
@@ -203,11 +212,14 @@ class Store:
         self._db.execute(
             "INSERT OR REPLACE INTO completions (key, provider, model_identity, request_json,"
             " text, logprob, input_tokens, output_tokens, usage_source, started, first_token,"
-            " finished, finish_reason, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " finished, finish_reason, created_at, tool_calls_json)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (key, provider, model_identity, _dumps(request.as_dict()), completion.text,
              completion.logprob, completion.usage.input_tokens, completion.usage.output_tokens,
              completion.usage.source, completion.timing.started, completion.timing.first_token,
-             completion.timing.finished, completion.finish_reason, time.time()),
+             completion.timing.finished, completion.finish_reason, time.time(),
+             _dumps([asdict(c) for c in completion.tool_calls]) if completion.tool_calls
+             else None),
         )
 
     # Samples, scores and errors -----------------------------------------------------------
@@ -374,6 +386,7 @@ def _completion(row: sqlite3.Row) -> Completion:
                       first_token=row["first_token"]),
         finish_reason=row["finish_reason"],
         logprob=row["logprob"],
+        tool_calls=tuple(ToolCall(**call) for call in json.loads(row["tool_calls_json"] or "[]")),
     )
 
 
