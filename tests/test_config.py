@@ -2,8 +2,12 @@ from pathlib import Path
 
 import pytest
 
-from bakeoff.config import BUILTIN_SUITES, ConfigError, load_config, parse_config
+from bakeoff import api
+from bakeoff.config import ConfigError, load_config, parse_config
+from bakeoff.engine.plan import BUILTIN_SUITES, check_benchmark_names, resolve_suite
 from bakeoff.providers.bundled import BUNDLED_MODELS
+from bakeoff.providers.llama_cpp import LlamaCppModelConfig
+from bakeoff.providers.openai_compat import OpenAIModelConfig
 
 GOOD = """
 [[models]]
@@ -30,8 +34,10 @@ def test_a_good_config_parses() -> None:
     config = parse_config(GOOD, "bakeoff.toml")
     assert [m.name for m in config.models] == ["llama-3.1-405b", "local"]
     assert config.model("llama-3.1-405b").api_model == "meta-llama/llama-3.1-405b-instruct"
-    assert config.suite("mine").limits == {"mmlu": 10}
-    assert config.suite("quick") == BUILTIN_SUITES["quick"]
+    assert resolve_suite(config, "mine").limits == {"mmlu": 10}
+    assert resolve_suite(config, "quick") == BUILTIN_SUITES["quick"]
+    # Each entry is its provider kind's config, with exactly that kind's keys.
+    assert [type(m) for m in config.models] == [OpenAIModelConfig, LlamaCppModelConfig]
 
 
 def test_with_no_file_the_embedded_default_applies(tmp_path: Path,
@@ -57,7 +63,18 @@ def test_bundled_names_resolve_without_config() -> None:
          "bakeoff.toml: models[1] ('llama-3.1-405b').price_input_per_mtok: "
          "Input should be a valid number, unable to parse string as a number"),
         (GOOD.replace('base_url = "https://gateway.example.com/v1"\n', ""),
-         "bakeoff.toml: models[1] ('llama-3.1-405b'): provider 'openai' needs base_url"),
+         "bakeoff.toml: models[1] ('llama-3.1-405b').base_url: Field required"),
+        (GOOD.replace('provider = "openai"', 'provider = "vllm"'),
+         "bakeoff.toml: models[1] ('llama-3.1-405b'): unknown provider 'vllm' "
+         "(known: openai, llama-cpp"),
+        (GOOD.replace('provider = "llama-cpp"\n', ""),
+         "bakeoff.toml: models[2] ('local'): provider is missing (known: openai, llama-cpp"),
+        (GOOD.replace('bundled = "smollm2-135m-instruct"',
+                      'bundled = "smollm2-135m-instruct"\nbase_url = "http://a"'),
+         "bakeoff.toml: models[2] ('local').base_url: unknown key"),
+        (GOOD.replace('bundled = "smollm2-135m-instruct"', 'n_ctx = 2048'),
+         "bakeoff.toml: models[2] ('local'): provider 'llama-cpp' needs exactly one of bundled "
+         "or path"),
         (GOOD.replace('bundled = "smollm2-135m-instruct"', 'bundled = "gpt-5"'),
          "bakeoff.toml: models[2] ('local'): unknown bundled model 'gpt-5'"),
         ("[[models]]\nname = 'x'\nprovider = 'openai'\nbase_url = 'http://a'\n" * 2,
@@ -85,4 +102,29 @@ def test_unknown_model_and_suite_list_the_known_ones() -> None:
     with pytest.raises(ConfigError, match=r"unknown model .gpt-9. .known: llama-3\.1-405b, local"):
         config.model("gpt-9")
     with pytest.raises(ConfigError, match=r"unknown suite .huge. .known: full, mine, quick"):
-        config.suite("huge")
+        resolve_suite(config, "huge")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[data]\nmmlux = 'a.jsonl'", "bakeoff.toml: data.mmlux: unknown benchmark 'mmlux'"),
+        ("[benchmarks.mmlu]\nkind = 'generative'\npath = 'a.jsonl'",
+         "bakeoff.toml: benchmarks.mmlu: the name of a built-in benchmark"),
+        ("[suites.s]\nbenchmarks = ['mmlu', 'nope']",
+         "bakeoff.toml: suites.s.benchmarks: unknown benchmark 'nope'"),
+    ],
+)
+def test_benchmark_names_are_checked_where_config_meets_benchmarks(text: str,
+                                                                    expected: str) -> None:
+    config = parse_config(text, "bakeoff.toml")  # the config alone knows no benchmark
+    with pytest.raises(ConfigError) as raised:
+        check_benchmark_names(config)
+    assert str(raised.value).startswith(expected)
+
+
+def test_the_api_loads_a_config_with_its_benchmark_names_checked(tmp_path: Path) -> None:
+    path = tmp_path / "bakeoff.toml"
+    path.write_text("[suites.s]\nbenchmarks = ['nope']\n")
+    with pytest.raises(ConfigError, match="unknown benchmark 'nope'"):
+        api.load_config(path)

@@ -5,17 +5,27 @@ from pathlib import Path
 import pytest
 
 from bakeoff.benchmarks.base import ModelAbilities
-from bakeoff.config import ModelConfig, bundled_model_config
-from bakeoff.cost.estimate import estimate_run, gguf_token_counter
-from bakeoff.engine.plan import model_identity
+from bakeoff.benchmarks.mmlu import MMLU
+from bakeoff.config import bundled_model_config
+from bakeoff.cost.budget import request_text
+from bakeoff.cost.estimate import estimate_run
 from bakeoff.providers.bundled import ensure_model
+from bakeoff.providers.llama_cpp.tokenizer import GgufTokenizer
+from bakeoff.providers.openai_compat import OpenAIModelConfig
 from bakeoff.store import Store
-from bakeoff.types import Completion, GenerationRequest, Timing, Usage, request_key
+from bakeoff.types import (
+    Completion,
+    GenerationRequest,
+    LoglikelihoodRequest,
+    Timing,
+    Usage,
+    request_key,
+)
 from tests.engine.test_runner import EchoBenchmark
 
 CHAT = ModelAbilities(loglikelihood=False, endpoint="chat")
-MINI = ModelConfig(name="mini", provider="openai", base_url="http://127.0.0.1:9/v1",
-                   card="gpt-4o-mini")
+MINI = OpenAIModelConfig(name="mini", provider="openai", base_url="http://127.0.0.1:9/v1",
+                         card="gpt-4o-mini")
 
 
 def test_a_remote_model_is_estimated_from_characters_and_max_tokens() -> None:
@@ -33,8 +43,8 @@ def test_stored_answers_cost_nothing_and_give_the_typical_output(tmp_path: Path)
     for sample in bench.samples[:2]:
         [request] = bench.requests(sample, CHAT)
         assert isinstance(request, GenerationRequest)
-        key = request_key("openai", model_identity(MINI), request)
-        store.put_completion(key, "openai", model_identity(MINI), request,
+        key = request_key("openai", MINI.identity(), request)
+        store.put_completion(key, "openai", MINI.identity(), request,
                              Completion("w", Usage(2, 1), Timing(0.0, 1.0)))
     [row] = estimate_run([MINI], {"echo": (bench, bench.samples)}, store)
     assert (row.requests, row.cached) == (4, 2)
@@ -43,17 +53,32 @@ def test_stored_answers_cost_nothing_and_give_the_typical_output(tmp_path: Path)
 
 
 def test_a_model_without_a_price_gets_tokens_but_no_cost() -> None:
-    bare = ModelConfig(name="bare", provider="openai", base_url="http://127.0.0.1:9/v1")
+    bare = OpenAIModelConfig(name="bare", provider="openai", base_url="http://127.0.0.1:9/v1")
     bench = EchoBenchmark(3)
     [row] = estimate_run([bare], {"echo": (bench, bench.samples)})
     assert row.input_tokens == 6 and row.cost_max_usd is None
 
 
 def test_a_local_model_is_counted_with_its_own_tokenizer() -> None:
-    count = gguf_token_counter(ensure_model("smollm2-135m-instruct"))
+    tokenizer = GgufTokenizer(ensure_model("smollm2-135m-instruct"))
     bench = EchoBenchmark(3)
     model = bundled_model_config("smollm2-135m-instruct")
     [row] = estimate_run([model], {"echo": (bench, bench.samples)})
     assert row.input_counted_by == "tokenizer"
     [request] = bench.requests(bench.samples[0], CHAT)
-    assert row.input_tokens == 3 * count(request) and count(request) >= 2
+    count = tokenizer.count(request_text(request))
+    assert row.input_tokens == 3 * count and count >= 2
+
+
+def test_a_loglikelihood_endpoint_is_priced_as_loglikelihood_scoring() -> None:
+    """An HTTP model with `loglikelihood = true` is scored by loglikelihood in the run, so the
+    estimate asks for the same requests: one per choice, no generated tokens."""
+    mmlu = MMLU(rows=[{"question": "2 + 2?", "answer_a": "3", "answer_b": "4", "answer_c": "5",
+                       "answer_d": "6", "correct_answer": "B", "topic": "math"}] * 6)
+    scoring = OpenAIModelConfig(name="vllm", provider="openai", loglikelihood=True,
+                                base_url="http://127.0.0.1:9/v1", card="gpt-4o-mini")
+    samples = mmlu.load_samples()
+    [row] = estimate_run([scoring], {"mmlu": (mmlu, samples)})
+    requests = mmlu.requests(samples[0], scoring.abilities())
+    assert all(isinstance(r, LoglikelihoodRequest) for r in requests)
+    assert row.requests == 4 * len(samples) and row.output_tokens_max == 0
