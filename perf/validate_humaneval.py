@@ -37,7 +37,7 @@ from typing import Any
 from bakeoff.benchmarks.base import ModelAbilities
 from bakeoff.benchmarks.humaneval import HumanEval, Problem, solution_code
 from bakeoff.providers.bundled import ensure_model
-from bakeoff.providers.llama_cpp import LlamaCppProvider
+from bakeoff.providers.llama_cpp.provider import LlamaCppProvider
 from bakeoff.types import Completion, GenerationRequest, Timing, Usage
 
 MODEL = "qwen2.5-coder-0.5b-instruct"

@@ -37,7 +37,7 @@ from jsonl_files import read_jsonl, write_jsonl, write_results
 
 from bakeoff.benchmarks.mmlu import LETTERS, MMLU, NUM_SHOTS, MMLUItem, best_choice
 from bakeoff.providers.bundled import ensure_model
-from bakeoff.providers.llama_cpp import LlamaCppProvider
+from bakeoff.providers.llama_cpp.provider import LlamaCppProvider
 from bakeoff.types import LoglikelihoodRequest, Sample
 
 MODEL = "qwen2.5-coder-0.5b-instruct"
