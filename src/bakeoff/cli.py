@@ -135,8 +135,7 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
     console.print(f"run {result.run_id} {verb}: {counts.scored} samples scored, "
                   f"{counts.calls} calls made, {counts.cache_hits} answers reused from the "
                   f"store, {counts.errors} errors")
-    console.print(terminal_summary(result.report_path.read_text(encoding="utf-8")),
-                  markup=False)
+    console.print(_run_summary(settings, store, result.run_id), markup=False)
     console.print(f"report: {_report_files(result.report_path)}")
     if result.budget is not None and result.budget.exhausted:
         budget = result.budget
@@ -375,8 +374,9 @@ def report(run_ids: Annotated[list[int] | None, typer.Argument(
            output: Annotated[Path | None, typer.Option(
                "--output", "-o", help="Directory for the report files.")] = None,
            models: Annotated[str | None, typer.Option(
-               "--models", help="Comma-separated card names: a report of published figures "
-                                "only, no run needed.")] = None,
+               "--models", help="Comma-separated model or card names: a report of published "
+                                "figures only, no run needed (a configured model shows its "
+                                "configured figures over its card's).")] = None,
            profiles: Annotated[Path | None, typer.Option(
                "--profiles", help="Use-case profiles file (TOML) for 'Which should you "
                                   "choose?'.")] = None,
@@ -384,35 +384,53 @@ def report(run_ids: Annotated[list[int] | None, typer.Argument(
                "--speed", help="A speed run (see `bakeoff speed`) to show in the speed "
                                "section; default: the latest finished one, if any.")] = None
            ) -> None:
-    """Write the report of one or more runs (HTML, Markdown, JSON) and print the Markdown."""
+    """Write the report of one or more runs (HTML, Markdown, JSON) and print its summary."""
+    from bakeoff.report.data import build_report_data, report_from_cards
+    from bakeoff.report.insights import decide
+    from bakeoff.report.render import write_files
+
     with user_errors():
+        settings = load_config(config)
+        path = api.store_path(settings, store)
+        directory = output or path.parent / "reports"
         if models:
             names = [n.strip() for n in models.split(",") if n.strip()]
             try:
-                written = api.report_from_cards(names, output or Path("bakeoff-results/reports"),
-                                                profiles)
+                decided = decide(report_from_cards(names, config=settings), profiles)
             except ProfileError as exc:
                 raise UserError(str(exc)) from None
-            console.print(f"report (published figures only): {written} (and .md, .json "
-                          "beside it)")
+            written = write_files(decided, directory / f"cards-{'-'.join(names)}")
+            console.print(f"report (published figures only): {written['.html']} (and .md, "
+                          ".json beside it)")
             return
         if not run_ids:
             raise UserError("give run numbers (see `bakeoff runs`) or --models")
-        settings = load_config(config)
-        path = api.store_path(settings, store)
         if not path.exists():
             raise UserError(f"{path}: no store yet; `bakeoff run` creates it")
         opened = Store(path)
         try:
-            written = api.write_report(opened, run_ids, output or path.parent / "reports",
-                                       speed=api.speed_for_report(opened, speed),
-                                       profiles=profiles)
+            data = build_report_data(opened, run_ids, api.speed_for_report(opened, speed))
+            decided = decide(data, profiles)
         except ProfileError as exc:
             raise UserError(str(exc)) from None
         finally:
             opened.close()
-    console.print(terminal_summary(written.read_text(encoding="utf-8")), markup=False)
-    console.print(f"report: {_report_files(written)}")
+        written = write_files(decided, directory / f"run-{'-'.join(str(r) for r in run_ids)}")
+    console.print(terminal_summary(decided), markup=False)
+    console.print(f"report: {_report_files(written['.md'])}")
+
+
+def _run_summary(settings: Config, store: Path | None, run_id: int) -> str:
+    """The terminal summary of the report `bakeoff run` just wrote, from the same data."""
+    from bakeoff.report.data import build_report_data
+    from bakeoff.report.insights import decide
+
+    opened = Store(api.store_path(settings, store))
+    try:
+        data = build_report_data(opened, [run_id], api.speed_for_report(opened, None))
+    finally:
+        opened.close()
+    return terminal_summary(decide(data))
 
 
 def _report_files(markdown: Path) -> str:

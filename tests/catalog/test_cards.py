@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from bakeoff.catalog import CardError, card_names, load_card, parse_card
-from bakeoff.catalog.resolve import linked_price, model_card
+from bakeoff.catalog.resolve import model_card, named_figures, plan_figures, resolve
 from bakeoff.config import parse_config
 
 SEEDS = ["llama-3.1-405b-instruct", "mixtral-8x22b-instruct", "gpt-4o-mini", "mistral-large-2"]
@@ -82,7 +82,7 @@ price_output_per_mtok = 3.5
     assert card.total_params == 405e9
     assert card.price is not None and card.price.provider == "configured"
     assert (card.price.input_per_mtok, card.price.output_per_mtok) == (3.0, 3.5)
-    assert linked_price(model) == card.price
+    assert resolve(model, read_files=False).price == card.price
 
 
 def test_the_cards_price_applies_when_the_model_sets_none() -> None:
@@ -94,7 +94,7 @@ base_url = "https://api.openai.com/v1"
 model = "gpt-4o-mini"
 card = "gpt-4o-mini"
 """, "bakeoff.toml")
-    price = linked_price(config.models[0])
+    price = resolve(config.models[0], read_files=False).price
     assert price is not None and price.input_per_mtok == 0.15
 
 
@@ -108,3 +108,89 @@ def test_bad_card_links_are_located_config_errors(snippet: str, message: str) ->
     text = f'[[models]]\nname = "m"\nprovider = "openai"\nbase_url = "http://x/v1"\n{snippet}\n'
     with pytest.raises(ConfigError, match=message):
         parse_config(text, "bakeoff.toml")
+
+
+ARTICLE = """
+[[models]]
+name = "a"
+provider = "openai"
+base_url = "https://a.example.com/v1"
+card = "llama-3.1-405b-instruct"
+price_input_per_mtok = 6.5
+price_output_per_mtok = 6.5
+published_speeds = [{ provider = "Article host", output_tokens_per_s = 28.4, ttft_s = 0.5, \
+workload = "the article's prompt", date = 2024-07-24, source = "https://example.com/article" }]
+
+[[models]]
+name = "b"
+provider = "openai"
+base_url = "https://b.example.com/v1"
+card = "mixtral-8x22b-instruct"
+price_input_per_mtok = 1.56
+price_output_per_mtok = 1.56
+"""
+
+
+def test_configured_published_speeds_replace_the_cards() -> None:
+    config = parse_config(ARTICLE, "bakeoff.toml")
+    a, b = (model_card(m, config.source) for m in config.models)
+    assert a is not None and b is not None
+    [speed] = a.speeds
+    assert (speed.provider, speed.output_tokens_per_s, speed.date) == (
+        "Article host", 28.4, dt.date(2024, 7, 24))
+    assert b.speeds == load_card("mixtral-8x22b-instruct").speeds  # none set: the card's
+    assert a.price is not None and a.price.blended_per_mtok == 6.5
+
+
+def test_a_stored_plan_entry_resolves_to_the_same_figures_as_its_config() -> None:
+    config = parse_config(ARTICLE, "bakeoff.toml")
+    for model in config.models:
+        entry = model.model_dump(mode="json", exclude_defaults=True)
+        stored, configured = plan_figures(entry).card, model_card(model)
+        assert stored is not None and configured is not None
+        assert stored.price is not None and configured.price is not None
+        assert stored.price.blended_per_mtok == configured.price.blended_per_mtok
+        assert stored.speeds == configured.speeds
+
+
+def test_a_name_is_a_configured_model_else_a_shipped_card() -> None:
+    config = parse_config(ARTICLE, "bakeoff.toml")
+    configured = named_figures("a", config).price
+    assert configured is not None and configured.input_per_mtok == 6.5
+    shipped = named_figures("llama-3.1-405b-instruct", config).price
+    assert shipped is not None and shipped.input_per_mtok == 3.5
+    with pytest.raises(CardError, match="unknown model card 'a'"):
+        named_figures("a")
+
+
+def test_a_model_with_only_a_published_speed_gets_a_card() -> None:
+    config = parse_config("""
+[[models]]
+name = "bare"
+provider = "openai"
+base_url = "http://x/v1"
+published_speeds = [{ provider = "p", output_tokens_per_s = 10.0, workload = "w", \
+date = 2024-01-01, source = "s" }]
+""", "bakeoff.toml")
+    card = model_card(config.models[0])
+    assert card is not None and card.speeds[0].output_tokens_per_s == 10.0
+
+
+@pytest.mark.parametrize(("speed", "message"), [
+    ('{ provider = "p", output_tokens_per_s = 0, workload = "w", date = 2024-01-01, '
+     'source = "s" }',
+     "models[1] ('m').published_speeds[1].output_tokens_per_s: Input should be greater than 0"),
+    ('{ provider = "p", output_tokens_per_s = 5, date = 2024-01-01, source = "s" }',
+     "models[1] ('m').published_speeds[1].workload: Field required"),
+    ('{ provider = "p", output_tokens_per_s = 5, workload = "w", date = 2024-01-01, '
+     'source = "s", speed = 3 }',
+     "models[1] ('m').published_speeds[1].speed: unknown key"),
+])
+def test_a_bad_published_speed_is_a_located_config_error(speed: str, message: str) -> None:
+    from bakeoff.config import ConfigError
+
+    text = (f'[[models]]\nname = "m"\nprovider = "openai"\nbase_url = "http://x/v1"\n'
+            f"published_speeds = [{speed}]\n")
+    with pytest.raises(ConfigError) as error:
+        parse_config(text, "bakeoff.toml")
+    assert str(error.value).startswith(f"bakeoff.toml: {message}"), str(error.value)

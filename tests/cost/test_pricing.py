@@ -1,11 +1,13 @@
 """Cost arithmetic: per request, blended price, machine time, and a run's cost per 1,000
-correct answers (partial credit counts as a fraction)."""
+correct answers (partial credit counts as a fraction); rates from a model's resolved figures."""
 
 from pathlib import Path
 
 import pytest
 
-from bakeoff.cost import Rates, blended_price, run_costs, usage_cost, wall_seconds
+from bakeoff.config import parse_config
+from bakeoff.cost import Rates, blended_price, rates_for, rates_from_plan, usage_cost, wall_seconds
+from bakeoff.report.comparison import build_comparison
 from bakeoff.store import Store
 from bakeoff.types import Completion, GenerationRequest, Message, Score, Timing, Usage
 
@@ -54,7 +56,7 @@ def test_cost_per_1000_correct_counts_partial_credit_as_a_fraction(tmp_path: Pat
     _answer(store, run_id, "b", 0.5, (1_000, 500))
     _answer(store, run_id, "c", 0.0, (1_000, 500))
     _answer(store, run_id, "z", 0.0, (2_000, 0), benchmark="hard")
-    cost = run_costs(store, [run_id])["m"]
+    cost = build_comparison(store, [run_id]).usage["m"]
     assert cost.cost_usd == pytest.approx(3 * 0.002 + 0.002)
     quiz, hard = sorted(cost.benchmarks, key=lambda b: b.benchmark, reverse=True)
     assert (quiz.items, quiz.correct) == (3, 1.5)
@@ -64,9 +66,40 @@ def test_cost_per_1000_correct_counts_partial_credit_as_a_fraction(tmp_path: Pat
 
 
 def test_a_plan_without_prices_takes_its_linked_cards_price() -> None:
-    from bakeoff.cost import rates_from_plan
-
-    assert rates_from_plan({"name": "x", "card": "gpt-4o-mini"}) == Rates(0.15, 0.60)
-    assert rates_from_plan({"name": "x", "card": "gpt-4o-mini",
+    base = {"name": "x", "provider": "openai", "base_url": "http://x/v1"}
+    assert rates_from_plan({**base, "card": "gpt-4o-mini"}) == Rates(0.15, 0.60)
+    assert rates_from_plan({**base, "card": "gpt-4o-mini",
                             "price_output_per_mtok": 1.0}) == Rates(0.15, 1.0)
-    assert rates_from_plan({"name": "x", "price_per_hour": 0.5}) == Rates(per_hour=0.5)
+    assert rates_from_plan({**base, "price_per_hour": 0.5}) == Rates(per_hour=0.5)
+
+
+def test_a_plan_entry_no_kind_accepts_is_read_for_its_common_keys() -> None:
+    # Written by an older bakeoff (no provider key): prices, card and price per hour still count.
+    assert rates_from_plan({"name": "x", "card": "gpt-4o-mini"}) == Rates(0.15, 0.60)
+    assert rates_from_plan({"name": "x", "price_per_hour": 0.5,
+                            "retired_key": 1}) == Rates(per_hour=0.5)
+    assert rates_from_plan({"name": "x", "card": "no-such-card"}) == Rates()
+
+
+def test_a_configured_model_and_its_stored_plan_cost_the_same() -> None:
+    config = parse_config("""
+[[models]]
+name = "big"
+provider = "openai"
+base_url = "http://x/v1"
+card = "llama-3.1-405b-instruct"
+price_input_per_mtok = 6.5
+
+[[models]]
+name = "local"
+provider = "llama-cpp"
+path = "missing.gguf"
+card = "mixtral-8x22b-instruct"
+price_per_hour = 2.0
+""", "bakeoff.toml")
+    big, local = config.models
+    assert rates_for(big) == Rates(6.5, 3.5)  # the card's output price fills the gap
+    assert rates_for(local) == Rates(2.0, 6.0, per_hour=2.0)
+    for model in config.models:
+        plan_entry = model.model_dump(mode="json", exclude_defaults=True)
+        assert rates_from_plan(plan_entry) == rates_for(model)

@@ -77,3 +77,34 @@ def test_an_item_scored_in_two_runs_counts_once_from_the_later_run(tmp_path: Pat
 def test_an_unknown_run_is_a_lookup_error(tmp_path: Path) -> None:
     with pytest.raises(LookupError, match="no run 7"):
         build_comparison(Store(tmp_path / "s.sqlite"), [7])
+
+
+def test_usage_and_cost_count_each_completion_behind_the_counted_scores_once(
+        tmp_path: Path) -> None:
+    """An item rescored in a later run brings only the later completion in: the usage table,
+    the run cost and cost per 1,000 correct all come from that one set."""
+    from bakeoff.types import Completion, GenerationRequest, Message, Timing, Usage
+
+    store = Store(tmp_path / "s.sqlite")
+    plan = {"models": [{"name": "a", "provider": "openai", "base_url": "http://x/v1",
+                        "price_input_per_mtok": 1.0, "price_output_per_mtok": 2.0}]}
+    first = store.create_run("h", "quick", plan, ENVIRONMENT)
+    second = store.create_run("h", "quick", plan, ENVIRONMENT)
+    for key, tokens, run_id, value in (("old", 1_000, first, 0.0), ("new", 500, second, 1.0),
+                                       ("shared", 100, second, 0.5)):
+        request = GenerationRequest(messages=(Message("user", key),))
+        store.put_completion(key, "openai", "a", request,
+                             Completion("x", Usage(tokens, 0), Timing(0.0, 1.0)))
+        sample = "s2" if key == "shared" else "s1"
+        # "shared" answers two metrics of one item: its cost counts once in the total.
+        metrics = ["acc", "f1"] if key == "shared" else ["acc"]
+        store.put_scores(run_id, "a", "b", "generative", 0,
+                         [Score(sample, m, value) for m in metrics], [key])
+    usage = build_comparison(store, [first, second]).usage["a"]
+    assert (usage.calls, usage.input_tokens) == (2, 600)
+    assert usage.cost_usd == pytest.approx(600 / 1e6)
+    acc, f1 = usage.benchmarks
+    assert (acc.metric, acc.items, acc.correct) == ("acc", 2, 1.5)
+    assert acc.cost_usd == usage.cost_usd
+    assert acc.per_1000_correct == pytest.approx(600 / 1e6 / 1.5 * 1000)
+    assert (f1.items, f1.cost_usd) == (1, pytest.approx(100 / 1e6))

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from bakeoff.api import render_report
-from bakeoff.report.data import build_report_data
+from bakeoff.report.data import build_report_data, report_from_cards
+from bakeoff.report.insights import DecisionReport, decide
 from bakeoff.report.markdown import terminal_summary
 from bakeoff.store import Store
 from tests.report.stored import ENVIRONMENT, build_store
@@ -69,11 +70,44 @@ def test_a_single_model_has_no_pairs(tmp_path: Path) -> None:
     assert "## Speed\n\nNot measured" in report
 
 
+def _decided(tmp_path: Path) -> DecisionReport:
+    store, run_id = build_store(tmp_path / "bakeoff.sqlite")
+    return decide(build_report_data(store, [run_id], generated_at=GENERATED_AT))
+
+
 def test_the_terminal_summary_keeps_the_verdict_scores_and_choices(tmp_path: Path) -> None:
-    report = _files(tmp_path)[".md"]
-    summary = terminal_summary(report)
+    summary = terminal_summary(_decided(tmp_path))
     assert summary.startswith("# alpha vs beta vs gamma")
     assert "> Quality: alpha beats beta" in summary
     assert "| mmlu | acc |" in summary and "## Which should you choose?" in summary
     assert "## Spec sheet" not in summary and "### Pairwise" not in summary
     assert "<br>" not in summary
+
+
+def test_the_terminal_summary_is_what_it_was_when_cut_from_the_markdown(tmp_path: Path) -> None:
+    """golden/run-1.txt is what the terminal printed when the summary was cut out of the
+    rendered Markdown: rendered from the report data now, it prints the same."""
+    assert terminal_summary(_decided(tmp_path)) == (GOLDEN / "run-1.txt").read_text("utf-8")
+
+
+def test_the_summary_of_an_unmeasured_report_has_its_three_parts() -> None:
+    summary = terminal_summary(decide(report_from_cards(["gpt-4o-mini"], generated_at=0.0)))
+    assert summary.startswith("# gpt-4o-mini\n\nbakeoff decision report (published figures "
+                              "only — nothing measured)\n\n> Nothing was measured")
+    assert "## Standard benchmarks\n\nNot measured: no benchmark was run.\n\n" in summary
+    assert summary.endswith("(bakeoff/report/profiles.toml, or --profiles).\n")
+
+
+def test_the_usage_table_the_price_table_and_the_json_show_one_cost(tmp_path: Path) -> None:
+    files = _files(tmp_path)
+    cost = json.loads(files[".json"])["costs"]["alpha"]
+    shown = f"${cost['cost_usd']:.4f}"
+    lines = files[".md"].splitlines()
+    assert next(line for line in lines if line.startswith("| cost (USD) |")).split(" | ")[1] \
+        == shown
+    price_row = next(line for line in lines if line.startswith("| alpha | $"))
+    assert price_row.split(" | ")[4] == shown
+    per_correct = {f"{b['benchmark']} {b['metric']}": f"${b['per_1000_correct']:.4f}"
+                   for b in cost["benchmarks"]}
+    assert price_row.split(" | ")[5] == "<br>".join(
+        f"{name}: {value}" for name, value in per_correct.items()) + " |"

@@ -1,7 +1,8 @@
 """Find model cards: the seed cards shipped with bakeoff, and cards read from GGUF files.
 
-A bundled model's card is its GGUF file's metadata with the shipped card's figures (license,
-vendor, ...) laid over it; a GGUF given by path gets the file's metadata alone.
+A local model's card is its GGUF file's metadata with its linked shipped card's figures
+(license, vendor, ...) laid over it; a GGUF with no linked card gets the file's metadata alone.
+The files are read where they lie: the catalog never downloads a model.
 """
 
 from __future__ import annotations

@@ -2,9 +2,11 @@
 
 A model is costed by its `Rates`: token prices (an API's list price, from its card or from
 bakeoff.toml) and/or a price per hour of the machine serving it (`price_per_hour`, for local
-and self-hosted models). When both are set, a call costs both. Machine time is the wall time
-of the model's completions: the union of their [started, finished] intervals, so calls that
-overlap (concurrency, or a loglikelihood batch whose completions share one timing) count once.
+and self-hosted models), as bakeoff.catalog.resolve decides them (`rates_for`,
+`rates_from_plan`): the figures every report shows. When both are set, a call costs both.
+Machine time is the wall time of the model's completions: the union of their [started,
+finished] intervals, so calls that overlap (concurrency, or a loglikelihood batch whose
+completions share one timing) count once.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bakeoff.catalog.card import blended_price
+from bakeoff.catalog.resolve import ModelFigures, plan_figures, resolve
 from bakeoff.types import Completion, Timing, Usage
 
 if TYPE_CHECKING:
@@ -81,28 +84,20 @@ def wall_seconds(timings: Iterable[Timing]) -> float:
     return total
 
 
+def rates_of(figures: ModelFigures) -> Rates:
+    """The rates of a model's resolved figures: its effective price and price per hour."""
+    price = figures.price
+    return Rates(input_per_mtok=None if price is None else price.input_per_mtok,
+                 output_per_mtok=None if price is None else price.output_per_mtok,
+                 per_hour=figures.price_per_hour)
+
+
 def rates_for(model: ModelConfig) -> Rates:
-    """A configured model's rates: its prices, else its linked card's, and its price per hour."""
-    from bakeoff.catalog.resolve import linked_price
-
-    price = linked_price(model)
-    return Rates(input_per_mtok=price.input_per_mtok if price else None,
-                 output_per_mtok=price.output_per_mtok if price else None,
-                 per_hour=model.price_per_hour)
+    """A configured model's rates, as bakeoff.catalog.resolve decides its figures (its
+    configured prices over its linked card's, and its price per hour)."""
+    return rates_of(resolve(model, read_files=False))
 
 
-def rates_from_plan(model: Mapping[str, Any]) -> Rates:
-    """Rates of a model as a stored run plan recorded it (the plan holds its config keys)."""
-    from bakeoff.catalog import card_names, load_card
-
-    card_name = model.get("card") or model.get("bundled")
-    card_price = load_card(card_name).price if card_name in card_names() else None
-    price_in = model.get("price_input_per_mtok")
-    price_out = model.get("price_output_per_mtok")
-    if price_in is None and price_out is None and card_price is not None:
-        price_in, price_out = card_price.input_per_mtok, card_price.output_per_mtok
-    elif card_price is not None:
-        price_in = card_price.input_per_mtok if price_in is None else price_in
-        price_out = card_price.output_per_mtok if price_out is None else price_out
-    return Rates(input_per_mtok=price_in, output_per_mtok=price_out,
-                 per_hour=model.get("price_per_hour"))
+def rates_from_plan(entry: Mapping[str, Any]) -> Rates:
+    """The rates of a model as a stored run plan recorded its config (resolved the same way)."""
+    return rates_of(plan_figures(entry, read_files=False))

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bakeoff.catalog.card import PublishedSpeed
 from bakeoff.types import (
     Abilities,
     Completion,
@@ -105,6 +106,9 @@ class ModelConfig(BaseModel):
     card: str | None = None
     spec: dict[str, Any] = {}
     price_per_hour: Annotated[float, Field(ge=0)] | None = None
+    # Speeds others published for a provider serving this model; a list set here replaces
+    # the card's (`published_speeds = [{ provider = "...", output_tokens_per_s = 28.4, ... }]`).
+    published_speeds: tuple[PublishedSpeed, ...] | None = None
 
     @model_validator(mode="after")
     def _card_fields(self) -> ModelConfig:

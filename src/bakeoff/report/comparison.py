@@ -4,6 +4,20 @@ Scores are keyed by (benchmark, metric, model, sample id); when the same model s
 item in several of the runs compared, the run listed last counts, so no item is counted twice.
 Pairwise results compare two models on the items both were scored on; models scored in
 different modes or with different shot counts are not compared (the result says why).
+
+Usage and cost (`Comparison.usage`: the usage table, the price table's run cost and cost per
+1,000 correct, the JSON `costs`) are computed over one set of completions: each completion
+behind the score rows counted above, once. A model's totals count each of its completions
+once, even when several items or metrics share it; a benchmark metric's cost counts the
+completions behind that metric's counted rows (so metrics that share completions each carry
+their cost). Superseded scores of an item, from an earlier run, bring no completion in.
+Errors are the error records of the runs compared. Prices come from each model's figures as
+the latest run's plan recorded its config (bakeoff.catalog.resolve: configured over card).
+
+Cost = tokens × price per 1M, plus wall time × price per hour where set; "correct answers"
+is the sum of a metric's scores (partial credit counts as a fraction of an answer), and cost
+per 1,000 correct = the metric's cost ÷ correct × 1,000 (None when nothing was correct or the
+model has no price).
 """
 
 from __future__ import annotations
@@ -14,7 +28,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
-from bakeoff.cost import rates_from_plan
+from bakeoff.cost.pricing import Rates, rates_from_plan, wall_seconds
 from bakeoff.scoring.metrics import PairedTest, estimate, mean_and_stderr, paired_test
 from bakeoff.store import RunRow, ScoreRow, Store
 
@@ -45,15 +59,38 @@ class Pairwise:
 
 
 @dataclass(frozen=True)
+class BenchmarkCost:
+    """What one benchmark metric cost a model, and how much it got right for it."""
+
+    benchmark: str
+    metric: str
+    items: int
+    correct: float
+    cost_usd: float | None
+
+    @property
+    def per_1000_correct(self) -> float | None:
+        if self.cost_usd is None or self.correct <= 0:
+            return None
+        return self.cost_usd / self.correct * 1000
+
+
+@dataclass(frozen=True)
 class ModelUsage:
-    """What a model consumed in a run: tokens, time and cost of its completions."""
+    """What a model consumed in the runs compared: calls, tokens, time and cost (see the module
+    docstring for which completions count)."""
 
     calls: int
     input_tokens: int
     output_tokens: int
+    # Sum of the generation requests' latencies.
     generation_seconds: float
     errors: int
     cost_usd: float | None
+    rates: Rates
+    # Union of all the completions' [started, finished] intervals (what a price per hour bills).
+    wall_seconds: float = 0.0
+    benchmarks: tuple[BenchmarkCost, ...] = ()
     # True when some counts are estimates (the endpoint reported no usage).
     estimated_tokens: bool = False
 
@@ -70,8 +107,8 @@ class Comparison:
 
 
 # Re-exported: the report's stderr was defined here first.
-__all__ = ["Comparison", "MetricSummary", "ModelUsage", "Pairwise", "build_comparison",
-           "mean_and_stderr"]
+__all__ = ["BenchmarkCost", "Comparison", "MetricSummary", "ModelUsage", "Pairwise",
+           "build_comparison", "mean_and_stderr"]
 
 
 def build_comparison(store: Store, run_ids: list[int]) -> Comparison:
@@ -82,7 +119,7 @@ def build_comparison(store: Store, run_ids: list[int]) -> Comparison:
     by_item = _scores_by_item(score_rows)
     comparison.metrics = _metric_summaries(by_item)
     comparison.pairwise = _pairwise(by_item, comparison.metrics, models)
-    comparison.usage = _usage(store, runs, score_rows)
+    comparison.usage = _usage(store, runs, by_item)
     return comparison
 
 
@@ -158,30 +195,43 @@ def _why_not_comparable(a: MetricSummary, b: MetricSummary) -> str | None:
     return None
 
 
-def _usage(store: Store, runs: list[RunRow],
-           rows: list[ScoreRow]) -> dict[str, ModelUsage]:
-    keys_by_model: dict[str, set[str]] = defaultdict(set)
-    for row in rows:
-        keys_by_model[row.model].update(row.completion_keys)
+def _usage(store: Store, runs: list[RunRow], by_item: ItemScores) -> dict[str, ModelUsage]:
     errors: dict[str, int] = defaultdict(int)
     for run in runs:
         for error in store.errors(run.id):
             errors[error.model] += 1
     plans = _model_plans(runs)
-    usage: dict[str, ModelUsage] = {}
-    for model in _ordered_models(runs):
-        completions = store.completions(sorted(keys_by_model[model])).values()
-        generated = [c for c in completions if c.logprob is None]
-        input_tokens = sum(c.usage.input_tokens for c in generated)
-        output_tokens = sum(c.usage.output_tokens for c in generated)
-        # Card prices, config overrides and price per hour, as the run recorded them.
-        cost = rates_from_plan(plans[model]).cost(list(completions))
-        usage[model] = ModelUsage(
-            calls=len(completions), input_tokens=input_tokens, output_tokens=output_tokens,
-            generation_seconds=sum(c.timing.latency_s for c in generated),
-            errors=errors[model], cost_usd=cost,
-            estimated_tokens=any(c.usage.source == "estimate" for c in generated))
-    return usage
+    # model -> (benchmark, metric) -> the counted rows
+    counted: dict[str, dict[tuple[str, str], list[ScoreRow]]] = defaultdict(dict)
+    for key, by_model in by_item.items():
+        for model, items in by_model.items():
+            counted[model][key] = list(items.values())
+    return {model: _model_usage(store, rates_from_plan(plans[model]), counted[model],
+                                errors[model])
+            for model in _ordered_models(runs)}
+
+
+def _model_usage(store: Store, rates: Rates, rows: dict[tuple[str, str], list[ScoreRow]],
+                 errors: int) -> ModelUsage:
+    keys = sorted({k for group in rows.values() for row in group for k in row.completion_keys})
+    completions = store.completions(keys)
+    everything = list(completions.values())
+    generated = [c for c in everything if c.logprob is None]
+    benchmarks = []
+    for (benchmark, metric), group in sorted(rows.items()):
+        behind = {k for row in group for k in row.completion_keys if k in completions}
+        benchmarks.append(BenchmarkCost(benchmark, metric, len(group),
+                                        sum(row.value for row in group),
+                                        rates.cost(completions[k] for k in sorted(behind))))
+    return ModelUsage(
+        calls=len(everything),
+        input_tokens=sum(c.usage.input_tokens for c in everything),
+        output_tokens=sum(c.usage.output_tokens for c in everything),
+        generation_seconds=sum(c.timing.latency_s for c in generated),
+        errors=errors, cost_usd=rates.cost(everything), rates=rates,
+        wall_seconds=wall_seconds(c.timing for c in everything),
+        benchmarks=tuple(benchmarks),
+        estimated_tokens=any(c.usage.source == "estimate" for c in generated))
 
 
 def _model_plans(runs: list[RunRow]) -> dict[str, dict[str, Any]]:

@@ -1,6 +1,9 @@
-"""What a decision report is made of, gathered once: the measured comparison, each model's
-card, costs, speed (optional), per-category scores and transcripts. Every renderer (HTML,
-Markdown, JSON) and the insights read this; none of them go back to the store.
+"""What a decision report is made of, gathered once: the measured comparison (scores, tests,
+usage and cost), each model's card, speed (optional), per-category scores and transcripts.
+Every renderer (HTML, Markdown, JSON, terminal) and the insights read this; none of them go
+back to the store. Cards and prices come from bakeoff.catalog.resolve (configured figures win
+over the card's), for a run's models as its plan recorded them and for `--models` names as
+the config in use defines them.
 
 Speed comes in as `SpeedFigures`, a plain typed input: whoever measured speed fills it in, and a
 report without it says "not measured". A report built from cards alone (`report_from_cards`)
@@ -11,14 +14,18 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bakeoff.catalog import ModelCard, Price, card_names, load_card
-from bakeoff.cost import ModelCost, run_costs
+from bakeoff.catalog import ModelCard
+from bakeoff.catalog.resolve import ModelFigures, named_figures, plan_figures
 from bakeoff.report.comparison import Comparison, build_comparison
 from bakeoff.speed.summary import SpeedSummary
 from bakeoff.store import ScoreRow, Store
+
+if TYPE_CHECKING:
+    from bakeoff.config import Config
 
 # Metadata keys that name an item's category (MMLU's subject, and the like).
 CATEGORY_KEYS = ("subject", "category")
@@ -86,8 +93,9 @@ class ReportData:
     models: list[str]
     comparison: Comparison | None
     cards: dict[str, ModelCard | None]
-    costs: dict[str, ModelCost] = field(default_factory=dict)
     speed: SpeedFigures | None = None
+    # Configured machine prices per hour (self-hosted models), by model; no card has one.
+    price_per_hour: dict[str, float] = field(default_factory=dict)
     transcripts: list[TranscriptGroup] = field(default_factory=list)
     # (benchmark, metric) -> category -> model -> score
     categories: dict[tuple[str, str], dict[str, dict[str, CategoryScore]]] = field(
@@ -107,11 +115,11 @@ def build_report_data(store: Store, run_ids: list[int], speed: SpeedFigures | No
                       generated_at: float | None = None) -> ReportData:
     comparison = build_comparison(store, run_ids)
     rows = _latest_rows([row for run in comparison.runs for row in store.scores(run.id)])
+    figures = {m["name"]: plan_figures(m) for run in comparison.runs for m in run.plan["models"]}
     return ReportData(
         models=comparison.models, comparison=comparison,
-        cards={m["name"]: run_model_card(m) for run in comparison.runs
-               for m in run.plan["models"]},
-        costs=run_costs(store, run_ids), speed=speed,
+        cards={name: f.card for name, f in figures.items()}, speed=speed,
+        price_per_hour=_per_hour(figures.values()),
         transcripts=_transcripts(store, rows, comparison.models),
         categories=_categories(store, rows),
         generated_at=time.time() if generated_at is None else generated_at,
@@ -119,39 +127,21 @@ def build_report_data(store: Store, run_ids: list[int], speed: SpeedFigures | No
 
 
 def report_from_cards(names: list[str], speed: SpeedFigures | None = None,
-                      generated_at: float | None = None) -> ReportData:
-    """A report of published figures only: shipped cards, no measurements."""
-    cards: dict[str, ModelCard | None] = {name: load_card(name) for name in names}
-    return ReportData(models=list(names), comparison=None, cards=cards, speed=speed,
+                      generated_at: float | None = None, *,
+                      config: Config | None = None) -> ReportData:
+    """A report of published figures only, no measurements: a name that is a model of
+    `config` shows its configured figures over its linked card; any other name is a shipped
+    card (CardError when there is none)."""
+    figures = {name: named_figures(name, config) for name in names}
+    return ReportData(models=list(names), comparison=None,
+                      cards={name: f.card for name, f in figures.items()}, speed=speed,
+                      price_per_hour=_per_hour(figures.values()),
                       generated_at=time.time() if generated_at is None else generated_at,
                       commands=[f"bakeoff report --models {','.join(names)}"])
 
 
-def run_model_card(plan_model: dict[str, Any]) -> ModelCard | None:
-    """The card of a model as a run's plan recorded it; None when nothing is known."""
-    from bakeoff.catalog.resolve import model_card
-    from bakeoff.config import ModelConfig
-
-    try:
-        model = ModelConfig.model_validate(plan_model)
-    except ValueError:  # a plan from tests or an older bakeoff: its card name and prices
-        return _plan_card(plan_model)
-    try:
-        return model_card(model, "run plan")
-    except (OSError, ValueError):  # the GGUF file is gone: the card without its metadata
-        return model_card(model, "run plan", read_files=False)
-
-
-def _plan_card(plan_model: dict[str, Any]) -> ModelCard | None:
-    name = plan_model.get("card") or plan_model.get("bundled")
-    card = load_card(name) if name in card_names() else None
-    price_in = plan_model.get("price_input_per_mtok")
-    price_out = plan_model.get("price_output_per_mtok")
-    if price_in is None or price_out is None:
-        return card
-    card = card or ModelCard(name="model", display_name=str(plan_model["name"]))
-    return card.with_price(Price(input_per_mtok=price_in, output_per_mtok=price_out,
-                                 provider="configured", date=None, source="run plan"))
+def _per_hour(figures: Iterable[ModelFigures]) -> dict[str, float]:
+    return {f.name: f.price_per_hour for f in figures if f.price_per_hour is not None}
 
 
 def _latest_rows(rows: list[ScoreRow]) -> list[ScoreRow]:

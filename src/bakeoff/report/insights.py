@@ -58,6 +58,22 @@ class FaqEntry:
     evidence: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class DecisionReport:
+    """A report's data and its words, computed from it once: what every renderer formats."""
+
+    data: ReportData
+    verdict: list[str]
+    recommendations: list[Recommendation]
+    faq: list[FaqEntry]
+
+
+def decide(data: ReportData, profiles: Path | None = None) -> DecisionReport:
+    """The verdict, the recommendations (with `profiles`, or the shipped ones) and the FAQ."""
+    recommendations = recommend(data, load_profiles(profiles))
+    return DecisionReport(data, verdict(data, recommendations), recommendations, faq(data))
+
+
 # Profiles -------------------------------------------------------------------------------------
 
 def load_profiles(path: Path | None = None) -> list[Profile]:

@@ -13,9 +13,10 @@ Fields::
                            null when none
     summaries, pairwise    as in `bakeoff export` (bakeoff.report.export), empty when unmeasured
     statistics             confidence, resamples, seed, significance
-    costs                  per model: input_tokens, output_tokens, wall_seconds, cost_usd (null:
-                           no price), blended_per_mtok (null: no price), benchmarks: benchmark,
-                           metric, items, correct, cost_usd, per_1000_correct
+    costs                  per model, the Comparison's usage (the figures the usage and price
+                           tables show): input_tokens, output_tokens, wall_seconds, cost_usd
+                           (null: no price), blended_per_mtok (null: no price), benchmarks:
+                           benchmark, metric, items, correct, cost_usd, per_1000_correct
     speed                  null when not measured, else source and per model: ttft_p50_s,
                            ttft_p90_s, ttft_p99_s, tokens_per_s_p50/p90/p99,
                            throughput_by_concurrency [[concurrency, tokens/s], ...]
@@ -35,6 +36,7 @@ import math
 from dataclasses import asdict
 from typing import Any
 
+from bakeoff.report.comparison import ModelUsage
 from bakeoff.report.data import ReportData
 from bakeoff.report.export import pairwise_records, summary_records
 from bakeoff.report.insights import FaqEntry, Recommendation
@@ -61,7 +63,8 @@ def report_document(data: ReportData, verdict: list[str], recommendations: list[
                        "significance": SIGNIFICANCE},
         "summaries": summary_records(comparison) if comparison else [],
         "pairwise": pairwise_records(comparison) if comparison else [],
-        "costs": {m: _cost_record(data, m) for m in data.models if m in data.costs},
+        "costs": {m: _cost_record(usage) for m in data.models
+                  if comparison and (usage := comparison.usage.get(m)) is not None},
         "speed": None if data.speed is None else {
             "source": data.speed.source,
             "models": {m: asdict(s) for m, s in data.speed.models.items()}},
@@ -80,8 +83,7 @@ def report_document(data: ReportData, verdict: list[str], recommendations: list[
     return document
 
 
-def _cost_record(data: ReportData, model: str) -> dict[str, Any]:
-    cost = data.costs[model]
+def _cost_record(cost: ModelUsage) -> dict[str, Any]:
     return {"input_tokens": cost.input_tokens, "output_tokens": cost.output_tokens,
             "wall_seconds": cost.wall_seconds, "cost_usd": cost.cost_usd,
             "blended_per_mtok": cost.rates.blended_per_mtok,

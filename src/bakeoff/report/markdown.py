@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from bakeoff.report.comparison import Comparison, MetricSummary, ModelUsage, Pairwise
 from bakeoff.report.data import ReportData
-from bakeoff.report.insights import FaqEntry, Recommendation
+from bakeoff.report.insights import DecisionReport, FaqEntry, Recommendation
 from bakeoff.report.tables import (
     CHOICE_NOTE,
     CLAIMS_NOTE,
@@ -38,9 +38,7 @@ TEST_NAMES = {"mcnemar-exact": "McNemar exact", "paired-bootstrap": "paired boot
 def render_markdown(data: ReportData, verdict: list[str], recommendations: list[Recommendation],
                     faq: list[FaqEntry], html_name: str = "") -> str:
     """The whole report; `html_name` is the HTML file beside it, for charts and transcripts."""
-    kind = "measured" if data.measured else "published figures only — nothing measured"
-    lines = [f"# {' vs '.join(data.models)}", "", f"bakeoff decision report ({kind})", "",
-             "> " + " ".join(verdict), ""]
+    lines = [*_head(data, verdict), ""]
     lines += _spec_section(data)
     lines += _benchmark_section(data.comparison)
     lines += _transcript_section(data, html_name)
@@ -48,29 +46,33 @@ def render_markdown(data: ReportData, verdict: list[str], recommendations: list[
     lines += _speed_section(data)
     lines += ["## Price and cost-effectiveness", "", *_text_table(price_table(data)), "",
               PRICE_NOTE, ""]
-    lines += ["## Which should you choose?", "", *_text_table(choice_table(recommendations)),
-              "", CHOICE_NOTE, ""]
+    lines += [*_choice_section(recommendations), ""]
     lines += _faq_section(faq)
     lines += _claims_section(data)
     lines += _methodology_section(data)
     return "\n".join(lines)
 
 
-# What a terminal shows after `bakeoff run` / `bakeoff report`: the rest is in the files.
-SUMMARY_SECTIONS = ("## Standard benchmarks", "## Which should you choose?")
+def terminal_summary(report: DecisionReport) -> str:
+    """What a terminal shows after `bakeoff run` / `bakeoff report`: the report's title and
+    verdict, its score table and its recommendations, as in the Markdown (the rest is in the
+    files). A terminal does not render <br>: the lines of a cell are joined with "; "."""
+    head = _head(report.data, report.verdict)
+    scores = _scores_section(report.data.comparison)
+    choices = _choice_section(report.recommendations, "; ")
+    return "\n\n".join("\n".join(part).rstrip() for part in (head, scores, choices)) + "\n"
 
 
-def terminal_summary(markdown: str) -> str:
-    """The report's title and verdict, its score table and its recommendations: the sections
-    of a rendered report whose heading starts with one of SUMMARY_SECTIONS, up to their first
-    sub-heading."""
-    head, *sections = markdown.split("\n## ")
-    kept = [head.rstrip()]
-    for section in sections:
-        if ("## " + section).startswith(SUMMARY_SECTIONS):
-            kept.append("## " + section.split("\n### ")[0].rstrip())
-    # A terminal does not render <br>: the lines of a cell are joined with "; " there.
-    return "\n\n".join(kept).replace("<br>", "; ") + "\n"
+def _head(data: ReportData, verdict: list[str]) -> list[str]:
+    kind = "measured" if data.measured else "published figures only — nothing measured"
+    return [f"# {' vs '.join(data.models)}", "", f"bakeoff decision report ({kind})", "",
+            "> " + " ".join(verdict)]
+
+
+def _choice_section(recommendations: list[Recommendation], cell_break: str = "<br>",
+                    ) -> list[str]:
+    return ["## Which should you choose?", "",
+            *_text_table(choice_table(recommendations), cell_break), "", CHOICE_NOTE]
 
 
 def _spec_section(data: ReportData) -> list[str]:
@@ -83,15 +85,22 @@ def _spec_section(data: ReportData) -> list[str]:
 
 
 def _benchmark_section(comparison: Comparison | None) -> list[str]:
-    lines = ["## Standard benchmarks", ""]
+    lines = _scores_section(comparison)
     if comparison is None or not comparison.metrics:
-        return [*lines, "Not measured: no benchmark was run.", ""]
-    lines += _run_facts(comparison)
-    lines += ["", *_scores_table(comparison), *_mixed_mode_warnings(comparison)]
+        return lines
     lines += ["", "### Pairwise significance", ""]
     lines += _pairwise_sections(comparison)
     lines += ["### Usage", "", *_usage_table(comparison), "", _legend(), ""]
     return lines
+
+
+def _scores_section(comparison: Comparison | None) -> list[str]:
+    """The heading, the runs and the score table (with its mode warnings)."""
+    lines = ["## Standard benchmarks", ""]
+    if comparison is None or not comparison.metrics:
+        return [*lines, "Not measured: no benchmark was run.", ""]
+    lines += _run_facts(comparison)
+    return [*lines, "", *_scores_table(comparison), *_mixed_mode_warnings(comparison)]
 
 
 def _transcript_section(data: ReportData, html_name: str) -> list[str]:
@@ -138,9 +147,9 @@ def _methodology_section(data: ReportData) -> list[str]:
             *[f"- `{command}`" for command in data.commands], "", statistics_note(data), ""]
 
 
-def _text_table(table: Table) -> list[str]:
+def _text_table(table: Table, cell_break: str = "<br>") -> list[str]:
     header, rows = table
-    return [_header(header), *[_row([cell.replace("\n", "<br>") for cell in row])
+    return [_header(header), *[_row([cell.replace("\n", cell_break) for cell in row])
                                for row in rows]]
 
 

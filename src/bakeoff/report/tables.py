@@ -33,7 +33,8 @@ def spec_table(data: ReportData) -> Table | None:
     named = [(m, c) for m in data.models if (c := data.card(m)) is not None]
     if not named:
         return None
-    rows = [[label, *cells] for label, cells in spec_rows([c for _, c in named])
+    per_hour = [data.price_per_hour.get(m) for m, _ in named]
+    rows = [[label, *cells] for label, cells in spec_rows([c for _, c in named], per_hour)
             if "(published)" not in label]
     return ["", *[m for m, _ in named]], rows
 
@@ -75,7 +76,7 @@ def price_table(data: ReportData) -> Table:
     for model in data.models:
         card = data.card(model)
         price = None if card is None else card.price
-        cost = data.costs.get(model)
+        cost = data.comparison.usage.get(model) if data.comparison else None
         per_correct = [] if cost is None else [
             f"{b.benchmark} {b.metric}: "
             f"{MISSING if b.per_1000_correct is None else f'${b.per_1000_correct:.4f}'}"
