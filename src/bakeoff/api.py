@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +22,8 @@ from bakeoff.providers.base import Provider
 from bakeoff.report.data import ReportData, SpeedFigures, build_report_data
 from bakeoff.report.data import report_from_cards as cards_report_data
 from bakeoff.report.export import ExportFormat, export_run
-from bakeoff.report.html import render_html
-from bakeoff.report.insights import faq, load_profiles, recommend, verdict
-from bakeoff.report.json_report import report_document
-from bakeoff.report.markdown import render_markdown
+from bakeoff.report.insights import DecisionReport, decide
+from bakeoff.report.render import render_files, write_files
 from bakeoff.store import Store
 from bakeoff.types import (
     Completion,
@@ -46,9 +43,14 @@ class RunResult:
     run_id: int
     resumed: bool
     counts: RunCounts
-    report_path: Path
+    report: WrittenReport
     # Set when --max-cost stopped the run before it finished (the run stays resumable).
     budget: Budget | None = None
+
+    @property
+    def report_path(self) -> Path:
+        """The Markdown file of the run's report."""
+        return self.report.files[".md"]
 
     @property
     def stopped_by_budget(self) -> bool:
@@ -152,7 +154,7 @@ def run_suite(config: Config, model_names: list[str] | None = None,
     finally:
         store.close()
     return RunResult(run_id=run_id, resumed=resumable is not None, counts=counts,
-                     report_path=report, budget=budget)
+                     report=report, budget=budget)
 
 
 def estimate_suite(config: Config, model_names: list[str] | None = None,
@@ -228,45 +230,36 @@ def speed_for_report(store: Store, speed_run_id: int | None) -> SpeedFigures | N
     return speed_figures(speed_summary(store, speed_run_id))
 
 
+@dataclass(frozen=True)
+class WrittenReport:
+    """A decision report and the files it was written to (by suffix: .html, .md, .json)."""
+
+    report: DecisionReport
+    files: dict[str, Path]
+
+
 def write_report(store: Store, run_ids: list[int], directory: Path,
-                 speed: SpeedFigures | None = None, profiles: Path | None = None) -> Path:
-    """Write run-<ids>.md, .html and .json into `directory`; returns the Markdown path."""
-    directory.mkdir(parents=True, exist_ok=True)
+                 speed: SpeedFigures | None = None,
+                 profiles: Path | None = None) -> WrittenReport:
+    """Write run-<ids>.html, .md and .json into `directory`."""
+    report = decide(build_report_data(store, run_ids, speed), profiles)
     stem = directory / f"run-{'-'.join(str(r) for r in run_ids)}"
-    _write_decision_report(build_report_data(store, run_ids, speed), stem, profiles)
-    return _beside(stem, ".md")
+    return WrittenReport(report, write_files(report, stem))
 
 
-def report_from_cards(names: list[str], directory: Path, profiles: Path | None = None) -> Path:
-    """A report of published figures only (cards, prices, claims); returns the HTML path."""
-    directory.mkdir(parents=True, exist_ok=True)
-    stem = directory / f"cards-{'-'.join(names)}"
-    _write_decision_report(cards_report_data(names), stem, profiles)
-    return _beside(stem, ".html")
-
-
-def _beside(stem: Path, suffix: str) -> Path:
-    """stem + suffix; model names hold dots, which Path.with_suffix would cut at."""
-    return stem.with_name(stem.name + suffix)
-
-
-def _write_decision_report(data: ReportData, stem: Path, profiles: Path | None) -> None:
-    for suffix, text in render_report(data, profiles, _beside(stem, ".html").name).items():
-        _beside(stem, suffix).write_text(text, encoding="utf-8")
+def report_from_cards(names: list[str], directory: Path, profiles: Path | None = None,
+                      config: Config | None = None) -> WrittenReport:
+    """A report of published figures only; a name that is a model of `config` shows its
+    configured figures (prices, published speeds, spec) over its card's."""
+    report = decide(cards_report_data(names, config=config), profiles)
+    return WrittenReport(report, write_files(report, directory / f"cards-{'-'.join(names)}"))
 
 
 def render_report(data: ReportData, profiles: Path | None = None,
                   html_name: str = "") -> dict[str, str]:
     """The report's three files as text by suffix (.html, .md, .json); `html_name` is what
     the Markdown links to for charts and transcripts."""
-    recommendations = recommend(data, load_profiles(profiles))
-    headline, questions = verdict(data, recommendations), faq(data)
-    document = report_document(data, headline, recommendations, questions)
-    return {
-        ".html": render_html(data, headline, recommendations, questions),
-        ".md": render_markdown(data, headline, recommendations, questions, html_name),
-        ".json": json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
-    }
+    return render_files(decide(data, profiles), html_name)
 
 
 @dataclass(frozen=True)
@@ -309,6 +302,22 @@ def ask(config: Config, model_names: list[str], prompt: str,
     return asyncio.run(main())
 
 
-__all__ = ["Answer", "ExportFormat", "RunResult", "ask", "benchmark_listing", "data_statuses",
-           "estimate_suite", "export_run", "load_config", "prepare_run", "report_from_cards",
-           "run_suite", "select_models", "store_path", "write_report"]
+__all__ = [
+    "Answer",
+    "ExportFormat",
+    "RunResult",
+    "WrittenReport",
+    "ask",
+    "benchmark_listing",
+    "data_statuses",
+    "estimate_suite",
+    "export_run",
+    "load_config",
+    "prepare_run",
+    "render_report",
+    "report_from_cards",
+    "run_suite",
+    "select_models",
+    "store_path",
+    "write_report",
+]

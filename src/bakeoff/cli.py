@@ -135,7 +135,7 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
     console.print(f"run {result.run_id} {verb}: {counts.scored} samples scored, "
                   f"{counts.calls} calls made, {counts.cache_hits} answers reused from the "
                   f"store, {counts.errors} errors")
-    console.print(_run_summary(settings, store, result.run_id), markup=False)
+    console.print(terminal_summary(result.report.report), markup=False)
     console.print(f"report: {_report_files(result.report_path)}")
     if result.budget is not None and result.budget.exhausted:
         budget = result.budget
@@ -385,10 +385,6 @@ def report(run_ids: Annotated[list[int] | None, typer.Argument(
                                "section; default: the latest finished one, if any.")] = None
            ) -> None:
     """Write the report of one or more runs (HTML, Markdown, JSON) and print its summary."""
-    from bakeoff.report.data import build_report_data, report_from_cards
-    from bakeoff.report.insights import decide
-    from bakeoff.report.render import write_files
-
     with user_errors():
         settings = load_config(config)
         path = api.store_path(settings, store)
@@ -396,12 +392,11 @@ def report(run_ids: Annotated[list[int] | None, typer.Argument(
         if models:
             names = [n.strip() for n in models.split(",") if n.strip()]
             try:
-                decided = decide(report_from_cards(names, config=settings), profiles)
+                written = api.report_from_cards(names, directory, profiles, settings)
             except ProfileError as exc:
                 raise UserError(str(exc)) from None
-            written = write_files(decided, directory / f"cards-{'-'.join(names)}")
-            console.print(f"report (published figures only): {written['.html']} (and .md, "
-                          ".json beside it)")
+            console.print(f"report (published figures only): {written.files['.html']} (and "
+                          ".md, .json beside it)")
             return
         if not run_ids:
             raise UserError("give run numbers (see `bakeoff runs`) or --models")
@@ -409,28 +404,14 @@ def report(run_ids: Annotated[list[int] | None, typer.Argument(
             raise UserError(f"{path}: no store yet; `bakeoff run` creates it")
         opened = Store(path)
         try:
-            data = build_report_data(opened, run_ids, api.speed_for_report(opened, speed))
-            decided = decide(data, profiles)
+            written = api.write_report(opened, run_ids, directory,
+                                       api.speed_for_report(opened, speed), profiles)
         except ProfileError as exc:
             raise UserError(str(exc)) from None
         finally:
             opened.close()
-        written = write_files(decided, directory / f"run-{'-'.join(str(r) for r in run_ids)}")
-    console.print(terminal_summary(decided), markup=False)
-    console.print(f"report: {_report_files(written['.md'])}")
-
-
-def _run_summary(settings: Config, store: Path | None, run_id: int) -> str:
-    """The terminal summary of the report `bakeoff run` just wrote, from the same data."""
-    from bakeoff.report.data import build_report_data
-    from bakeoff.report.insights import decide
-
-    opened = Store(api.store_path(settings, store))
-    try:
-        data = build_report_data(opened, [run_id], api.speed_for_report(opened, None))
-    finally:
-        opened.close()
-    return terminal_summary(decide(data))
+    console.print(terminal_summary(written.report), markup=False)
+    console.print(f"report: {_report_files(written.files['.md'])}")
 
 
 def _report_files(markdown: Path) -> str:

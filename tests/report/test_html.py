@@ -35,7 +35,7 @@ def test_the_report_renders_offline_with_every_section(tmp_path: Path) -> None:
 
 def test_a_report_of_published_figures_renders_and_says_so(tmp_path: Path) -> None:
     page_file = report_from_cards(["llama-3.1-405b-instruct", "mixtral-8x22b-instruct"],
-                                  tmp_path)
+                                  tmp_path).files[".html"]
 
     def check(page: Any) -> None:
         for section in SECTIONS:
