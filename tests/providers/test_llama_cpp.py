@@ -12,8 +12,11 @@ import pytest
 
 from bakeoff.cache import FetchError
 from bakeoff.providers.base import Provider, StreamDelta, StreamEvent
-from bakeoff.providers.llama_cpp import LlamaCppProvider, _batches, _Engine, _Piece, _Run
+from bakeoff.providers.llama_cpp.engine import Engine, _batches
+from bakeoff.providers.llama_cpp.provider import LlamaCppProvider
+from bakeoff.providers.llama_cpp.streamer import Piece, TextStreamer
 from bakeoff.types import (
+    Abilities,
     Completion,
     GenerationConfig,
     GenerationRequest,
@@ -74,6 +77,9 @@ def test_it_is_a_provider(provider: LlamaCppProvider) -> None:
     assert provider.engine_settings["flash_attn"] == "false"
     assert provider.engine_settings["n_ctx"] == str(N_CTX)
     assert provider.engine_settings["version"] == llama_cpp.__version__
+    assert provider.abilities == Abilities(loglikelihood=True, tools=False,
+                                           structured_output=True, streaming_usage=True,
+                                           in_process=True, endpoint="completions")
 
 
 def test_greedy_generation_does_not_depend_on_the_cache(provider: LlamaCppProvider,
@@ -94,7 +100,7 @@ def test_a_cached_prompt_still_ends_in_a_batch_of_two(provider: LlamaCppProvider
     """A lone prompt token would take llama.cpp's single-token path: other numbers."""
     generate(provider, raw(STORY, max_tokens=2))
     assert provider._engine is not None
-    llama = provider._engine._llama
+    llama = provider._engine._model.llama
     evaluated: list[int] = []
     original_eval = llama.eval
 
@@ -237,13 +243,13 @@ def test_a_reused_prefix_gives_the_cold_numbers(provider: LlamaCppProvider,
 def test_a_shared_context_is_evaluated_once(provider: LlamaCppProvider,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     evaluated: list[int] = []
-    original = _Engine._evaluate_context
+    original = Engine._evaluate_context
 
-    def counting(engine: _Engine, context: list[int]) -> Any:
+    def counting(engine: Engine, context: list[int]) -> Any:
         evaluated.append(len(context))
         return original(engine, context)
 
-    monkeypatch.setattr(_Engine, "_evaluate_context", counting)
+    monkeypatch.setattr(Engine, "_evaluate_context", counting)
     context = "Which planet is largest?\nA. Mars\nB. Jupiter\nC. Venus\nD. Earth\nAnswer:"
     scores = loglikelihoods(provider, [(context, f" {letter}") for letter in "ABCD"])
     assert len(evaluated) == 1
@@ -322,20 +328,20 @@ def test_no_batch_holds_a_lone_token(count: int, expected: list[tuple[int, int]]
 
 
 def test_multibyte_characters_split_across_tokens_are_never_broken() -> None:
-    run = _Run(())
+    run = TextStreamer(())
     deltas = []
     for data in ("é".encode()[:1], "é".encode()[1:] + "🙂".encode()[:2], "🙂".encode()[2:]):
-        run.accept(_Piece(data))
+        run.accept(Piece(data))
         deltas.append(run.pending_delta)
         run.pending_delta = ""
     assert deltas == ["", "é", "🙂"]
 
 
 def test_text_that_may_start_a_stop_string_is_held_back() -> None:
-    run = _Run(("World",))
+    run = TextStreamer(("World",))
     released = []
     for piece in ("Hel", "lo Wor", "ld and more"):
-        run.accept(_Piece(piece.encode()))
+        run.accept(Piece(piece.encode()))
         released.append(run.pending_delta)
         run.pending_delta = ""
     assert released == ["Hel", "lo ", ""]

@@ -16,9 +16,12 @@ the chat template's own tokens. Both are labelled "tokenizer", never "server".
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
+
+if TYPE_CHECKING:
+    from bakeoff.providers.base import Tokenizer
 
 
 class TokenCounter(Protocol):
@@ -28,23 +31,25 @@ class TokenCounter(Protocol):
 
 
 class GgufTokenCounter:
-    """The tokenizer of a GGUF file, loaded without weights."""
+    """A GGUF file's own tokenizer (providers/llama_cpp/tokenizer.py), behind the async
+    interface: a file loaded vocabulary-only, or a tokenizer a model kind already has."""
 
-    def __init__(self, model_path: Path) -> None:
-        from llama_cpp import Llama
+    def __init__(self, source: Path | Tokenizer) -> None:
+        if isinstance(source, Path):
+            from bakeoff.providers.llama_cpp.tokenizer import GgufTokenizer
 
-        # The provider's own log routing (private there): llama.cpp's load messages go to
-        # Python logging, not to the terminal.
-        from bakeoff.providers.llama_cpp import _route_llama_logs
+            source = GgufTokenizer(source)
+        self._tokenizer = source
 
-        _route_llama_logs()
-        self._llama: Any = Llama(str(model_path), vocab_only=True, verbose=False)
+    @classmethod
+    def wrapping(cls, tokenizer: Tokenizer) -> GgufTokenCounter:
+        return cls(tokenizer)
 
     async def count(self, text: str) -> int:
-        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        return self._tokenizer.count(text)
 
     async def aclose(self) -> None:
-        self._llama.close()
+        self._tokenizer.close()
 
 
 class ServerTokenCounter:

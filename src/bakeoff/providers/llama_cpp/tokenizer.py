@@ -10,17 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bakeoff.providers.llama_cpp._llama_api import open_vocab
+
 
 class GgufTokenizer:
     """The tokenizer of a GGUF file, loaded vocabulary-only."""
 
     def __init__(self, model_file: Path) -> None:
-        from llama_cpp import Llama
-
-        from bakeoff.providers.llama_cpp.provider import _route_llama_logs
-
-        _route_llama_logs()  # llama.cpp's load messages go to Python logging
-        self._llama: Any = Llama(str(model_file), vocab_only=True, verbose=False)
+        self._llama: Any = open_vocab(model_file)
 
     def count(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
