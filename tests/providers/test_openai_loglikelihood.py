@@ -34,7 +34,7 @@ from openai.types.completion_choice import Logprobs
 from bakeoff.benchmarks.mmlu import LETTERS, MMLUItem, best_choice, build_prompt
 from bakeoff.providers.openai_compat import OpenAICompatProvider, continuation_logprob
 from bakeoff.providers.retry import RetryPolicy
-from bakeoff.types import LoglikelihoodRequest, ProviderError
+from bakeoff.types import Abilities, LoglikelihoodRequest, ProviderError
 from tests.servers import BUNDLED_MODEL, LlamaServer, start_llama_server
 
 # Largest |HTTP - in-process| seen here: 5.8e-8 nats (float32 rounding; docs/VALIDATION.md).
@@ -74,8 +74,9 @@ def letter_requests(prompt: str) -> list[LoglikelihoodRequest]:
 
 async def http_loglikelihoods(base_url: str, requests: Sequence[LoglikelihoodRequest],
                               **options: Any) -> list[float]:
+    abilities = Abilities(loglikelihood=True, endpoint="completions")
     provider = OpenAICompatProvider(BUNDLED_MODEL, base_url=base_url, endpoint="completions",
-                                    prompt_logprobs=True, **options)
+                                    abilities=abilities, **options)
     try:
         return await provider.loglikelihood(requests)
     finally:
@@ -84,7 +85,7 @@ async def http_loglikelihoods(base_url: str, requests: Sequence[LoglikelihoodReq
 
 async def local_loglikelihoods(requests: Sequence[LoglikelihoodRequest]) -> list[float]:
     from bakeoff.providers.bundled import ensure_model
-    from bakeoff.providers.llama_cpp import LlamaCppProvider
+    from bakeoff.providers.llama_cpp.provider import LlamaCppProvider
 
     provider = LlamaCppProvider(ensure_model(BUNDLED_MODEL), BUNDLED_MODEL, n_threads=1)
     with_bos = [LoglikelihoodRequest(BOS_TEXT + r.context, r.continuation) for r in requests]
@@ -187,20 +188,20 @@ def test_the_request_echoes_with_logprobs_and_a_server_error_is_retried() -> Non
     assert (seen[-1]["echo"], seen[-1]["logprobs"], seen[-1]["max_tokens"]) == (True, 1, 1)
 
 
-def test_loglikelihood_is_off_unless_the_model_says_prompt_logprobs() -> None:
+def test_loglikelihood_is_off_unless_the_abilities_say_so() -> None:
     async def ask() -> list[float]:
         provider = OpenAICompatProvider("m", base_url=BASE_URL)
         try:
             return await provider.loglikelihood([LoglikelihoodRequest("a", " b")])
         finally:
             await provider.aclose()
-    assert not OpenAICompatProvider("m", base_url=BASE_URL).supports_loglikelihood
+    assert not OpenAICompatProvider("m", base_url=BASE_URL).abilities.loglikelihood
     with pytest.raises(ProviderError) as caught:
         asyncio.run(ask())
     assert caught.value.kind == "unsupported"
 
 
-
+@pytest.mark.server
 def test_a_configured_server_scores_mmlu_by_loglikelihood_end_to_end(
         tmp_path: Path, logprob_server: LlamaServer) -> None:
     """`loglikelihood = true` in bakeoff.toml: `bakeoff run` scores MMLU in that mode."""

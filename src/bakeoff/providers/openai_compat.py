@@ -24,6 +24,19 @@ Known server bug (llama-cpp-python 0.3.16): when the tokenized prompt does not s
 (GGUFs with add_bos_token = false, e.g. SmolLM2, Qwen2.5), its echoed logprobs are paired with
 the logits one position too late, so they are wrong. Start such a server with
 `--kv_overrides tokenizer.ggml.add_bos_token=bool:true` (vLLM and SGLang not checked here).
+
+Tools and structured output go in OpenAI's own form: `tools`, `tool_choice` ("auto", "none",
+"required" or {"type": "function", ...} naming one) only when the request has tools; assistant
+turns carry `tool_calls`, "tool" turns `tool_call_id`. An assistant turn that only calls
+tools sends `content: ""`, not null: OpenAI, vLLM and SGLang take both, but llama-cpp-python
+0.3.16 refuses null. Streamed tool calls are assembled by `index` from their deltas.
+
+`response_format` is sent as {"type": "json_schema", "json_schema": {...}} (OpenAI, vLLM,
+SGLang, llama.cpp's server). llama-cpp-python 0.3.16 knows only {"type": "json_object",
+"schema": {...}} and refuses the standard form with HTTP 500 ("Input should be 'text' or
+'json_object'"); on that refusal the request is sent again at once in its form, which it
+enforces with a grammar, and this provider keeps that form. That form is never sent first: a
+server that knows only the standard one may take it as plain JSON mode and ignore the schema.
 """
 
 from __future__ import annotations
@@ -43,10 +56,18 @@ import httpx
 import openai
 from openai.types import Completion as CompletionChunk
 from openai.types import CompletionChoice
-from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
+from openai.types.chat import ChatCompletionChunk
+from openai.types.chat.chat_completion_chunk import ChoiceDelta
 from pydantic import Field
 
-from bakeoff.providers.base import ModelConfig, Provider, StreamDelta, StreamEvent, collect
+from bakeoff.providers.base import (
+    ModelConfig,
+    Provider,
+    StreamDelta,
+    StreamEvent,
+    check_abilities,
+    collect,
+)
 from bakeoff.providers.retry import RetryPolicy, call_with_retries, parse_retry_after
 from bakeoff.types import (
     Abilities,
@@ -54,9 +75,13 @@ from bakeoff.types import (
     ErrorKind,
     GenerationConfig,
     GenerationRequest,
+    JsonSchemaFormat,
     LoglikelihoodRequest,
+    Message,
     ProviderError,
     Timing,
+    ToolCall,
+    ToolChoice,
     Usage,
 )
 
@@ -138,6 +163,8 @@ class OpenAICompatProvider:
         self._retry = retry or RetryPolicy()
         self._extra_body = dict(extra_body or {})
         self._owns_http_client = http_client is None
+        # Set once the server refuses OpenAI's response_format (see the module docstring).
+        self._schema_as_json_object = False
         self._client = openai.AsyncOpenAI(
             base_url=base_url,
             api_key=PLACEHOLDER_API_KEY,  # the real key goes in each request's headers
@@ -154,9 +181,11 @@ class OpenAICompatProvider:
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
         """Yield a `StreamDelta` per chunk carrying text, then one `Completion`. No retries.
 
-        When the server sends no usage, the counts are estimates labelled "estimate":
-        input tokens = characters of the prompt // 4, output tokens = number of content chunks.
+        Tool calls come only in the final Completion, assembled from their streamed deltas.
+        When the server sends no usage, the counts are estimates labelled "estimate": input
+        tokens = characters of the prompt // 4, output tokens = chunks with content or calls.
         """
+        check_abilities(self.model_id, self.abilities, request)
         api_key = self._read_api_key()
         failure: ProviderError | None = None
         try:
@@ -243,15 +272,31 @@ class OpenAICompatProvider:
                 await self._client.completions.create(prompt=request.prompt, stream=True, **common)
             )
             return text_stream
-        # Our roles are a subset of the SDK's; mypy cannot pick the TypedDict per role.
-        messages = cast(
-            "list[ChatCompletionMessageParam]",
-            [{"role": m.role, "content": m.content} for m in request.messages],
-        )
+        as_object = self._schema_as_json_object
+        try:
+            return await self._open_chat(request, common, schema_as_json_object=as_object)
+        except openai.APIStatusError as error:
+            if as_object or not _refuses_json_schema(request, error):
+                raise
+        # Sent again outside the handler, so no later error chains the refusal (and its key).
+        self._schema_as_json_object = True
+        return await self._open_chat(request, common, schema_as_json_object=True)
+
+    async def _open_chat(self, request: GenerationRequest, common: dict[str, Any], *,
+                         schema_as_json_object: bool) -> openai.AsyncStream[ChatCompletionChunk]:
+        body = _chat_body(request, schema_as_json_object=schema_as_json_object)
         chat_stream: openai.AsyncStream[ChatCompletionChunk] = (
-            await self._client.chat.completions.create(messages=messages, stream=True, **common)
+            await self._client.chat.completions.create(stream=True, **body, **common)
         )
         return chat_stream
+
+
+def _refuses_json_schema(request: GenerationRequest, error: openai.APIStatusError) -> bool:
+    """A server that takes only json_object refusing OpenAI's form (llama-cpp-python: HTTP 500,
+    "Input should be 'text' or 'json_object'"). Other refusals naming the field, such as
+    OpenAI's of a schema its strict mode rejects, are errors as they stand."""
+    return (request.response_format is not None and error.status_code in (400, 422, 500)
+            and "response_format" in error.message and "json_object" in error.message)
 
 
 def continuation_logprob(choice: CompletionChoice, prompt: str, context_chars: int) -> float:
@@ -294,10 +339,91 @@ def _sampling_arguments(config: GenerationConfig) -> dict[str, Any]:
     return arguments
 
 
+def _chat_body(request: GenerationRequest, *, schema_as_json_object: bool) -> dict[str, Any]:
+    """Messages, tools and response format in OpenAI's form; tool keys only with tools."""
+    body: dict[str, Any] = {"messages": [_openai_message(m) for m in request.messages]}
+    if request.tools:
+        body["tools"] = [tool.as_openai() for tool in request.tools]
+        body["tool_choice"] = _openai_tool_choice(request.tool_choice)
+    if request.response_format is not None:
+        body["response_format"] = (_json_object_format(request.response_format)
+                                   if schema_as_json_object
+                                   else request.response_format.as_openai())
+    return body
+
+
+def _openai_message(message: Message) -> dict[str, Any]:
+    # content stays a string even beside tool calls: llama-cpp-python refuses null.
+    data: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        data["tool_calls"] = [
+            {"id": call.id, "type": "function",
+             "function": {"name": call.name, "arguments": call.arguments}}
+            for call in message.tool_calls]
+    if message.tool_call_id is not None:
+        data["tool_call_id"] = message.tool_call_id
+    return data
+
+
+def _openai_tool_choice(choice: ToolChoice) -> str | dict[str, Any]:
+    if choice in ("auto", "none", "required"):
+        return choice
+    return {"type": "function", "function": {"name": choice}}
+
+
+def _json_object_format(response_format: JsonSchemaFormat) -> dict[str, Any]:
+    """llama-cpp-python's dialect of a JSON Schema response format."""
+    return {"type": "json_object", "schema": response_format.schema}
+
+
 def _prompt_text(request: GenerationRequest) -> str:
     if request.prompt is not None:
         return request.prompt
-    return "\n".join(message.content for message in request.messages)
+    return "\n".join(part for message in request.messages
+                     for part in (message.content, *(c.arguments for c in message.tool_calls)))
+
+
+@dataclass(frozen=True)
+class _ToolCallDelta:
+    """One streamed piece of the tool call at `index`."""
+
+    index: int
+    id: str | None
+    name: str | None
+    arguments: str | None
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """What one stream chunk says."""
+
+    text: str = ""
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    tool_calls: tuple[_ToolCallDelta, ...] = ()
+
+
+@dataclass
+class _PartialToolCall:
+    id: str | None = None
+    name: str | None = None
+    arguments: list[str] = field(default_factory=list)
+
+    def add(self, delta: _ToolCallDelta) -> None:
+        # OpenAI sends id and name in the first delta only; llama-cpp-python repeats them in
+        # every delta, so the first wins. Arguments arrive in fragments to be joined.
+        self.id = self.id or delta.id
+        self.name = self.name or delta.name
+        if delta.arguments:
+            self.arguments.append(delta.arguments)
+
+    def finish(self, index: int) -> ToolCall:
+        if not self.name:
+            raise ProviderError("bad_response", f"streamed tool call {index} has no function "
+                                "name", retryable=True)
+        # A call needs an id for its result turn; a server that sent none gets a stable one.
+        return ToolCall(id=self.id or f"call_{index}", name=self.name,
+                        arguments="".join(self.arguments))
 
 
 @dataclass
@@ -305,6 +431,8 @@ class _StreamProgress:
     """What the chunks of one stream have said so far."""
 
     pieces: list[str] = field(default_factory=list)
+    calls: dict[int, _PartialToolCall] = field(default_factory=dict)
+    output_chunks: int = 0
     first_token: float | None = None
     last_arrival: float = 0.0
     finish_reason: str | None = None
@@ -314,50 +442,77 @@ class _StreamProgress:
         """Record one chunk; return the text it carries ("" when none)."""
         self.last_arrival = time.time()
         try:
-            text, finish_reason, usage = _read_chunk(chunk)
+            read = _read_chunk(chunk)
         except (AttributeError, TypeError, ValueError) as error:
             raise ProviderError("bad_response", f"unreadable stream chunk ({error})",
                                 retryable=True) from None
-        if usage is not None:
-            self.usage = usage
-        if finish_reason is not None:
-            self.finish_reason = finish_reason
-        if text:
-            self.pieces.append(text)
+        if read.usage is not None:
+            self.usage = read.usage
+        if read.finish_reason is not None:
+            self.finish_reason = read.finish_reason
+        for delta in read.tool_calls:
+            self.calls.setdefault(delta.index, _PartialToolCall()).add(delta)
+        if read.text:
+            self.pieces.append(read.text)
+        if read.text or read.tool_calls:
+            self.output_chunks += 1
             if self.first_token is None:
                 self.first_token = self.last_arrival
-        return text
+        return read.text
 
     def completion(self, started: float, prompt_text: str) -> Completion:
-        if not self.pieces and self.finish_reason is None:
-            raise ProviderError("bad_response", "the stream ended with no content and no "
-                                "finish_reason", retryable=True)
+        if not self.pieces and not self.calls and self.finish_reason is None:
+            raise ProviderError("bad_response", "the stream ended with no content, no tool "
+                                "call and no finish_reason", retryable=True)
         usage = self.usage or Usage(
-            input_tokens=len(prompt_text) // 4, output_tokens=len(self.pieces), source="estimate"
-        )
+            input_tokens=len(prompt_text) // 4, output_tokens=self.output_chunks,
+            source="estimate")
         return Completion(
             text="".join(self.pieces),
             usage=usage,
             timing=Timing(started=started, finished=time.time(), first_token=self.first_token),
             finish_reason=self.finish_reason,
+            tool_calls=tuple(self.calls[index].finish(index) for index in sorted(self.calls)),
         )
 
 
-def _read_chunk(chunk: ChatCompletionChunk | CompletionChunk) -> tuple[str, str | None,
-                                                                        Usage | None]:
-    """The text, finish reason and usage of one chunk of either endpoint."""
+def _read_chunk(chunk: ChatCompletionChunk | CompletionChunk) -> _Chunk:
+    """The text, finish reason, usage and tool-call deltas of one chunk of either endpoint.
+
+    The SDK builds chunks without validation, so wrong types surface here as ValueError."""
     usage = None
     if chunk.usage is not None:
         usage = Usage(input_tokens=int(chunk.usage.prompt_tokens),
                       output_tokens=int(chunk.usage.completion_tokens), source="server")
     # Some servers send chunks with no choices (usage, content-filter notes): nothing to read.
     if not chunk.choices:
-        return "", None, usage
+        return _Chunk(usage=usage)
     if isinstance(chunk, ChatCompletionChunk):
         choice = chunk.choices[0]
-        return choice.delta.content or "", choice.finish_reason, usage
+        return _Chunk(_text(choice.delta.content, "content") or "", choice.finish_reason, usage,
+                      _tool_call_deltas(choice.delta))
     text_choice = chunk.choices[0]
-    return text_choice.text or "", text_choice.finish_reason, usage
+    return _Chunk(_text(text_choice.text, "text") or "", text_choice.finish_reason, usage)
+
+
+def _tool_call_deltas(delta: ChoiceDelta) -> tuple[_ToolCallDelta, ...]:
+    deltas = []
+    for call in delta.tool_calls or ():
+        index: object = call.index
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            raise ValueError(f"tool call index {index!r}")
+        function = call.function
+        deltas.append(_ToolCallDelta(
+            index, _text(call.id, "tool call id"),
+            _text(function.name if function else None, "function name"),
+            _text(function.arguments if function else None, "function arguments")))
+    return tuple(deltas)
+
+
+def _text(value: object, what: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError(f"{what} is {type(value).__name__}, not text")
 
 
 def _translate(error: Exception, *, secret: str) -> ProviderError:
