@@ -21,10 +21,11 @@ demo: setup
 browser:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
+# The default run leaves out tests marked slow (pyproject's addopts); test-all runs them too.
 test: setup browser
 	$(BIN)/python -m pytest -q
 
-test-all: setup
+test-all: setup browser
 	$(BIN)/python -m pytest -q -m ''
 
 check: setup

@@ -34,6 +34,18 @@ class LlamaServer:
         lines = self.log_path.read_text(errors="replace").splitlines()
         return sum(marker in line for line in lines)
 
+    def reset_reused_prefix(self) -> None:
+        """Put the server's model in a known state before a sequence of requests.
+
+        llama-cpp-python keeps the last prompt's tokens in its KV cache and evaluates only
+        what a new prompt adds to their common prefix, and a token's logits can depend on the
+        batch it was evaluated in. Two runs that must give equal answers therefore start after
+        the same fixed request, whatever the tests before them asked.
+        """
+        response = httpx.post(f"{self.base_url}/completions", timeout=120.0, json={
+            "model": self.model, "prompt": "Reset.", "max_tokens": 1, "temperature": 0.0})
+        response.raise_for_status()
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

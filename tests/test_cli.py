@@ -1,26 +1,34 @@
-"""The bakeoff command as a user runs it: a real process, its exit code and its output."""
+"""The bakeoff command as a user runs it: exit codes and output.
 
-import os
+Most cases run in this process (tests/helpers/cli.py); the first two start a real process
+(the installed `bakeoff` script, then `python -m bakeoff`), since that is their subject.
+"""
+
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-BAKEOFF = [sys.executable, "-m", "bakeoff"]
+from tests.helpers.cli import bakeoff, bakeoff_process, one_error_line
 
 
-def bakeoff(*args: str, cwd: Path, env: dict[str, str] | None = None,
-            ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*BAKEOFF, *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=300, check=False)
-
-
-def test_help_lists_the_commands(tmp_path: Path) -> None:
-    result = bakeoff("--help", cwd=tmp_path)
-    assert result.returncode == 0
+def test_the_installed_command_lists_the_commands(tmp_path: Path) -> None:
+    """The `bakeoff` script pip installs beside this Python, run as a user runs it."""
+    entry_point = shutil.which("bakeoff", path=str(Path(sys.executable).parent))
+    assert entry_point is not None, "no bakeoff script beside this python (pip install -e .)"
+    result = subprocess.run([entry_point, "--help"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
     for command in ("run", "ask", "models", "runs", "report"):
         assert command in result.stdout
+
+
+def test_a_user_error_in_a_real_process_is_one_line_exit_2_no_traceback(tmp_path: Path) -> None:
+    (tmp_path / "bakeoff.toml").write_text("[[models]\n")
+    result = bakeoff_process("run", cwd=tmp_path)
+    assert one_error_line(result).startswith("bakeoff: error: bakeoff.toml: not valid TOML")
 
 
 @pytest.mark.parametrize(
@@ -38,12 +46,7 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
 def test_a_bad_config_prints_one_located_line_and_exits_2(tmp_path: Path, config: str,
                                                           expected: str) -> None:
     (tmp_path / "bakeoff.toml").write_text(config)
-    result = bakeoff("run", cwd=tmp_path)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(expected)
-    assert "Traceback" not in result.stderr + result.stdout
+    assert one_error_line(bakeoff("run", cwd=tmp_path)).startswith(expected)
 
 
 def test_a_missing_config_file_is_named(tmp_path: Path) -> None:

@@ -4,58 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.test_cli import bakeoff
-
-FAQ = [
-    {"question": "What colour is a clear daytime sky?", "choices": ["green", "blue"],
-     "answer": 1},
-    {"question": "How many legs does a cat have?", "choices": ["four", "two", "ten"],
-     "answer": "A"},
-    {"question": "What do bees make?", "choices": ["honey", "steel"], "answer": 0},
-    {"question": "Which is a fruit?", "choices": ["brick", "apple"], "answer": "b"},
-    {"question": "What is frozen water?", "choices": ["ice", "sand"], "answer": 0},
-]
-CAPITALS = [
-    {"question": "What is the capital of France?", "answer": "Paris"},
-    {"question": "What is the capital of Italy?", "answer": "Rome"},
-    {"question": "What is the capital of Spain?", "answer": ["Madrid"]},
-    {"question": "What is the capital of Germany?", "answer": "Berlin"},
-    {"question": "What is the capital of Japan?", "answer": "Tokyo"},
-]
-CONFIG = """
-[benchmarks.support_faq]
-kind = "multiple_choice"
-path = "data/faq.jsonl"
-
-[benchmarks.capitals]
-kind = "generative"
-path = "data/capitals.jsonl"
-metric = "contains"
-shots = 1
-
-[suites.mysuite]
-benchmarks = ["support_faq", "capitals"]
-"""
-
-
-def write_project(root: Path, config: str = CONFIG, faq: list[object] | None = None) -> None:
-    (root / "data").mkdir(exist_ok=True)
-    for name, rows in (("faq", FAQ if faq is None else faq), ("capitals", CAPITALS)):
-        lines = "".join(json.dumps(row) + "\n" for row in rows)
-        (root / "data" / f"{name}.jsonl").write_text(lines, encoding="utf-8")
-    (root / "bakeoff.toml").write_text(config, encoding="utf-8")
-
-
-def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 2, result
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    return lines[0]
+from tests.helpers.cli import bakeoff, one_error_line
+from tests.helpers.projects import CONFIG, FAQ, write_project
 
 
 def test_benchmarks_lists_built_in_and_custom_ones(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ max_retries = 1
 
 [suites.tiny]
 benchmarks = ["mmlu"]
-limits = {{ mmlu = 3 }}
+limits = {{ mmlu = 1 }}
 """)
     env = {**os.environ, "BAKEOFF_TEST_KEY": key}
     outputs = []

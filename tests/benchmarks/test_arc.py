@@ -9,7 +9,7 @@ import pytest
 from bakeoff.benchmarks.arc import ARCChallenge, arc_challenge, arc_challenge_25
 from bakeoff.benchmarks.data import DataUnavailable
 from bakeoff.types import GenerationRequest, LoglikelihoodRequest
-from tests.benchmarks.test_hellaswag import (
+from tests.helpers.choice import (
     CHAT,
     FIXTURES,
     LOGLIKELIHOOD,
@@ -19,7 +19,6 @@ from tests.benchmarks.test_hellaswag import (
     metric_values,
     replay_lm_eval,
     run_end_to_end,
-    smollm2,  # noqa: F401  (a pytest fixture)
 )
 
 GOLDEN = ("Question: What is 1 plus 1?\nAnswer: 2\n\n"
@@ -99,5 +98,5 @@ def test_user_file_through_load_first() -> None:
     assert benchmark.load_samples() == arc(2).load_samples()
 
 
-def test_end_to_end_with_smollm2(smollm2: Any) -> None:  # noqa: F811
+def test_end_to_end_with_smollm2(smollm2: Any) -> None:
     assert len(run_end_to_end(smollm2, arc(5))) == 4 + 3

@@ -7,13 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from bakeoff.benchmarks.base import ModelAbilities
 from bakeoff.benchmarks.custom import CustomBenchmark, normalise_answer
 from bakeoff.benchmarks.data import DataUnavailable
-from bakeoff.types import Completion, GenerationRequest, LoglikelihoodRequest, Timing, Usage
+from bakeoff.types import (
+    Abilities,
+    Completion,
+    GenerationRequest,
+    LoglikelihoodRequest,
+    Timing,
+    Usage,
+)
 
-LOGLIKELIHOOD = ModelAbilities(loglikelihood=True, endpoint="completions")
-CHAT = ModelAbilities(loglikelihood=False, endpoint="chat")
+LOGLIKELIHOOD = Abilities(loglikelihood=True, endpoint="completions")
+CHAT = Abilities(loglikelihood=False, endpoint="chat")
 
 
 def write_jsonl(path: Path, rows: list[object]) -> Path:

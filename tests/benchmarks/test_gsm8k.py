@@ -4,7 +4,6 @@ import re
 
 import pytest
 
-from bakeoff.benchmarks.base import ModelAbilities
 from bakeoff.benchmarks.data import DataUnavailable
 from bakeoff.benchmarks.gsm8k import (
     FLEXIBLE_METRIC,
@@ -17,27 +16,11 @@ from bakeoff.benchmarks.gsm8k import (
 )
 from bakeoff.benchmarks.registry import get_benchmark
 from bakeoff.cache import FetchError
-from bakeoff.types import Completion, GenerationRequest, Sample, Timing, Usage
+from bakeoff.types import Abilities, Completion, GenerationRequest, Sample, Timing, Usage
+from tests.helpers.gsm8k import GOLDEN_PROMPT, tiny_rows
 
-COMPLETIONS = ModelAbilities(loglikelihood=True, endpoint="completions")
-CHAT = ModelAbilities(loglikelihood=False, endpoint="chat")
-
-
-def tiny_rows() -> list[dict[str, str]]:
-    shots = [{"question": f"What is {n} + {n}?", "answer": f"{n} + {n} = <<{n}+{n}={2 * n}>>"
-              f"{2 * n}\n#### {2 * n}"} for n in range(1, 6)]
-    item = {"question": "How many cents in $12.50?", "answer": "12.5*100=1250\n#### 1,250"}
-    return [*shots, item]
-
-
-GOLDEN_PROMPT = (
-    "Question: What is 1 + 1?\nAnswer: 1 + 1 = <<1+1=2>>2\n#### 2\n\n"
-    "Question: What is 2 + 2?\nAnswer: 2 + 2 = <<2+2=4>>4\n#### 4\n\n"
-    "Question: What is 3 + 3?\nAnswer: 3 + 3 = <<3+3=6>>6\n#### 6\n\n"
-    "Question: What is 4 + 4?\nAnswer: 4 + 4 = <<4+4=8>>8\n#### 8\n\n"
-    "Question: What is 5 + 5?\nAnswer: 5 + 5 = <<5+5=10>>10\n#### 10\n\n"
-    "Question: How many cents in $12.50?\nAnswer:"
-)
+COMPLETIONS = Abilities(loglikelihood=True, endpoint="completions")
+CHAT = Abilities(loglikelihood=False, endpoint="chat")
 
 
 def completion(text: str) -> Completion:

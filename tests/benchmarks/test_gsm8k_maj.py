@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bakeoff.benchmarks.base import ModelAbilities
 from bakeoff.benchmarks.gsm8k import (
     GSM8K,
     STOP_SEQUENCES,
@@ -12,8 +11,8 @@ from bakeoff.benchmarks.gsm8k import (
     maj_metric,
     majority_scores,
 )
-from bakeoff.types import Completion, GenerationRequest, Timing, Usage, request_key
-from tests.benchmarks.test_gsm8k import GOLDEN_PROMPT, tiny_rows
+from bakeoff.types import Abilities, Completion, GenerationRequest, Timing, Usage, request_key
+from tests.helpers.gsm8k import GOLDEN_PROMPT, tiny_rows
 
 
 def completion(text: str) -> Completion:
@@ -24,7 +23,7 @@ def test_same_prompt_as_gsm8k_and_eight_distinct_sampled_requests() -> None:
     maj = GSM8KMajority(rows=tiny_rows())
     [sample] = maj.load_samples()
     assert sample == GSM8K(rows=tiny_rows()).load_samples()[0]
-    requests = maj.requests(sample, ModelAbilities(True, "completions"))
+    requests = maj.requests(sample, Abilities(loglikelihood=True, endpoint="completions"))
     assert len(requests) == 8
     configs = [r.config for r in requests if isinstance(r, GenerationRequest)]
     assert all(isinstance(r, GenerationRequest) and r.prompt == GOLDEN_PROMPT for r in requests)
@@ -32,7 +31,7 @@ def test_same_prompt_as_gsm8k_and_eight_distinct_sampled_requests() -> None:
     assert {c.temperature for c in configs} == {0.6}
     assert {c.stop for c in configs} == {STOP_SEQUENCES}
     assert len({request_key("p", "m", r) for r in requests}) == 8  # cached one by one
-    chat = maj.requests(sample, ModelAbilities(False, "chat"))
+    chat = maj.requests(sample, Abilities(loglikelihood=False, endpoint="chat"))
     assert all(isinstance(r, GenerationRequest) and r.messages[0].content == GOLDEN_PROMPT
                for r in chat)
 
@@ -59,7 +58,7 @@ def test_tie_and_all_unparseable() -> None:
 def test_more_samples_than_k_uses_the_subset_expectation() -> None:
     [sample] = GSM8KMajority(rows=tiny_rows(), samples=3, k=2).load_samples()
     maj = GSM8KMajority(samples=3, k=2)
-    assert len(maj.requests(sample, ModelAbilities(True, "completions"))) == 3
+    assert len(maj.requests(sample, Abilities(loglikelihood=True, endpoint="completions"))) == 3
     scores = maj.score_all(sample, [completion(t) for t in (" 1250", " 1250", " 9")])
     assert [s.metric for s in scores] == [maj_metric(2), maj_metric(1)]
     assert scores[0].value == pytest.approx(2 / 3)  # {right,right}=1, two ties at 0.5

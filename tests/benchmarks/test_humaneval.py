@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from bakeoff.benchmarks.base import ModelAbilities
 from bakeoff.benchmarks.humaneval import (
     METRIC,
     STOP_SEQUENCES,
@@ -15,10 +14,10 @@ from bakeoff.benchmarks.humaneval import (
     solution_code,
 )
 from bakeoff.scoring.sandbox import SandboxUnavailable, check_available
-from bakeoff.types import Completion, GenerationRequest, Sample, Timing, Usage
+from bakeoff.types import Abilities, Completion, GenerationRequest, Sample, Timing, Usage
 
-COMPLETIONS = ModelAbilities(loglikelihood=False, endpoint="completions")
-CHAT = ModelAbilities(loglikelihood=False, endpoint="chat")
+COMPLETIONS = Abilities(loglikelihood=False, endpoint="completions")
+CHAT = Abilities(loglikelihood=False, endpoint="chat")
 
 PROMPT = (
     "from typing import List\n\n\n"

@@ -6,14 +6,13 @@ from typing import Any
 
 import pytest
 
-from bakeoff.benchmarks.base import ModelAbilities
 from bakeoff.benchmarks.data import DataUnavailable
 from bakeoff.benchmarks.mbpp import MBPP, METRIC, answer_code, check_program
 from bakeoff.scoring.sandbox import SandboxUnavailable, check_available
-from bakeoff.types import Completion, GenerationRequest, Timing, Usage
+from bakeoff.types import Abilities, Completion, GenerationRequest, Timing, Usage
 
-COMPLETIONS = ModelAbilities(loglikelihood=False, endpoint="completions")
-CHAT = ModelAbilities(loglikelihood=False, endpoint="chat")
+COMPLETIONS = Abilities(loglikelihood=False, endpoint="completions")
+CHAT = Abilities(loglikelihood=False, endpoint="chat")
 
 # Two rows in the hub schema of google-research-datasets/mbpp (config "full"), made up here.
 ROWS: list[dict[str, Any]] = [

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from bakeoff.benchmarks.base import ModelAbilities
 from bakeoff.benchmarks.data import DataUnavailable
 from bakeoff.benchmarks.mgsm import (
     FLEXIBLE_METRIC,
@@ -17,7 +16,7 @@ from bakeoff.benchmarks.mgsm import (
     matches,
     mgsm_factory,
 )
-from bakeoff.types import Completion, GenerationRequest, Timing, Usage
+from bakeoff.types import Abilities, Completion, GenerationRequest, Timing, Usage
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mgsm_fr.jsonl"
 
@@ -44,8 +43,8 @@ def test_french_prompt_shape_and_shots() -> None:
 
 def test_requests_greedy_with_language_stops() -> None:
     [sample, _] = MGSM("fr", data_file=FIXTURE).load_samples()
-    [raw] = MGSM("fr").requests(sample, ModelAbilities(True, "completions"))
-    [chat] = MGSM("fr").requests(sample, ModelAbilities(False, "chat"))
+    [raw] = MGSM("fr").requests(sample, Abilities(loglikelihood=True, endpoint="completions"))
+    [chat] = MGSM("fr").requests(sample, Abilities(loglikelihood=False, endpoint="chat"))
     assert isinstance(raw, GenerationRequest) and isinstance(chat, GenerationRequest)
     assert raw.prompt == sample.input and chat.messages[0].content == sample.input
     assert raw.config.stop == ("Question :", "</s>", "<|im_end|>")

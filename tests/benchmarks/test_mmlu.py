@@ -8,16 +8,22 @@ from pathlib import Path
 import pytest
 
 import bakeoff.benchmarks.data as data
-from bakeoff.benchmarks.base import ModelAbilities
 from bakeoff.benchmarks.data import DataUnavailable, PackagedSource, load_jsonl
 from bakeoff.benchmarks.mmlu import MMLU, MMLU_SOURCE, NUM_SHOTS, parse_rows
 from bakeoff.benchmarks.registry import BENCHMARKS, UnknownBenchmarkError, get_benchmark
 from bakeoff.cache import FetchError, sha256_of
-from bakeoff.types import Completion, GenerationRequest, LoglikelihoodRequest, Timing, Usage
+from bakeoff.types import (
+    Abilities,
+    Completion,
+    GenerationRequest,
+    LoglikelihoodRequest,
+    Timing,
+    Usage,
+)
 
-LOGLIKELIHOOD = ModelAbilities(loglikelihood=True, endpoint="completions")
-COMPLETIONS = ModelAbilities(loglikelihood=False, endpoint="completions")
-CHAT = ModelAbilities(loglikelihood=False, endpoint="chat")
+LOGLIKELIHOOD = Abilities(loglikelihood=True, endpoint="completions")
+COMPLETIONS = Abilities(loglikelihood=False, endpoint="completions")
+CHAT = Abilities(loglikelihood=False, endpoint="chat")
 
 
 def row(question: str, answers: tuple[str, str, str, str], correct: str,

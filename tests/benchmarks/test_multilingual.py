@@ -11,7 +11,7 @@ from bakeoff.benchmarks.multilingual import (
     multilingual_mmlu,
 )
 from bakeoff.types import GenerationRequest, LoglikelihoodRequest
-from tests.benchmarks.test_hellaswag import (
+from tests.helpers.choice import (
     CHAT,
     FIXTURES,
     LOGLIKELIHOOD,
@@ -21,7 +21,6 @@ from tests.benchmarks.test_hellaswag import (
     metric_values,
     replay_lm_eval,
     run_end_to_end,
-    smollm2,  # noqa: F401  (a pytest fixture)
 )
 
 
@@ -93,5 +92,5 @@ def test_user_file_through_load_first() -> None:
         "hub alexandrainst/m_mmlu (fr) split test @ c343b0e0a733")
 
 
-def test_end_to_end_with_smollm2(smollm2: Any) -> None:  # noqa: F811
+def test_end_to_end_with_smollm2(smollm2: Any) -> None:
     assert len(run_end_to_end(smollm2, mmlu_fr())) == 8

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bakeoff.benchmarks.base import ModelAbilities
 from bakeoff.benchmarks.nq_open import NaturalQuestionsOpen, is_correct
-from bakeoff.types import Completion, GenerationRequest, Timing, Usage
+from bakeoff.types import Abilities, Completion, GenerationRequest, Timing, Usage
 
 FIXTURE = Path(__file__).parent / "fixtures" / "nq_open.jsonl"
 
@@ -31,8 +30,9 @@ def test_golden_prompt_from_a_user_file() -> None:
     samples = NaturalQuestionsOpen(data_file=FIXTURE).load_samples()
     assert [s.id for s in samples] == ["nq_open/5", "nq_open/6"]
     assert samples[0].input == GOLDEN_PROMPT
-    [raw] = NaturalQuestionsOpen().requests(samples[0], ModelAbilities(True, "completions"))
-    [chat] = NaturalQuestionsOpen().requests(samples[0], ModelAbilities(False, "chat"))
+    completions = Abilities(loglikelihood=True, endpoint="completions")
+    [raw] = NaturalQuestionsOpen().requests(samples[0], completions)
+    [chat] = NaturalQuestionsOpen().requests(samples[0], Abilities(endpoint="chat"))
     assert isinstance(raw, GenerationRequest) and isinstance(chat, GenerationRequest)
     assert raw.prompt == GOLDEN_PROMPT and raw.config.stop == ("\n", ".", ",")
     assert raw.config.temperature == 0.0

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bakeoff.benchmarks.base import ModelAbilities
 from bakeoff.benchmarks.generative import random_shots
 from bakeoff.benchmarks.triviaqa import (
     METRIC,
@@ -16,11 +17,11 @@ from bakeoff.benchmarks.triviaqa import (
     is_correct,
     parse_rows,
 )
-from bakeoff.types import Completion, GenerationRequest, Timing, Usage
+from bakeoff.types import Abilities, Completion, GenerationRequest, Timing, Usage
 
 FIXTURE = Path(__file__).parent / "fixtures" / "trivia_qa_rc_nocontext.jsonl"
-COMPLETIONS = ModelAbilities(loglikelihood=True, endpoint="completions")
-CHAT = ModelAbilities(loglikelihood=False, endpoint="chat")
+COMPLETIONS = Abilities(loglikelihood=True, endpoint="completions")
+CHAT = Abilities(loglikelihood=False, endpoint="chat")
 
 GOLDEN_PROMPT = (
     "Question: Which planet is known as the Red Planet??\nAnswer: Mars\n\n"
@@ -91,34 +92,20 @@ def test_extraction_and_normalisation_by_hand() -> None:
     assert is_correct("Shakespeare’s", ["shakespeare’s"])  # non-ASCII apostrophe is kept
 
 
-@pytest.mark.slow
-def test_end_to_end_with_the_bundled_smollm2(tmp_path: Path) -> None:
+def test_end_to_end_with_the_bundled_smollm2(smollm2: Any) -> None:
     """One real greedy generation per fixture item, through the in-process provider."""
-    pytest.importorskip("llama_cpp")
-    import asyncio
-
-    from bakeoff.cache import FetchError
-    from bakeoff.providers.bundled import ensure_model
-    from bakeoff.providers.llama_cpp import LlamaCppProvider
-
-    try:
-        model_path = ensure_model("smollm2-135m-instruct")
-    except FetchError as error:
-        pytest.skip(f"the bundled model cannot be fetched here: {error}")
     benchmark = TriviaQA(data_file=FIXTURE)
-    provider = LlamaCppProvider(model_path, "smollm2-135m-instruct", n_ctx=1024)
 
     async def answer_all() -> list[float]:
         values = []
         for sample in benchmark.load_samples():
             [request] = benchmark.requests(sample, COMPLETIONS)
             assert isinstance(request, GenerationRequest)
-            done = await provider.generate(request)
+            done = await smollm2.generate(request)
             assert not any(stop in done.text for stop in ("\n", ".", ","))
             score = benchmark.score(sample, [done])
             assert score.extracted == done.text.strip()
             values.append(score.value)
-        await provider.aclose()
         return values
 
     values = asyncio.run(answer_all())

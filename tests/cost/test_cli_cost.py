@@ -1,18 +1,19 @@
 """`bakeoff run --estimate`, `bakeoff run --max-cost` and `bakeoff models --cards` as a user
-runs them: a real process, its exit code and its output."""
+runs them: the command's exit code and its output (in this process, tests/helpers/cli.py)."""
 
 import json
-import subprocess
 from pathlib import Path
 
-from tests.test_cli import bakeoff as run_bakeoff
+from tests.helpers.cli import Ran
+from tests.helpers.cli import bakeoff as run_bakeoff
 
 WIDE = {"COLUMNS": "250"}
 
 
-def bakeoff(*args: str, cwd: Path) -> "subprocess.CompletedProcess[str]":
+def bakeoff(*args: str, cwd: Path) -> Ran:
     """A wide terminal, so table cells are not wrapped mid-word."""
     return run_bakeoff(*args, cwd=cwd, env=WIDE)
+
 
 CONFIG = """
 [[models]]

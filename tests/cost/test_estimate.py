@@ -21,7 +21,7 @@ from bakeoff.types import (
     Usage,
     request_key,
 )
-from tests.engine.test_runner import EchoBenchmark
+from tests.helpers.fakes import EchoBenchmark
 
 CHAT = ModelAbilities(loglikelihood=False, endpoint="chat")
 MINI = OpenAIModelConfig(name="mini", provider="openai", base_url="http://127.0.0.1:9/v1",

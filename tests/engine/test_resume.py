@@ -1,69 +1,58 @@
 """A run killed with SIGKILL part-way resumes: nothing stored is asked for again, and the
-results equal those of a run that was never interrupted. Real processes, a real server."""
+results equal those of a run that was never interrupted. Real processes, a real server.
 
-import os
+A gate (tests/helpers/gate.py) between bakeoff and the server lets two answers through and
+holds the third, so the kill lands at a known point and every request is counted exactly.
+"""
+
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.gate import Gate, gate_to
+from tests.helpers.projects import CONFIG, write_project
 from tests.servers import LlamaServer
 
 pytestmark = pytest.mark.server
 
+# Two custom benchmarks with short prompts (tests/helpers/projects.py), asked in this order.
 SUITE = """
 [suites.resume]
-benchmarks = ["mmlu", "gsm8k"]
-limits = { mmlu = 6, gsm8k = 4 }
+benchmarks = ["support_faq", "capitals"]
+limits = { support_faq = 3, capitals = 2 }
 """
+COMPLETIONS = 3 + 2  # one per sample
+BEFORE_THE_KILL = 2  # part-way through the first benchmark
 
 
-def write_config(directory: Path, server: LlamaServer) -> Path:
+def write_config(directory: Path, base_url: str, model: str) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "bakeoff.toml"
-    path.write_text(f"""
+    write_project(directory, f"""
 default_suite = "resume"
 
 [[models]]
 name = "smollm-server"
 provider = "openai"
-base_url = "{server.base_url}"
-model = "{server.model}"
+base_url = "{base_url}"
+model = "{model}"
 concurrency = 1
+{CONFIG}
 {SUITE}
 """)
-    return path
 
 
-def start_run(directory: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "bakeoff", "run"], cwd=directory,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+def run_to_the_end(directory: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bakeoff", "run"], cwd=directory,
+                          capture_output=True, text=True, timeout=600, check=False)
 
 
 def stored(directory: Path, query: str) -> int:
-    path = directory / "bakeoff-results" / "bakeoff.sqlite"
-    if not path.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            return int(db.execute(query).fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0  # tables not created yet
-
-
-def settled_request_count(server: LlamaServer) -> int:
-    """The server's request count once it has stopped changing (calls in flight logged)."""
-    count, stable_since = server.request_count(), time.monotonic()
-    while time.monotonic() - stable_since < 3:
-        time.sleep(0.2)
-        now = server.request_count()
-        if now != count:
-            count, stable_since = now, time.monotonic()
-    return count
+    with sqlite3.connect(directory / "bakeoff-results" / "bakeoff.sqlite") as db:
+        return int(db.execute(query).fetchone()[0])
 
 
 def results(directory: Path) -> list[tuple[str, ...]]:
@@ -75,37 +64,41 @@ def results(directory: Path) -> list[tuple[str, ...]]:
             " ORDER BY 1, 2, 3").fetchall()
 
 
+def kill_when_held(directory: Path, gate: Gate) -> None:
+    """Start `bakeoff run`, let BEFORE_THE_KILL answers through, SIGKILL it at the next."""
+    gate.hold_after(BEFORE_THE_KILL)
+    process = subprocess.Popen([sys.executable, "-m", "bakeoff", "run"], cwd=directory,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        gate.wait_until_held()
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    gate.open()
+
+
 def test_a_killed_run_resumes_without_asking_twice(tmp_path: Path,
                                                    llama_server: LlamaServer) -> None:
-    interrupted = tmp_path / "interrupted"
-    write_config(interrupted, llama_server)
-    process = start_run(interrupted)
-    deadline = time.monotonic() + 240
-    while stored(interrupted, "SELECT count(*) FROM completions") < 4:
-        assert process.poll() is None, "the run stopped by itself"
-        assert time.monotonic() < deadline, "the run made no progress"
-        time.sleep(0.05)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    completions_before = stored(interrupted, "SELECT count(*) FROM completions")
-    requests_before = settled_request_count(llama_server)
-    assert completions_before < 10, "the run finished before it could be killed"
+    interrupted, clean = tmp_path / "interrupted", tmp_path / "clean"
+    with gate_to(llama_server.base_url) as gate:
+        write_config(interrupted, gate.base_url, llama_server.model)
+        llama_server.reset_reused_prefix()
+        kill_when_held(interrupted, gate)
+        assert stored(interrupted, "SELECT count(*) FROM completions") == BEFORE_THE_KILL
+        assert gate.forwarded == BEFORE_THE_KILL
 
-    second = subprocess.run([sys.executable, "-m", "bakeoff", "run"], cwd=interrupted,
-                            capture_output=True, text=True, timeout=600, check=False)
-    assert second.returncode == 0, second.stderr
-    assert "resumed" in second.stdout
-    completions_after = stored(interrupted, "SELECT count(*) FROM completions")
-    requests_after = settled_request_count(llama_server)
-    # Every request of the second process produced a completion that was not stored before.
-    assert requests_after - requests_before == completions_after - completions_before
-    assert completions_after == 10
-    assert stored(interrupted, "SELECT count(*) FROM runs") == 1
+        second = run_to_the_end(interrupted)
+        assert second.returncode == 0, second.stderr
+        assert "resumed" in second.stdout
+        # Only what was missing was asked for: one request per completion not stored before.
+        assert gate.forwarded == COMPLETIONS
+        assert stored(interrupted, "SELECT count(*) FROM completions") == COMPLETIONS
+        assert stored(interrupted, "SELECT count(*) FROM runs") == 1
 
-    clean = tmp_path / "clean"
-    write_config(clean, llama_server)
-    uninterrupted = subprocess.run([sys.executable, "-m", "bakeoff", "run"], cwd=clean,
-                                   capture_output=True, text=True, timeout=600, check=False)
+    # The server saw the same requests in the same order, from the same starting state.
+    write_config(clean, llama_server.base_url, llama_server.model)
+    llama_server.reset_reused_prefix()
+    uninterrupted = run_to_the_end(clean)
     assert uninterrupted.returncode == 0, uninterrupted.stderr
     assert results(interrupted) == results(clean)
-    assert len(results(clean)) == 6 + 4 * 2  # gsm8k stores flexible and strict scores
+    assert len({(row[0], row[1]) for row in results(clean)}) == COMPLETIONS

@@ -201,6 +201,7 @@ def test_loglikelihood_is_off_unless_the_abilities_say_so() -> None:
     assert caught.value.kind == "unsupported"
 
 
+@pytest.mark.slow  # minutes: every echoed token of three 5-shot MMLU prompts, x4 letters
 @pytest.mark.server
 def test_a_configured_server_scores_mmlu_by_loglikelihood_end_to_end(
         tmp_path: Path, logprob_server: LlamaServer) -> None:

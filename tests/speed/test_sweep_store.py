@@ -20,6 +20,7 @@ from bakeoff.speed.sweep import LevelRun, SpeedSettings, sweep_workload
 from bakeoff.speed.workloads import SpeedPrompt
 from bakeoff.store import Store
 from bakeoff.types import (
+    Abilities,
     Completion,
     GenerationRequest,
     LoglikelihoodRequest,
@@ -37,8 +38,7 @@ class ScriptedProvider:
 
     kind = "scripted"
     model_id = "scripted"
-    supports_loglikelihood = False
-    preferred_endpoint = "chat"
+    abilities = Abilities(loglikelihood=False, endpoint="chat")
 
     def __init__(self, fail_indexes: Sequence[int] = ()) -> None:
         self.fail_indexes = set(fail_indexes)
