@@ -35,6 +35,8 @@ from bakeoff.benchmarks.mmlu import LETTERS, MMLUItem, best_choice, build_prompt
 from bakeoff.providers.openai_compat import OpenAICompatProvider, continuation_logprob
 from bakeoff.providers.retry import RetryPolicy
 from bakeoff.types import Abilities, LoglikelihoodRequest, ProviderError
+from tests.helpers.cli import bakeoff
+from tests.helpers.projects import CONFIG, write_project
 from tests.servers import BUNDLED_MODEL, LlamaServer, start_llama_server
 
 # Largest |HTTP - in-process| seen here: 5.8e-8 nats (float32 rounding; docs/VALIDATION.md).
@@ -226,3 +228,34 @@ limits = {{ mmlu = 3 }}
     with sqlite3.connect(tmp_path / "bakeoff-results" / "bakeoff.sqlite") as db:
         modes = db.execute("SELECT DISTINCT mode, count(*) FROM scores").fetchall()
     assert modes == [("loglikelihood", 3)]
+
+
+@pytest.mark.server
+def test_a_configured_server_scores_a_custom_benchmark_by_loglikelihood(
+        tmp_path: Path, logprob_server: LlamaServer) -> None:
+    """The same path in seconds: `loglikelihood = true` makes `bakeoff run` ask the server
+    for prompt log-probabilities of each choice, and stores loglikelihood scores."""
+    write_project(tmp_path, CONFIG_WITH_SERVER.format(base_url=logprob_server.base_url,
+                                                       model=logprob_server.model))
+    ran = bakeoff("run", "-s", "faq", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    with sqlite3.connect(tmp_path / "bakeoff-results" / "bakeoff.sqlite") as db:
+        stored = db.execute("SELECT mode, metric, count(*) FROM scores GROUP BY mode, metric"
+                            " ORDER BY metric").fetchall()
+    assert stored == [("loglikelihood", "acc", 3), ("loglikelihood", "acc_norm", 3)]
+
+
+CONFIG_WITH_SERVER = CONFIG + """
+[[models]]
+name = "served"
+provider = "openai"
+base_url = "{base_url}"
+model = "{model}"
+endpoint = "completions"
+loglikelihood = true
+concurrency = 1
+
+[suites.faq]
+benchmarks = ["support_faq"]
+limits = {{ support_faq = 3 }}
+"""

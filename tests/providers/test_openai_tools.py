@@ -22,7 +22,7 @@ from bakeoff.types import (
     Tool,
     ToolCall,
 )
-from tests.providers.test_openai_faults import (
+from tests.helpers.openai_peer import (
     FakePeer,
     answer,
     chat_chunk,

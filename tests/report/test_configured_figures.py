@@ -15,7 +15,7 @@ from bakeoff.config import Config, parse_config
 from bakeoff.report.data import build_report_data, report_from_cards
 from bakeoff.report.insights import FaqEntry, faq
 from bakeoff.store import Store
-from tests.test_cli import bakeoff
+from tests.helpers.cli import bakeoff
 
 CONFIG = """
 [[models]]
