@@ -20,6 +20,7 @@ FORBIDDEN = {
     "cost": ("report", "api", "cli"),
     "report": ("api", "cli", "engine"),
     "store": ("providers", "engine", "benchmarks", "report", "cost", "api", "cli"),
+    "trials": ("config", "providers", "engine", "report", "cost", "store", "api", "cli"),
 }
 
 

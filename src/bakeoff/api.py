@@ -16,7 +16,13 @@ from bakeoff.config import load_config as read_config
 from bakeoff.cost.budget import Budget
 from bakeoff.cost.estimate import Estimate, estimate_run
 from bakeoff.cost.pricing import rates_for
-from bakeoff.engine.plan import RunPlan, check_benchmark_names, environment, resolve_suite
+from bakeoff.engine.plan import (
+    RunPlan,
+    Tasks,
+    check_benchmark_names,
+    environment,
+    resolve_suite,
+)
 from bakeoff.engine.runner import ModelSlot, ProgressSink, RunCounts, Runner
 from bakeoff.providers.base import Provider
 from bakeoff.report.data import ReportData, SpeedFigures, build_report_data
@@ -25,6 +31,7 @@ from bakeoff.report.export import ExportFormat, export_run
 from bakeoff.report.insights import DecisionReport, decide
 from bakeoff.report.render import render_files, write_files
 from bakeoff.store import Store
+from bakeoff.trials.registry import TRIALS
 from bakeoff.types import (
     Completion,
     ErrorRecord,
@@ -32,7 +39,6 @@ from bakeoff.types import (
     GenerationRequest,
     Message,
     ProviderError,
-    Sample,
 )
 
 STORE_NAME = "bakeoff.sqlite"
@@ -76,20 +82,26 @@ def select_models(config: Config, names: list[str] | None) -> list[ModelConfig]:
     return list(config.models)
 
 
-Work = dict[str, tuple[Benchmark, list[Sample]]]
 
 
 def prepare_run(config: Config, model_names: list[str] | None,
-                suite_name: str | None) -> tuple[RunPlan, Work]:
-    """Resolve models and suite, and load every benchmark's samples (fetching data if needed)."""
+                suite_name: str | None) -> tuple[RunPlan, Tasks]:
+    """Resolve models and suite, load every benchmark's samples (fetching data if needed) and
+    generate every trial's cases from the suite's seed."""
     models = select_models(config, model_names)
     name = suite_name or config.default_suite
-    plan = RunPlan.build(name, resolve_suite(config, name), models)
-    work: Work = {}
+    suite = resolve_suite(config, name)
+    plan = RunPlan.build(name, suite, models)
+    tasks = Tasks(benchmarks={}, trials={})
     for spec in plan.benchmarks:
-        benchmark = build_benchmark(config, spec.name)
-        work[spec.name] = (benchmark, benchmark.load_samples(spec.limit))
-    return plan.with_samples({name: samples for name, (_, samples) in work.items()}), work
+        if spec.name in TRIALS:
+            trial = TRIALS[spec.name]
+            count = spec.limit or trial.info.full_count
+            tasks.trials[spec.name] = (trial, trial.cases(suite.seed, count))
+        else:
+            benchmark = build_benchmark(config, spec.name)
+            tasks.benchmarks[spec.name] = (benchmark, benchmark.load_samples(spec.limit))
+    return plan.with_samples(tasks.samples()), tasks
 
 
 def build_benchmark(config: Config, name: str) -> Benchmark:
@@ -121,9 +133,9 @@ def data_statuses(config: Config, hub_timeout_s: float) -> list[SourceStatus]:
     return statuses(benchmark_listing(config), hub_timeout_s)
 
 
-def data_sources(work: Work) -> dict[str, str | None]:
+def data_sources(tasks: Tasks) -> dict[str, str | None]:
     """Which source each benchmark's items came from (set by the benchmark on load)."""
-    return {name: benchmark.data_source for name, (benchmark, _) in work.items()}
+    return {name: benchmark.data_source for name, (benchmark, _) in tasks.benchmarks.items()}
 
 
 def run_suite(config: Config, model_names: list[str] | None = None,
@@ -139,7 +151,7 @@ def run_suite(config: Config, model_names: list[str] | None = None,
         max_cost_usd, {model.name: rates_for(model) for model in plan.models})
     store = Store(store_path(config, store_file))
     try:
-        for name, (_, samples) in work.items():
+        for name, samples in work.samples().items():
             store.put_samples(name, samples)
         resumable = store.resumable_run(plan.plan_hash())
         run_id = resumable or store.create_run(plan.plan_hash(), plan.suite, plan.as_dict(),
@@ -165,13 +177,13 @@ def estimate_suite(config: Config, model_names: list[str] | None = None,
     path = store_path(config, store_file)
     store = Store(path) if path.exists() else None
     try:
-        return estimate_run(plan.models, work, store)
+        return estimate_run(plan.models, work.benchmarks, store, trials=work.trials)
     finally:
         if store is not None:
             store.close()
 
 
-def _execute(store: Store, run_id: int, plan: RunPlan, work: Work,
+def _execute(store: Store, run_id: int, plan: RunPlan, work: Tasks,
              progress: ProgressSink | None, budget: Budget | None = None) -> RunCounts:
     runner = Runner(store, run_id, progress, budget)
 
@@ -179,7 +191,7 @@ def _execute(store: Store, run_id: int, plan: RunPlan, work: Work,
         _stop_on_signals(runner)
         slots = [_slot(model) for model in plan.models]
         try:
-            return await runner.run(slots, work)
+            return await runner.run(slots, work.benchmarks, work.trials)
         finally:
             await asyncio.gather(*(slot.provider.aclose() for slot in slots))
 
@@ -214,7 +226,7 @@ def _stop_on_signals(runner: Runner) -> None:
 
 def _slot(model: ModelConfig) -> ModelSlot:
     return ModelSlot(name=model.name, provider=model.build(), identity=model.identity(),
-                     concurrency=model.concurrency)
+                     concurrency=model.concurrency, context_window=model.context_window())
 
 
 def speed_for_report(store: Store, speed_run_id: int | None) -> SpeedFigures | None:

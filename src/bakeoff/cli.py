@@ -327,6 +327,24 @@ def benchmarks(config: ConfigOption = None) -> None:
 
 
 @app.command()
+def tasks() -> None:
+    """List the hands-on trials: category, how answers are checked, languages, case counts."""
+    from bakeoff.trials.registry import TRIALS
+
+    table = Table(title="hands-on trials (suites name them like benchmarks)")
+    table.add_column("name", no_wrap=True)
+    for column in ("category", "checker", "metrics", "languages", "cases quick / full"):
+        table.add_column(column, overflow="fold")
+    for name, trial in TRIALS.items():
+        info = trial.info
+        table.add_row(name, info.category, escape(info.checker), ", ".join(info.metrics),
+                      ", ".join(info.languages), f"{info.quick_count} / {info.full_count}")
+    console.print(table)
+    console.print("Cases are generated from the suite's seed (`seed = N` in a suite); a limit "
+                  "in the suite sets how many.", markup=False)
+
+
+@app.command()
 def data(config: ConfigOption = None,
          timeout: Annotated[float, typer.Option(
              min=0.1, help="Seconds to wait for the Hugging Face hub.")] = 3.0) -> None:

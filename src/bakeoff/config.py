@@ -63,9 +63,13 @@ class _Strict(BaseModel):
 
 
 class SuiteConfig(_Strict):
+    # Benchmarks and hands-on trials, by name (see `bakeoff benchmarks`, `bakeoff tasks`).
     benchmarks: Annotated[list[str], Field(min_length=1)]
-    # Items per benchmark; a benchmark missing here runs in full.
+    # Items per benchmark, cases per trial; a benchmark missing here runs in full, a trial
+    # gets its full-suite case count.
     limits: dict[str, Annotated[int, Field(ge=1)]] = {}
+    # The seed trial cases are generated from: the same seed gives the same cases.
+    seed: Annotated[int, Field(ge=0)] = 1
 
     @model_validator(mode="after")
     def _limits_name_benchmarks(self) -> SuiteConfig:

@@ -25,6 +25,7 @@ from bakeoff.cost.budget import estimated_input_tokens, max_output_tokens, reque
 from bakeoff.cost.pricing import Rates, rates_for
 from bakeoff.providers.base import ModelConfig
 from bakeoff.store import Store
+from bakeoff.trials.base import Case, Trial
 from bakeoff.types import Completion, Request, Sample, request_key
 
 Counter = Callable[[Request], int]
@@ -45,27 +46,30 @@ class Estimate:
 
 
 def estimate_run(models: Sequence[ModelConfig], work: dict[str, tuple[Benchmark, list[Sample]]],
-                 store: Store | None = None,
-                 counters: dict[str, Counter] | None = None) -> list[Estimate]:
-    """One Estimate per model and benchmark; `counters` replaces a model's token counter."""
+                 store: Store | None = None, counters: dict[str, Counter] | None = None,
+                 trials: dict[str, tuple[Trial, list[Case]]] | None = None) -> list[Estimate]:
+    """One Estimate per model and benchmark or trial; `counters` replaces a model's token
+    counter. A trial case counts its first turn: later turns depend on the answers."""
     rows = []
     for model in models:
         counter, counted_by, close = _counter(model, (counters or {}).get(model.name))
+        abilities = model.abilities()  # the same abilities the run's provider will declare
         try:
             for name, (benchmark, samples) in work.items():
-                rows.append(_estimate(model, name, benchmark, samples, store, counter,
-                                      counted_by))
+                requests = [r for s in samples for r in benchmark.requests(s, abilities)]
+                rows.append(_estimate(model, name, requests, store, counter, counted_by))
+            for name, (trial, cases) in (trials or {}).items():
+                openings = [trial.opening(case, abilities).request() for case in cases]
+                rows.append(_estimate(model, name, openings, store, counter, counted_by))
         finally:
             close()
     return rows
 
 
-def _estimate(model: ModelConfig, name: str, benchmark: Benchmark, samples: list[Sample],
+def _estimate(model: ModelConfig, name: str, requests: Sequence[Request],
               store: Store | None, counter: Counter,
               counted_by: Literal["tokenizer", "estimate"]) -> Estimate:
-    abilities = model.abilities()  # the same abilities the run's provider will declare
     identity = model.identity()
-    requests = [r for sample in samples for r in benchmark.requests(sample, abilities)]
     keys = [request_key(model.provider, identity, r) for r in requests]
     answered = store.completions(keys) if store is not None else {}
     todo = [r for r, k in zip(requests, keys, strict=True) if k not in answered]

@@ -12,16 +12,36 @@ from importlib import metadata
 from typing import Any
 
 from bakeoff import __version__
+from bakeoff.benchmarks.base import Benchmark
 from bakeoff.benchmarks.registry import BENCHMARKS
 from bakeoff.config import Config, ConfigError, ModelConfig, SuiteConfig
+from bakeoff.trials.base import Case, Trial
+from bakeoff.trials.registry import TRIALS
 from bakeoff.types import Sample
 
-# quick: offline data only, a few minutes per bundled model on 2 cores. full: every
-# registered benchmark at full size (a benchmark added to the registry joins it).
+# quick: offline data only, a few minutes per bundled model on 2 cores, with a few cases of
+# every hands-on trial. full: every registered benchmark at full size and every trial with
+# all its generated cases (a benchmark or trial added to a registry joins them).
 BUILTIN_SUITES: dict[str, SuiteConfig] = {
-    "quick": SuiteConfig(benchmarks=["mmlu", "gsm8k"], limits={"mmlu": 114, "gsm8k": 20}),
-    "full": SuiteConfig(benchmarks=list(BENCHMARKS)),
+    "quick": SuiteConfig(benchmarks=["mmlu", "gsm8k", *TRIALS],
+                         limits={"mmlu": 114, "gsm8k": 20,
+                                 **{name: t.info.quick_count for name, t in TRIALS.items()}}),
+    "full": SuiteConfig(benchmarks=[*BENCHMARKS, *TRIALS]),
 }
+
+
+@dataclass(frozen=True)
+class Tasks:
+    """What a run asks every model: benchmarks with their samples, trials with their cases."""
+
+    benchmarks: dict[str, tuple[Benchmark, list[Sample]]]
+    trials: dict[str, tuple[Trial, list[Case]]]
+
+    def samples(self) -> dict[str, list[Sample]]:
+        """Every item by task, as the store keeps them (a trial case as a sample)."""
+        items = {name: samples for name, (_, samples) in self.benchmarks.items()}
+        return items | {name: [c.as_sample() for c in cases]
+                        for name, (_, cases) in self.trials.items()}
 
 
 def resolve_suite(config: Config, name: str) -> SuiteConfig:
@@ -41,9 +61,9 @@ def _unknown_benchmark(config: Config) -> str | None:
         if name not in BENCHMARKS:
             return f"data.{name}: unknown benchmark {name!r} (known: {', '.join(BENCHMARKS)})"
     for name in config.benchmarks:
-        if name in BENCHMARKS:
-            return f"benchmarks.{name}: the name of a built-in benchmark"
-    known = [*BENCHMARKS, *config.benchmarks]
+        if name in BENCHMARKS or name in TRIALS:
+            return f"benchmarks.{name}: the name of a built-in benchmark or trial"
+    known = [*BENCHMARKS, *TRIALS, *config.benchmarks]
     for suite_name, suite in config.suites.items():
         for name in suite.benchmarks:
             if name not in known:
@@ -65,12 +85,16 @@ class RunPlan:
     benchmarks: tuple[BenchmarkSpec, ...]
     # benchmark -> digest of the samples loaded: a changed data file is a different run.
     sample_digests: tuple[tuple[str, str], ...] = ()
+    # The seed trial cases were generated from (recorded only when the suite has trials).
+    trial_seed: int | None = None
 
     @classmethod
     def build(cls, suite_name: str, suite: SuiteConfig,
               models: list[ModelConfig]) -> RunPlan:
         specs = tuple(BenchmarkSpec(b, suite.limits.get(b)) for b in suite.benchmarks)
-        return cls(suite=suite_name, models=tuple(models), benchmarks=specs)
+        has_trials = any(b in TRIALS for b in suite.benchmarks)
+        return cls(suite=suite_name, models=tuple(models), benchmarks=specs,
+                   trial_seed=suite.seed if has_trials else None)
 
     def with_samples(self, samples: dict[str, list[Sample]]) -> RunPlan:
         digests = tuple((name, samples_digest(items)) for name, items in samples.items())
@@ -83,6 +107,7 @@ class RunPlan:
             "models": [m.model_dump(mode="json", exclude_defaults=True) for m in self.models],
             "benchmarks": [{"name": b.name, "limit": b.limit} for b in self.benchmarks],
             "sample_digests": dict(self.sample_digests),
+            **({} if self.trial_seed is None else {"trial_seed": self.trial_seed}),
         }
 
     def plan_hash(self) -> str:

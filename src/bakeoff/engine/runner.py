@@ -1,6 +1,8 @@
 """The runner: an asyncio work queue per model, with the store as its memory.
 
-Each model gets `concurrency` workers pulling (benchmark, sample) units from its own queue.
+Each model gets `concurrency` workers pulling units from its own queue: a (benchmark, sample)
+is answered and scored in one step; a (trial, case) is a chat of one or more turns
+(bakeoff.engine.chat) whose transcript is stored beside its checks.
 Models run in-process share one CPU lock, so on a laptop they take turns instead of thrashing
 the cores. Before a call, the runner looks the request up in the store; after it, the
 completion is committed at once. A sample already scored in this run is skipped, so a run
@@ -16,9 +18,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bakeoff.benchmarks.base import Benchmark
+from bakeoff.engine.chat import run_chat
 from bakeoff.engine.spending import SpendingCap, SpendingCapReached
 from bakeoff.providers.base import Provider
 from bakeoff.store import Store
+from bakeoff.trials.base import Case, Trial
 from bakeoff.types import (
     Completion,
     GenerationRequest,
@@ -26,6 +30,7 @@ from bakeoff.types import (
     ProviderError,
     Request,
     Sample,
+    Score,
     Timing,
     Usage,
     request_key,
@@ -54,6 +59,8 @@ class ModelSlot:
     provider: Provider
     identity: str
     concurrency: int
+    # The window a trial case must fit (cases longer than it are recorded as not run).
+    context_window: int | None = None
 
     @property
     def in_process(self) -> bool:
@@ -65,6 +72,26 @@ class WorkUnit:
     benchmark_name: str
     benchmark: Benchmark
     sample: Sample
+
+    @property
+    def order(self) -> str:
+        return self.sample.input
+
+
+@dataclass(frozen=True)
+class TrialUnit:
+    benchmark_name: str
+    trial: Trial
+    case: Case
+
+    @property
+    def order(self) -> str:
+        return "\n".join(m.content for m in self.case.messages)
+
+
+Unit = WorkUnit | TrialUnit
+Work = dict[str, tuple[Benchmark, list[Sample]]]
+TrialWork = dict[str, tuple[Trial, list[Case]]]
 
 
 @dataclass
@@ -94,22 +121,25 @@ class Runner:
         """Take no new work (Ctrl-C): units in flight finish or are cancelled, nothing is lost."""
         self.stopping = True
 
-    async def run(self, slots: Sequence[ModelSlot],
-                  work: dict[str, tuple[Benchmark, list[Sample]]]) -> RunCounts:
-        """Score every sample of every benchmark with every model; skip what is done."""
-        await asyncio.gather(*(self._run_model(slot, work) for slot in slots))
+    async def run(self, slots: Sequence[ModelSlot], work: Work,
+                  trials: TrialWork | None = None) -> RunCounts:
+        """Score every sample of every benchmark and every case of every trial with every
+        model; skip what is done."""
+        await asyncio.gather(*(self._run_model(slot, work, trials or {}) for slot in slots))
         return self.counts
 
-    async def _run_model(self, slot: ModelSlot,
-                         work: dict[str, tuple[Benchmark, list[Sample]]]) -> None:
-        queue: asyncio.Queue[WorkUnit] = asyncio.Queue()
-        for name, (benchmark, samples) in work.items():
-            done = self.store.scored_sample_ids(self.run_id, slot.name, name)
-            self.progress.start(slot.name, name, len(samples), len(done & {s.id for s in samples}))
-            todo = [s for s in samples if s.id not in done]
+    async def _run_model(self, slot: ModelSlot, work: Work, trials: TrialWork) -> None:
+        queue: asyncio.Queue[Unit] = asyncio.Queue()
+        units: list[list[Unit]] = [
+            [WorkUnit(name, benchmark, sample) for sample in samples]
+            for name, (benchmark, samples) in work.items()]
+        units += [[TrialUnit(name, trial, case) for case in cases]
+                  for name, (trial, cases) in trials.items()]
+        for group in units:
+            todo = self._todo(slot, group)
             # Same-prefix prompts next to each other let a local engine reuse its KV cache.
-            for sample in sorted(todo, key=lambda s: s.input) if slot.in_process else todo:
-                queue.put_nowait(WorkUnit(name, benchmark, sample))
+            for unit in sorted(todo, key=lambda u: u.order) if slot.in_process else todo:
+                queue.put_nowait(unit)
         workers = [asyncio.create_task(self._worker(slot, queue))
                    for _ in range(1 if slot.in_process else slot.concurrency)]
         try:
@@ -118,7 +148,17 @@ class Runner:
             for worker in workers:
                 worker.cancel()
 
-    async def _worker(self, slot: ModelSlot, queue: asyncio.Queue[WorkUnit]) -> None:
+    def _todo(self, slot: ModelSlot, group: list[Unit]) -> list[Unit]:
+        """The units of one task not yet scored in this run (progress starts from the rest)."""
+        if not group:
+            return []
+        name = group[0].benchmark_name
+        done = self.store.scored_sample_ids(self.run_id, slot.name, name)
+        todo = [u for u in group if _item_id(u) not in done]
+        self.progress.start(slot.name, name, len(group), len(group) - len(todo))
+        return todo
+
+    async def _worker(self, slot: ModelSlot, queue: asyncio.Queue[Unit]) -> None:
         while (not queue.empty() and not self.stopping
                and not (self.budget and self.budget.exhausted)):
             unit = queue.get_nowait()
@@ -132,8 +172,10 @@ class Runner:
                 return
             self.progress.advance(slot.name, unit.benchmark_name, error=failed)
 
-    async def _process(self, slot: ModelSlot, unit: WorkUnit) -> bool:
-        """Answer and score one sample; return True when it ended in an error record."""
+    async def _process(self, slot: ModelSlot, unit: Unit) -> bool:
+        """Answer and score one unit; return True when it ended in an error record."""
+        if isinstance(unit, TrialUnit):
+            return await self._process_trial(slot, unit)
         abilities = slot.provider.abilities
         benchmark = unit.benchmark
         requests = benchmark.requests(unit.sample, abilities)
@@ -148,6 +190,31 @@ class Runner:
         scores = benchmark.score_all(unit.sample, completions)
         self.store.put_scores(self.run_id, slot.name, unit.benchmark_name,
                               benchmark.mode_for(abilities), benchmark.info.shots, scores, keys)
+        self.counts.scored += 1
+        return False
+
+    async def _process_trial(self, slot: ModelSlot, unit: TrialUnit) -> bool:
+        """Talk one case through, check it, store scores and transcript."""
+        trial, case = unit.trial, unit.case
+        abilities = slot.provider.abilities
+
+        async def complete(requests: Sequence[Request]) -> tuple[list[Completion], list[str]]:
+            keys = [request_key(slot.provider.kind, slot.identity, r) for r in requests]
+            return await self._complete(slot, requests, keys), keys
+
+        try:
+            _check_window(case, slot)
+            result = await run_chat(trial, case, abilities, complete)
+        except ProviderError as error:
+            self.store.put_error(self.run_id, slot.name, unit.benchmark_name, case.id,
+                                 error.record())
+            self.counts.errors += 1
+            return True
+        scores = [Score(case.id, check.metric, check.value, check.reason)
+                  for check in result.checks]
+        self.store.put_trial_result(self.run_id, slot.name, unit.benchmark_name,
+                                    trial.mode_for(abilities), scores, result.keys,
+                                    result.transcript.messages)
         self.counts.scored += 1
         return False
 
@@ -194,3 +261,15 @@ class Runner:
         self.counts.by_model[slot.name] = self.counts.by_model.get(slot.name, 0) + len(requests)
         return [results[id(r)] for r in requests]
 
+
+def _item_id(unit: Unit) -> str:
+    return unit.case.id if isinstance(unit, TrialUnit) else unit.sample.id
+
+
+def _check_window(case: Case, slot: ModelSlot) -> None:
+    """A case longer than the model's window is not run: an "unsupported" error record."""
+    length = case.meta("length")
+    if slot.context_window is not None and length.isdigit() and \
+            int(length) > slot.context_window:
+        raise ProviderError("unsupported", f"{case.id} needs about {length} tokens; the "
+                            f"model's context window is {slot.context_window}")

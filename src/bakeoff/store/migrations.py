@@ -136,3 +136,18 @@ migration(
     ALTER TABLE completions ADD COLUMN tool_calls_json TEXT;
     """
 )
+
+migration(
+    """
+    -- The chat behind a hands-on trial case's scores: every turn (system, user, the model's
+    -- answers with their tool calls, tool results) as JSON, for the report's transcripts.
+    CREATE TABLE transcripts (
+        run_id INTEGER NOT NULL REFERENCES runs (id),
+        model TEXT NOT NULL,
+        trial TEXT NOT NULL,
+        case_id TEXT NOT NULL,
+        messages_json TEXT NOT NULL,
+        PRIMARY KEY (run_id, model, trial, case_id)
+    );
+    """
+)

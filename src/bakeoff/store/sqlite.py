@@ -21,6 +21,7 @@ from bakeoff.store.migrations import MIGRATIONS
 from bakeoff.types import (
     Completion,
     ErrorRecord,
+    Message,
     Request,
     Sample,
     Score,
@@ -253,19 +254,43 @@ class Store:
     def put_scores(self, run_id: int, model: str, benchmark: str, mode: str, shots: int,
                    scores: Sequence[Score], completion_keys: Sequence[str]) -> None:
         """Store a sample's scores; a success clears an earlier error record of that sample."""
-        keys_json = _dumps(list(completion_keys))
         with self._transaction():
-            for score in scores:
-                self._db.execute(
-                    "INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (run_id, model, benchmark, score.sample_id, score.metric, mode, shots,
-                     score.value, score.extracted, keys_json),
-                )
-            if scores:
-                self._db.execute(
-                    "DELETE FROM errors WHERE run_id = ? AND model = ? AND benchmark = ?"
-                    " AND sample_id = ?", (run_id, model, benchmark, scores[0].sample_id),
-                )
+            self._write_scores(run_id, model, benchmark, mode, shots, scores, completion_keys)
+
+    def put_trial_result(self, run_id: int, model: str, trial: str, mode: str,
+                         scores: Sequence[Score], completion_keys: Sequence[str],
+                         messages: Sequence[Message]) -> None:
+        """A trial case's checks (as scores, the reason in `extracted`) and its transcript,
+        stored together so that a scored case always has its chat."""
+        with self._transaction():
+            self._write_scores(run_id, model, trial, mode, 0, scores, completion_keys)
+            self._db.execute(
+                "INSERT OR REPLACE INTO transcripts VALUES (?,?,?,?,?)",
+                (run_id, model, trial, scores[0].sample_id,
+                 _dumps([m.as_dict() for m in messages])))
+
+    def transcript(self, run_id: int, model: str, trial: str,
+                   case_id: str) -> tuple[Message, ...] | None:
+        row = self._db.execute(
+            "SELECT messages_json FROM transcripts WHERE run_id = ? AND model = ? AND trial = ?"
+            " AND case_id = ?", (run_id, model, trial, case_id)).fetchone()
+        return None if row is None else tuple(_message(m) for m in
+                                              json.loads(row["messages_json"]))
+
+    def _write_scores(self, run_id: int, model: str, benchmark: str, mode: str, shots: int,
+                      scores: Sequence[Score], completion_keys: Sequence[str]) -> None:
+        keys_json = _dumps(list(completion_keys))
+        for score in scores:
+            self._db.execute(
+                "INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (run_id, model, benchmark, score.sample_id, score.metric, mode, shots,
+                 score.value, score.extracted, keys_json),
+            )
+        if scores:
+            self._db.execute(
+                "DELETE FROM errors WHERE run_id = ? AND model = ? AND benchmark = ?"
+                " AND sample_id = ?", (run_id, model, benchmark, scores[0].sample_id),
+            )
 
     def put_error(self, run_id: int, model: str, benchmark: str, sample_id: str,
                   error: ErrorRecord) -> None:
@@ -375,6 +400,12 @@ def _run_row(row: sqlite3.Row) -> RunRow:
                   finished_at=row["finished_at"], status=row["status"], suite=row["suite"],
                   plan=json.loads(row["plan_json"]),
                   environment=json.loads(row["environment_json"]))
+
+
+def _message(data: dict[str, Any]) -> Message:
+    return Message(role=data["role"], content=data["content"],
+                   tool_calls=tuple(ToolCall(**c) for c in data.get("tool_calls", [])),
+                   tool_call_id=data.get("tool_call_id"))
 
 
 def _completion(row: sqlite3.Row) -> Completion:

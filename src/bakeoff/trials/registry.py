@@ -1,0 +1,25 @@
+"""Every hands-on trial by the name a suite uses for it. One line per trial family module."""
+
+from __future__ import annotations
+
+from bakeoff.trials.base import Trial
+
+TRIALS: dict[str, Trial] = {}
+
+
+def register(*trials: Trial) -> None:
+    for trial in trials:
+        if trial.info.name in TRIALS:
+            raise ValueError(f"trial {trial.info.name!r} is registered twice")
+        TRIALS[trial.info.name] = trial
+
+
+def get_trial(name: str) -> Trial:
+    try:
+        return TRIALS[name]
+    except KeyError:
+        raise LookupError(f"unknown trial {name!r} (known: {', '.join(TRIALS)})") from None
+
+
+# Each family module defines its trials; one line here makes them usable in suites.
+# (families register below)
