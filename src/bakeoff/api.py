@@ -31,6 +31,8 @@ from bakeoff.report.export import ExportFormat, export_run
 from bakeoff.report.insights import DecisionReport, decide
 from bakeoff.report.render import render_files, write_files
 from bakeoff.store import Store
+from bakeoff.trials.base import Trial
+from bakeoff.trials.custom import CustomTrial, TrialFileError
 from bakeoff.trials.registry import TRIALS
 from bakeoff.types import (
     Completion,
@@ -94,8 +96,8 @@ def prepare_run(config: Config, model_names: list[str] | None,
     plan = RunPlan.build(name, suite, models)
     tasks = Tasks(benchmarks={}, trials={})
     for spec in plan.benchmarks:
-        if spec.name in TRIALS:
-            trial = TRIALS[spec.name]
+        if spec.name in TRIALS or spec.name in config.trials:
+            trial = build_trial(config, spec.name)
             count = spec.limit or trial.info.full_count
             tasks.trials[spec.name] = (trial, trial.cases(suite.seed, count))
         else:
@@ -114,6 +116,26 @@ def build_benchmark(config: Config, name: str) -> Benchmark:
         raise ConfigError(f"{config.source}: benchmarks.{name}.path: no such file {path}")
     return CustomBenchmark(name, custom.kind, path, custom.shots, custom.metric,
                            custom.description)
+
+
+def build_trial(config: Config, name: str) -> Trial:
+    """A custom trial from the config ([trials.NAME], its file read and checked now), else a
+    registered one. A bad file is a ConfigError naming the file and line."""
+    custom = config.trials.get(name)
+    if custom is None:
+        return TRIALS[name]
+    path = config.resolve(custom.path)
+    if not path.is_file():
+        raise ConfigError(f"{config.source}: trials.{name}.path: no such file {path}")
+    try:
+        return CustomTrial(name, path, custom.description, custom.category)
+    except TrialFileError as error:
+        raise ConfigError(str(error)) from None
+
+
+def trial_listing(config: Config) -> list[Trial]:
+    """Every trial a suite may name: the registered ones, then the config's custom ones."""
+    return [*TRIALS.values(), *(build_trial(config, name) for name in config.trials)]
 
 
 def benchmark_listing(config: Config) -> list[tuple[BenchmarkInfo, Path | None]]:
@@ -331,5 +353,6 @@ __all__ = [
     "run_suite",
     "select_models",
     "store_path",
+    "trial_listing",
     "write_report",
 ]

@@ -327,21 +327,23 @@ def benchmarks(config: ConfigOption = None) -> None:
 
 
 @app.command()
-def tasks() -> None:
+def tasks(config: ConfigOption = None) -> None:
     """List the hands-on trials: category, how answers are checked, languages, case counts."""
-    from bakeoff.trials.registry import TRIALS
-
+    with user_errors():
+        trials = api.trial_listing(load_config(config))
     table = Table(title="hands-on trials (suites name them like benchmarks)")
     table.add_column("name", no_wrap=True)
     for column in ("category", "checker", "metrics", "languages", "cases quick / full"):
         table.add_column(column, overflow="fold")
-    for name, trial in TRIALS.items():
+    for trial in trials:
         info = trial.info
-        table.add_row(name, info.category, escape(info.checker), ", ".join(info.metrics),
-                      ", ".join(info.languages), f"{info.quick_count} / {info.full_count}")
+        table.add_row(info.name, escape(info.category), escape(info.checker),
+                      ", ".join(info.metrics), ", ".join(info.languages) or "—",
+                      f"{info.quick_count} / {info.full_count}")
     console.print(table)
     console.print("Cases are generated from the suite's seed (`seed = N` in a suite); a limit "
-                  "in the suite sets how many.", markup=False)
+                  "in the suite sets how many. Custom trials ([trials.NAME] in bakeoff.toml) "
+                  "are read from their file.", markup=False)
 
 
 @app.command()

@@ -24,7 +24,10 @@ default applies: the three bundled models on the quick suite.
     kind = "multiple_choice"
     path = "data/faq.jsonl"
 
-Relative paths in [data] and [benchmarks] are read from the config file's folder. Each
+    [trials.refunds]                # a custom hands-on trial (see bakeoff.trials.custom)
+    path = "trials/refunds.yaml"
+
+Relative paths in [data], [benchmarks] and [trials] are read from the config file's folder. Each
 `[[models]]` entry has the keys of its provider kind (see bakeoff.providers.registry). This
 module knows nothing of benchmarks: which names exist is checked by
 bakeoff.engine.plan.check_benchmark_names, which bakeoff.api.load_config runs.
@@ -98,6 +101,23 @@ class CustomBenchmarkConfig(_Strict):
         return self
 
 
+class CustomTrialConfig(_Strict):
+    """A hands-on trial read from the user's YAML or JSON Lines file (see
+    bakeoff.trials.custom)."""
+
+    path: Path
+    description: str = ""
+    # Its TrialInfo.category (shown by `bakeoff tasks`).
+    category: Annotated[str, Field(min_length=1)] = "Custom"
+
+    @field_validator("path")
+    @classmethod
+    def _trial_file(cls, value: Path) -> Path:
+        if value.suffix not in (".yaml", ".yml", ".jsonl"):
+            raise ValueError("a trial file ends in .yaml, .yml or .jsonl")
+        return value
+
+
 class OutputConfig(_Strict):
     dir: Path = Path("bakeoff-results")
 
@@ -112,6 +132,9 @@ class Config(_Strict):
     # Custom benchmarks by name.
     benchmarks: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")],
                      CustomBenchmarkConfig] = {}
+    # Custom hands-on trials by name.
+    trials: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")],
+                 CustomTrialConfig] = {}
     # The suite `bakeoff run` uses when --suite is not given.
     default_suite: str = "quick"
     source: str = Field(default="<embedded default>", exclude=True)
@@ -229,5 +252,6 @@ def _format_location(loc: tuple[int | str, ...], raw: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-__all__ = ["Config", "ConfigError", "CustomBenchmarkConfig", "ModelConfig", "SuiteConfig",
+__all__ = ["Config", "ConfigError", "CustomBenchmarkConfig", "CustomTrialConfig", "ModelConfig",
+           "SuiteConfig",
            "bundled_model_config", "default_config", "load_config", "parse_config"]

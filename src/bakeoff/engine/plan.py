@@ -50,7 +50,8 @@ def resolve_suite(config: Config, name: str) -> SuiteConfig:
 
 
 def check_benchmark_names(config: Config) -> None:
-    """Every benchmark the config names exists; ConfigError located like a key otherwise."""
+    """Every benchmark and trial the config names exists, and no custom benchmark or trial
+    takes a name already used; ConfigError located like a key otherwise."""
     problem = _unknown_benchmark(config)
     if problem:
         raise ConfigError(f"{config.source}: {problem}")
@@ -63,7 +64,12 @@ def _unknown_benchmark(config: Config) -> str | None:
     for name in config.benchmarks:
         if name in BENCHMARKS or name in TRIALS:
             return f"benchmarks.{name}: the name of a built-in benchmark or trial"
-    known = [*BENCHMARKS, *TRIALS, *config.benchmarks]
+    for name in config.trials:
+        if name in BENCHMARKS or name in TRIALS:
+            return f"trials.{name}: the name of a built-in benchmark or trial"
+        if name in config.benchmarks:
+            return f"trials.{name}: also the name of a custom benchmark ([benchmarks.{name}])"
+    known = [*BENCHMARKS, *TRIALS, *config.benchmarks, *config.trials]
     for suite_name, suite in config.suites.items():
         for name in suite.benchmarks:
             if name not in known:
