@@ -10,6 +10,7 @@ import pytest
 from bakeoff.api import report_from_cards, write_report
 from bakeoff.report.html import SECTIONS
 from tests.report.stored import build_store
+from tests.report.trial_store import build_trial_store, register_trials
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs Debian's chromium")
@@ -31,6 +32,54 @@ def test_the_report_renders_offline_with_every_section(tmp_path: Path) -> None:
         assert page.locator("#tx-mmlu-acc details.item").count() == 40
 
     _open_offline(tmp_path / "run-1.html", check)
+
+
+def test_a_trial_score_opens_each_cases_whole_chat_and_checks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    register_trials(monkeypatch)
+    store, run_id = build_trial_store(tmp_path / "bakeoff.sqlite")
+    page_file = write_report(store, [run_id], tmp_path).files[".html"]
+    assert page_file.stat().st_size < 1_000_000  # long turns are cut: a bounded page
+
+    def check(page: Any) -> None:
+        for section in SECTIONS:
+            assert page.locator(f"section#{section}").count() == 1, section
+        trials = page.locator("#trials")
+        assert trials.locator("h3").all_inner_texts()[:5] == [
+            "Logic puzzles", "Function calling", "Long context", "Languages", "Other"]
+        # Benchmarks and trials apart: the benchmark table has mmlu only.
+        assert page.locator("#benchmarks table tr").count() == 2
+        assert trials.locator(".best a[href='#tt-fc_parallel']").count() == 1  # alpha, p<0.05
+        assert trials.locator(".best a[href='#tt-fc_single']").count() == 0  # other modes
+        group = page.locator("#tt-fc_single")
+        assert not group.evaluate("d => d.open")
+        trials.locator("a[href='#tt-fc_single']").first.click()
+        assert group.evaluate("d => d.open")
+        cases = group.locator("details.item")
+        assert cases.count() == 20
+        first = page.locator("[id='tt-fc_single-fc_single/0']")
+        first.locator("summary").click()
+        text = first.inner_text()
+        for shown in ("system", "You can call tools.", "get_weather", '{"city": "Oslo"}',
+                      "(result of call_1)", '{"temp_c": 3}', "It is 3 °C in Oslo (gamma).",
+                      "prompted tools", "pass 1 — passed"):
+            assert shown in text, shown
+        assert "beta fail" in cases.nth(6).locator("summary").inner_text()
+        cases.nth(6).locator("summary").click()
+        assert "pass 0 — missing_argument: city" in cases.nth(6).inner_text()
+        needle = page.locator("[id='tt-lc_needle-lc_needle/12'] summary").text_content()
+        assert "beta not scored (unsupported)" in needle
+        # The heat map: a coloured cell per tested (length, depth), grey where not run.
+        heat = page.locator("#heat-alpha")
+        assert heat.locator("td.cell").count() == 9
+        assert "hsl(0,70%,80%)" in heat.locator("td.cell").nth(8).get_attribute("style")
+        assert page.locator("#heat-beta td", has_text="not run").count() == 3
+        assert "effective length 2,048 tokens" in trials.inner_text()
+        failures = trials.locator("table", has=page.locator("th", has_text="rule"))
+        assert "missing_argument" in failures.inner_text()
+        assert "6 unsupported" in trials.inner_text()
+
+    _open_offline(page_file, check)
 
 
 def test_a_report_of_published_figures_renders_and_says_so(tmp_path: Path) -> None:

@@ -14,6 +14,16 @@ their cost). Superseded scores of an item, from an earlier run, bring no complet
 Errors are the error records of the runs compared. Prices come from each model's figures as
 the latest run's plan recorded its config (bakeoff.catalog.resolve: configured over card).
 
+Hands-on trials are scored like benchmarks (a trial's name is the `benchmark` of its score rows,
+its case ids the sample ids), so their metrics, intervals and pairwise tests are in `metrics`
+and `pairwise` too. `trials` says which names are trials: a name in the trial registry, or one
+whose cases have stored transcripts (a user-defined trial from an older run; its category is
+"Other"). Per category, `hands_on` pools each trial's main metric (its first; "pass" for most)
+over the cases both models took, with the same paired test as a metric's, leaving out a trial
+the two took in different modes (native and prompted tools are never ranked together). A case
+that ended in an error record (among them "unsupported": longer than the model's window, so
+not run) is never a fail: `trial_errors` counts them by kind.
+
 Cost = tokens × price per 1M, plus wall time × price per hour where set; "correct answers"
 is the sum of a metric's scores (partial credit counts as a fraction of an answer), and cost
 per 1,000 correct = the metric's cost ÷ correct × 1,000 (None when nothing was correct or the
@@ -31,6 +41,17 @@ from typing import Any
 from bakeoff.cost.pricing import Rates, rates_from_plan, wall_seconds
 from bakeoff.scoring.metrics import PairedTest, estimate, mean_and_stderr, paired_test
 from bakeoff.store import RunRow, ScoreRow, Store
+from bakeoff.trials.base import PASS
+from bakeoff.trials.registry import TRIALS
+
+# Where a trial goes when the registry does not know its name (a user-defined trial of an
+# older run).
+OTHER = "Other"
+# The hands-on categories in report order (bakeoff.trials.base.TrialInfo); others follow by
+# name, then OTHER.
+CATEGORY_ORDER = ("Logic puzzles", "Programs", "Function calling", "Structured output",
+                  "Long context", "Instruction following", "Languages", "Safety", "Abstention",
+                  "Open-ended")
 
 
 @dataclass(frozen=True)
@@ -95,6 +116,58 @@ class ModelUsage:
     estimated_tokens: bool = False
 
 
+@dataclass(frozen=True)
+class TrialEntry:
+    """A hands-on trial among the scores: its category and its metrics, the main one first."""
+
+    name: str
+    category: str
+    metrics: tuple[str, ...]
+    # False for a name the trial registry does not know (category OTHER).
+    registered: bool = True
+
+    @property
+    def main_metric(self) -> str:
+        return self.metrics[0]
+
+
+@dataclass(frozen=True)
+class CategoryPair:
+    """Two models on a hands-on category: the paired test over the cases both took, pooled
+    across the category's trials (main metric each); trials they took in different modes are
+    left out, and `left_out` says which and why."""
+
+    pair: Pairwise
+    left_out: tuple[str, ...] = ()
+
+    @property
+    def passed_a(self) -> float:
+        """Model A's passes (sum of values) on the shared cases."""
+        return _count(self.pair.test.mean_a * self.pair.test.n) if self.pair.test else 0.0
+
+    @property
+    def passed_b(self) -> float:
+        return _count(self.pair.test.mean_b * self.pair.test.n) if self.pair.test else 0.0
+
+
+@dataclass(frozen=True)
+class CategoryTotal:
+    """One model's pooled main-metric result on a category: passes (sum of values) of cases."""
+
+    passed: float
+    cases: int
+
+
+@dataclass(frozen=True)
+class CategoryResult:
+    category: str
+    trials: tuple[str, ...]
+    totals: dict[str, CategoryTotal]
+    pairs: list[CategoryPair]
+    # The model significantly better than every other on the pooled tests, if any.
+    best: str | None
+
+
 @dataclass
 class Comparison:
     runs: list[RunRow]
@@ -104,11 +177,46 @@ class Comparison:
     usage: dict[str, ModelUsage] = field(default_factory=dict)
     # (benchmark, metric) -> every pair of scored models, in model order
     pairwise: dict[tuple[str, str], list[Pairwise]] = field(default_factory=dict)
+    # Hands-on trials by name, in category order (see the module docstring).
+    trials: dict[str, TrialEntry] = field(default_factory=dict)
+    # category -> pooled results, in category order
+    hands_on: dict[str, CategoryResult] = field(default_factory=dict)
+    # trial -> model -> error kind -> cases (cases without a counted score only)
+    trial_errors: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+
+    def benchmark_keys(self) -> list[tuple[str, str]]:
+        """The (benchmark, metric) keys of standard benchmarks (no trial)."""
+        return [key for key in self.metrics if key[0] not in self.trials]
+
+    def trial_keys(self, trial: str) -> list[tuple[str, str]]:
+        """A trial's (trial, metric) keys, its main metric first."""
+        entry = self.trials.get(trial)
+        return [] if entry is None else [(trial, m) for m in entry.metrics]
+
+    def trial_categories(self) -> dict[str, list[TrialEntry]]:
+        """category -> its trials, in report order."""
+        return _by_category(self.trials)
+
+    def significant_best(self, key: tuple[str, str]) -> str | None:
+        """The model significantly better than every other model scored on this metric."""
+        return significant_best(self.pairwise.get(key, []), self.models)
 
 
 # Re-exported: the report's stderr was defined here first.
-__all__ = ["BenchmarkCost", "Comparison", "MetricSummary", "ModelUsage", "Pairwise",
-           "build_comparison", "mean_and_stderr"]
+__all__ = ["CATEGORY_ORDER", "OTHER", "BenchmarkCost", "CategoryPair", "CategoryResult",
+           "CategoryTotal", "Comparison", "MetricSummary", "ModelUsage", "Pairwise",
+           "TrialEntry", "build_comparison", "mean_and_stderr", "significant_best"]
+
+
+def significant_best(pairs: list[Pairwise], models: list[str]) -> str | None:
+    """The model that wins a significant paired test against every model it is paired with
+    (a pair without a test, e.g. of different modes, is no win): None when there is none."""
+    for model in models:
+        mine = [p for p in pairs if model in (p.model_a, p.model_b)]
+        if mine and all(p.test is not None and p.test.significant
+                        and (p.test.difference > 0) == (p.model_a == model) for p in mine):
+            return model
+    return None
 
 
 def build_comparison(store: Store, run_ids: list[int]) -> Comparison:
@@ -120,6 +228,9 @@ def build_comparison(store: Store, run_ids: list[int]) -> Comparison:
     comparison.metrics = _metric_summaries(by_item)
     comparison.pairwise = _pairwise(by_item, comparison.metrics, models)
     comparison.usage = _usage(store, runs, by_item)
+    comparison.trials = _trials(store, runs, by_item)
+    comparison.hands_on = _hands_on(comparison.trials, by_item, comparison.metrics, models)
+    comparison.trial_errors = _trial_errors(store, runs, by_item, comparison.trials)
     return comparison
 
 
@@ -174,17 +285,40 @@ def _pairwise(by_item: ItemScores, summaries: dict[tuple[str, str], dict[str, Me
     return result
 
 
+# One metric's items by model, its summaries by model, and a label for what it is ("" for a
+# lone metric, the trial's name when a category pools several).
+_Group = tuple[str, dict[str, dict[str, ScoreRow]], dict[str, MetricSummary]]
+
+
 def _pair(a: str, b: str, by_model: dict[str, dict[str, ScoreRow]],
           summaries: dict[str, MetricSummary]) -> Pairwise:
-    common = sorted(by_model[a].keys() & by_model[b].keys())
-    reason = _why_not_comparable(summaries[a], summaries[b])
-    if reason is None and not common:
-        reason = "no items scored by both"
-    if reason is not None:
-        return Pairwise(model_a=a, model_b=b, n=len(common), test=None, not_compared=reason)
-    test = paired_test([by_model[a][i].value for i in common],
-                       [by_model[b][i].value for i in common])
-    return Pairwise(model_a=a, model_b=b, n=len(common), test=test)
+    return _pooled_pair(a, b, [("", by_model, summaries)])[0]
+
+
+def _pooled_pair(a: str, b: str, groups: list[_Group]) -> tuple[Pairwise, tuple[str, ...]]:
+    """A against B on the items both were scored on, over every group both were scored in;
+    a group scored in different modes or shot counts is left out (with why). Returns the pair
+    and what was left out."""
+    values_a: list[float] = []
+    values_b: list[float] = []
+    left_out: list[str] = []
+    shared = 0
+    for label, by_model, summaries in groups:
+        if a not in by_model or b not in by_model:
+            continue
+        common = sorted(by_model[a].keys() & by_model[b].keys())
+        shared += len(common)
+        reason = _why_not_comparable(summaries[a], summaries[b])
+        if reason is not None:
+            left_out.append(f"{label}: {reason}" if label else reason)
+            continue
+        values_a += [by_model[a][i].value for i in common]
+        values_b += [by_model[b][i].value for i in common]
+    if not values_a:
+        reason = "; ".join(left_out) or "no items scored by both"
+        return Pairwise(model_a=a, model_b=b, n=shared, test=None, not_compared=reason), ()
+    test = paired_test(values_a, values_b)
+    return Pairwise(model_a=a, model_b=b, n=len(values_a), test=test), tuple(left_out)
 
 
 def _why_not_comparable(a: MetricSummary, b: MetricSummary) -> str | None:
@@ -193,6 +327,102 @@ def _why_not_comparable(a: MetricSummary, b: MetricSummary) -> str | None:
     if a.shots != b.shots:
         return f"scored with different shot counts ({a.shots} and {b.shots})"
     return None
+
+
+def _trials(store: Store, runs: list[RunRow], by_item: ItemScores) -> dict[str, TrialEntry]:
+    """The names among the scores that are hands-on trials (see the module docstring), and the
+    registered trials whose every case ended in an error record (shown as error counts)."""
+    measured: dict[str, list[str]] = defaultdict(list)
+    for benchmark, metric in by_item:
+        measured[benchmark].append(metric)
+    for run in runs:
+        for error in store.errors(run.id):
+            if error.benchmark in TRIALS:
+                measured.setdefault(error.benchmark, [])
+    entries = []
+    for name, metrics in measured.items():
+        trial = TRIALS.get(name)
+        if trial is not None:
+            order = [m for m in trial.info.metrics if m in metrics or not metrics]
+            entries.append(TrialEntry(name, trial.info.category,
+                                      tuple(order + sorted(set(metrics) - set(order)))))
+        elif _has_transcripts(store, runs, name, by_item):
+            main = [PASS] if PASS in metrics else []
+            entries.append(TrialEntry(name, OTHER, tuple(main + sorted(set(metrics) - {PASS})),
+                                      registered=False))
+    entries.sort(key=lambda e: (_category_rank(e.category), e.category, e.name))
+    return {e.name: e for e in entries}
+
+
+def _by_category(trials: dict[str, TrialEntry]) -> dict[str, list[TrialEntry]]:
+    grouped: dict[str, list[TrialEntry]] = {}
+    for entry in trials.values():
+        grouped.setdefault(entry.category, []).append(entry)
+    return grouped
+
+
+def _has_transcripts(store: Store, runs: list[RunRow], name: str, by_item: ItemScores) -> bool:
+    """Whether one scored case of `name` has a stored chat: trials store one, benchmarks none."""
+    for (benchmark, _), by_model in by_item.items():
+        if benchmark != name:
+            continue
+        for model, items in by_model.items():
+            sample_id = next(iter(items))
+            return any(store.transcript(run.id, model, name, sample_id) is not None
+                       for run in runs)
+    return False
+
+
+def _category_rank(category: str) -> int:
+    if category == OTHER:
+        return len(CATEGORY_ORDER) + 1
+    return CATEGORY_ORDER.index(category) if category in CATEGORY_ORDER else len(CATEGORY_ORDER)
+
+
+def _hands_on(trials: dict[str, TrialEntry], by_item: ItemScores,
+              summaries: dict[tuple[str, str], dict[str, MetricSummary]],
+              models: list[str]) -> dict[str, CategoryResult]:
+    results = {}
+    for category, entries in _by_category(trials).items():
+        keys = [(e.name, e.main_metric) for e in entries]
+        groups: list[_Group] = [(key[0], by_item[key], summaries[key]) for key in keys
+                                if key in by_item]
+        totals = {}
+        for model in models:
+            rows = [r for key in keys for r in by_item.get(key, {}).get(model, {}).values()]
+            if rows:
+                totals[model] = CategoryTotal(_count(sum(r.value for r in rows)), len(rows))
+        scored = [m for m in models if m in totals]
+        pairs = [CategoryPair(*_pooled_pair(a, b, groups)) for a, b in combinations(scored, 2)]
+        results[category] = CategoryResult(
+            category, tuple(e.name for e in entries), totals, pairs,
+            significant_best([p.pair for p in pairs], scored))
+    return results
+
+
+def _trial_errors(store: Store, runs: list[RunRow], by_item: ItemScores,
+                  trials: dict[str, TrialEntry]) -> dict[str, dict[str, dict[str, int]]]:
+    """Cases of each trial that ended in an error record and have no counted score, by kind
+    (the latest run's record of a case counts)."""
+    scored = {(model, benchmark, sample_id)
+              for (benchmark, _), by_model in by_item.items() if benchmark in trials
+              for model, items in by_model.items() for sample_id in items}
+    latest: dict[tuple[str, str, str], str] = {}
+    for run in runs:
+        for error in store.errors(run.id):
+            key = (error.model, error.benchmark, error.sample_id)
+            if error.benchmark in trials and key not in scored:
+                latest[key] = error.kind
+    counts: dict[str, dict[str, dict[str, int]]] = {}
+    for (model, trial, _), kind in sorted(latest.items()):
+        by_kind = counts.setdefault(trial, {}).setdefault(model, {})
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    return {name: counts[name] for name in trials if name in counts}
+
+
+def _count(value: float) -> float:
+    """A sum of pass values as shown: float noise from a mean × n rounded away."""
+    return round(value, 6)
 
 
 def _usage(store: Store, runs: list[RunRow], by_item: ItemScores) -> dict[str, ModelUsage]:

@@ -1,5 +1,9 @@
 """What a decision report is made of, gathered once: the measured comparison (scores, tests,
-usage and cost), each model's card, speed (optional), per-category scores and transcripts.
+usage and cost), each model's card, speed (optional), per-category scores and transcripts, and
+the hands-on trials' own figures (bakeoff.report.hands_on: each case's chat and checks,
+function-calling failures by rule, the long-context heat map, per-language rates). Benchmark
+transcripts and per-category scores are of standard benchmarks only: a trial's cases are in
+`hands_on`.
 Every renderer (HTML, Markdown, JSON, terminal) and the insights read this; none of them go
 back to the store. Cards and prices come from bakeoff.catalog.resolve (configured figures win
 over the card's), for a run's models as its plan recorded them and for `--models` names as
@@ -21,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from bakeoff.catalog import ModelCard
 from bakeoff.catalog.resolve import ModelFigures, named_figures, plan_figures
 from bakeoff.report.comparison import Comparison, build_comparison
+from bakeoff.report.hands_on import HandsOn, build_hands_on
 from bakeoff.speed.summary import SpeedSummary
 from bakeoff.store import ScoreRow, Store
 
@@ -74,7 +79,8 @@ class TranscriptItem:
 
 @dataclass(frozen=True)
 class TranscriptGroup:
-    """Items of one benchmark metric (or, later, one hands-on trial) with every model's answer."""
+    """Items of one benchmark metric with every model's answer (a hands-on trial's cases are
+    bakeoff.report.hands_on.TrialTranscripts)."""
 
     benchmark: str
     metric: str
@@ -102,6 +108,7 @@ class ReportData:
         default_factory=dict)
     generated_at: float = 0.0
     commands: list[str] = field(default_factory=list)
+    hands_on: HandsOn = field(default_factory=HandsOn)
 
     @property
     def measured(self) -> bool:
@@ -114,7 +121,8 @@ class ReportData:
 def build_report_data(store: Store, run_ids: list[int], speed: SpeedFigures | None = None,
                       generated_at: float | None = None) -> ReportData:
     comparison = build_comparison(store, run_ids)
-    rows = _latest_rows([row for run in comparison.runs for row in store.scores(run.id)])
+    rows = _latest_rows([row for run in comparison.runs for row in store.scores(run.id)
+                         if row.benchmark not in comparison.trials])
     figures = {m["name"]: plan_figures(m) for run in comparison.runs for m in run.plan["models"]}
     return ReportData(
         models=comparison.models, comparison=comparison,
@@ -123,7 +131,8 @@ def build_report_data(store: Store, run_ids: list[int], speed: SpeedFigures | No
         transcripts=_transcripts(store, rows, comparison.models),
         categories=_categories(store, rows),
         generated_at=time.time() if generated_at is None else generated_at,
-        commands=[f"bakeoff report {' '.join(str(r) for r in run_ids)}"])
+        commands=[f"bakeoff report {' '.join(str(r) for r in run_ids)}"],
+        hands_on=build_hands_on(store, comparison))
 
 
 def report_from_cards(names: list[str], speed: SpeedFigures | None = None,

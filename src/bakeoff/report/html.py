@@ -2,8 +2,10 @@
 charts as inline SVG drawn here. Nothing is fetched: the page works offline.
 
 Sections (each a <section id=...>): headline, spec, benchmarks, transcripts, trials, speed,
-price, charts, choose, faq, published, methodology. Transcripts and hands-on trials share one
-view: a group of items, each with every model's prompt and answer side by side.
+price, charts, choose, faq, published, methodology. A benchmark score opens its items (every
+model's prompt and answer side by side) in the transcripts section; a trial score opens the
+trial's cases in the trials section, each with every model's whole chat (turns, tool calls,
+tool results) and checks. The long-context heat map is a coloured table.
 """
 
 from __future__ import annotations
@@ -12,22 +14,41 @@ import html
 import math
 from collections.abc import Callable, Sequence
 
+from bakeoff.report.comparison import Comparison, Pairwise
 from bakeoff.report.data import CategoryScore, ReportData, TranscriptGroup
+from bakeoff.report.hands_on import (
+    FUNCTION_CALLING,
+    LANGUAGES,
+    LONG_CONTEXT,
+    CaseResult,
+    HeatMap,
+    TrialCase,
+    TrialTranscripts,
+    Turn,
+)
 from bakeoff.report.insights import FaqEntry, Recommendation, blended_price
 from bakeoff.report.tables import (
     CHOICE_NOTE,
     CLAIMS_NOTE,
+    ERRORS_NOTE,
+    HEAT_MAP_NOTE,
     PRICE_NOTE,
     PUBLISHED_SPEED_NOTE,
+    TRIALS_NOTE,
     Table,
+    category_totals,
     choice_table,
     claims_table,
+    effective_length_line,
+    failures_table,
+    language_table,
     measured_speed_table,
     methodology_lines,
     price_table,
     published_speed_table,
     spec_table,
     statistics_note,
+    trial_errors_table,
 )
 from bakeoff.scoring.metrics import RESAMPLES, SEED, SIGNIFICANCE
 
@@ -48,6 +69,10 @@ border-left:4px solid #1f77b4}.pair{margin:.2em 0}.side{display:grid;gap:.6em}
 pre{white-space:pre-wrap;background:#f7f7f7;padding:.5em;margin:.2em 0;max-height:20em;
 overflow:auto}details{margin:.3em 0}summary{cursor:pointer}svg{background:#fff;
 border:1px solid #eee;margin:.5em .5em 0 0}.charts{display:flex;flex-wrap:wrap}
+.pass{color:#1b5e20;font-weight:600}.fail{color:#b71c1c;font-weight:600}.turn{margin:.3em 0;
+padding-left:.5em;border-left:3px solid #ddd}.turn.assistant{border-color:#1f77b4}
+.turn.tool{border-color:#2ca02c}.turn.system{border-color:#999}table.heat td{text-align:center;
+min-width:4.5em}
 """
 
 JS = """
@@ -62,7 +87,7 @@ def render_html(data: ReportData, verdict: list[str], recommendations: list[Reco
     title = "bakeoff report — " + " vs ".join(data.models)
     body = "".join([
         _headline(data, verdict), _spec(data), _benchmarks(data), _transcripts(data),
-        _trials(), _speed(data), _price(data), _charts(data), _choose(recommendations),
+        _trials(data), _speed(data), _price(data), _charts(data), _choose(recommendations),
         _faq(faq), _published(data), _methodology(data)])
     return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{_e(title)}</title>"
             f"<meta name=viewport content='width=device-width'><style>{CSS}</style>"
@@ -113,61 +138,59 @@ def _text_table(table: Table) -> str:
 
 def _benchmarks(data: ReportData) -> str:
     comparison = data.comparison
-    if comparison is None or not comparison.metrics:
+    keys = comparison.benchmark_keys() if comparison else []
+    if comparison is None or not keys:
         return _section("benchmarks", "Standard benchmarks",
                         "<p><span class=label>not measured</span> No benchmark was run.</p>")
-    rows = []
-    for (benchmark, metric), by_model in comparison.metrics.items():
-        best = _significant_best(data, benchmark, metric)
-        cells = []
-        for model in data.models:
-            s = by_model.get(model)
-            if s is None:
-                cells.append(f"<span class=muted>{MISSING}</span>")
-                continue
-            interval = "" if math.isnan(s.ci_low) else f" [{s.ci_low:.3f}, {s.ci_high:.3f}]"
-            link = (f"<a href='#tx-{_e(benchmark)}-{_e(metric)}' onclick=\"return "
-                    f"openTranscript('tx-{_e(benchmark)}-{_e(metric)}')\">{s.mean:.3f}</a>")
-            css = " class=best" if model == best else ""
-            cells.append(f"<span{css}>{link}</span>{interval}<br><span class=muted>"
-                         f"{_e(s.mode)}, {s.shots}-shot, n={s.n}</span>")
-        rows.append([_e(benchmark), _e(metric), *cells])
-    table = _table(["benchmark", "metric", *map(_e, data.models)], rows)
-    return _section("benchmarks", "Standard benchmarks", table + _pairwise(data) + (
-        "<p class=muted>Mean [95% bootstrap interval, "
+    table = _score_table(comparison, keys, "benchmark",
+                         lambda key: f"tx-{key[0]}-{key[1]}", shots=True)
+    return _section("benchmarks", "Standard benchmarks", table + _pairwise(comparison, keys) + (
+        "<p class=muted>Mean ± one standard error [95% bootstrap interval, "
         f"{RESAMPLES:,} resamples, seed {SEED}]. Bold green marks a model significantly better "
         f"(p &lt; {SIGNIFICANCE}) than every other model in its row; no mark means no such "
         "model. Click a score to see the answers.</p>"))
 
 
-def _significant_best(data: ReportData, benchmark: str, metric: str) -> str | None:
-    """The model that significantly beats every other model scored on this metric, if any."""
-    assert data.comparison is not None
-    pairs = data.comparison.pairwise.get((benchmark, metric), [])
-    for model in data.models:
-        mine = [p for p in pairs if model in (p.model_a, p.model_b)]
-        if mine and all(p.test is not None and p.test.significant
-                        and (p.test.difference > 0) == (p.model_a == model) for p in mine):
-            return model
-    return None
+def _score_table(comparison: Comparison, keys: list[tuple[str, str]], first: str,
+                 target: Callable[[tuple[str, str]], str], *, shots: bool) -> str:
+    """A row per (benchmark or trial, metric): each model's mean (a link that opens `target`),
+    interval, mode and n; bold green when significantly better than every other model."""
+    rows = []
+    for key in keys:
+        by_model = comparison.metrics.get(key, {})
+        best = comparison.significant_best(key)
+        ident = target(key)
+        cells = []
+        for model in comparison.models:
+            s = by_model.get(model)
+            if s is None:
+                cells.append(f"<span class=muted>{MISSING}</span>")
+                continue
+            stderr = "" if math.isnan(s.stderr) else f" ± {s.stderr:.3f}"
+            interval = "" if math.isnan(s.ci_low) else f" [{s.ci_low:.3f}, {s.ci_high:.3f}]"
+            link = (f"<a href='#{_e(ident)}' onclick=\"return "
+                    f"openTranscript('{_e(ident)}')\">{s.mean:.3f}</a>")
+            css = " class=best" if model == best else ""
+            setting = f", {s.shots}-shot" if shots else ""
+            cells.append(f"<span{css}>{link}</span>{stderr}{interval}<br><span class=muted>"
+                         f"{_e(s.mode)}{setting}, n={s.n}</span>")
+        rows.append([_e(key[0]), _e(key[1]), *cells])
+    return _table([first, "metric", *map(_e, comparison.models)], rows)
 
 
-def _pairwise(data: ReportData) -> str:
-    assert data.comparison is not None
+def _pairwise(comparison: Comparison, keys: list[tuple[str, str]],
+              heading: str = "Pairwise significance") -> str:
     lines = []
-    for (benchmark, metric), pairs in data.comparison.pairwise.items():
-        for pair in pairs:
+    for benchmark, metric in keys:
+        for pair in comparison.pairwise.get((benchmark, metric), []):
             lines.append(f"<li class=pair><b>{_e(benchmark)} {_e(metric)}</b>: "
                          f"{_e(_pair_text(pair.model_a, pair.model_b, pair))}</li>")
     if not lines:
         return "<p class=muted>Fewer than two models on any metric: no pairwise tests.</p>"
-    return "<h3>Pairwise significance</h3><ul>" + "".join(lines) + "</ul>"
+    return f"<h3>{_e(heading)}</h3><ul>" + "".join(lines) + "</ul>"
 
 
-def _pair_text(a: str, b: str, pair: object) -> str:
-    from bakeoff.report.comparison import Pairwise
-
-    assert isinstance(pair, Pairwise)
+def _pair_text(a: str, b: str, pair: Pairwise) -> str:
     if pair.test is None:
         return f"{a} vs {b}: not compared ({pair.not_compared})"
     t = pair.test
@@ -208,10 +231,152 @@ def _transcript_group(group: TranscriptGroup, models: list[str]) -> str:
             f"{_e(group.metric)} ({shown})</summary>{''.join(items)}</details>")
 
 
-def _trials() -> str:
-    return _section("trials", "Hands-on trials",
-                    "<p><span class=label>not measured</span> No hands-on trials in these runs; "
-                    "their results appear here in the transcript view when run.</p>")
+# Hands-on trials ----------------------------------------------------------------------------
+
+def _trials(data: ReportData) -> str:
+    comparison = data.comparison
+    if comparison is None or not comparison.trials:
+        return _section("trials", "Hands-on trials",
+                        "<p><span class=label>not measured</span> No hands-on trials in these "
+                        "runs.</p>")
+    parts = [f"<p class=muted>{_e(TRIALS_NOTE)}</p>"]
+    for category, entries in comparison.trial_categories().items():
+        keys = [k for entry in entries for k in comparison.trial_keys(entry.name)]
+        parts.append(f"<h3>{_e(category)}</h3>")
+        parts.append(_score_table(comparison, keys, "trial", lambda key: f"tt-{key[0]}",
+                                  shots=False))
+        result = comparison.hands_on.get(category)
+        if result is not None:
+            pooled = "".join(
+                f"<li class=pair>{_e(_pair_text(cp.pair.model_a, cp.pair.model_b, cp.pair))}"
+                + (f" <span class=muted>Left out: {_e('; '.join(cp.left_out))}.</span>"
+                   if cp.left_out else "") + "</li>" for cp in result.pairs)
+            several = len(result.trials) > 1 and pooled  # (one trial: its own tests below)
+            parts.append(f"<p>{_e(category_totals(result, data.models))}</p>"
+                         + (f"<p>Pooled over the category's trials:</p><ul>{pooled}</ul>"
+                            if several else ""))
+        parts.append(_category_extras(data, category))
+        parts.append(_pairwise(comparison, keys, "Pairwise, per trial metric").replace(
+            "<h3>", "<h4>").replace("</h3>", "</h4>"))
+    errors = trial_errors_table(data)
+    if errors is not None:
+        parts.append("<h3>Errors (cases not scored)</h3>" + _text_table(errors) +
+                     f"<p class=muted>{_e(ERRORS_NOTE)}</p>")
+    parts.append("<h3>Transcripts</h3><p class=muted>Click a trial score above, or a trial "
+                 "below: each case shows every model's whole chat and its checks.</p>")
+    parts += [_trial_transcripts(t, data.models) for t in data.hands_on.transcripts]
+    return _section("trials", "Hands-on trials", "".join(parts))
+
+
+def _category_extras(data: ReportData, category: str) -> str:
+    hands_on = data.hands_on
+    if category == FUNCTION_CALLING and hands_on.failures is not None:
+        return ("<h4>Failures by rule</h4>" +
+                _text_table(failures_table(hands_on.failures, data.models)) +
+                "<p class=muted>A failed case counts under the rule its check names first (the "
+                "reason before &quot;:&quot;).</p>")
+    if category == LONG_CONTEXT and hands_on.heat_map is not None:
+        return _heat_map(hands_on.heat_map)
+    if category == LANGUAGES and hands_on.languages is not None:
+        return "<h4>By language</h4>" + _text_table(language_table(hands_on.languages,
+                                                                    data.models))
+    return ""
+
+
+def _heat_map(heat_map: HeatMap) -> str:
+    """Each model's length × depth grid as a table, each cell coloured by its mean (red 0 to
+    green 1), grey where the model did not run it."""
+    maps = []
+    for model, grid in heat_map.models.items():
+        rows = []
+        for length in heat_map.lengths:
+            cells = []
+            for depth in heat_map.depths:
+                rate = grid.cells.get((length, depth))
+                not_run = grid.not_run.get((length, depth))
+                if rate is not None:
+                    cells.append(f"<td class=cell style='background:{_heat(rate.mean)}' "
+                                 f"title='{_e(model)}: {length:,} tokens, depth {depth:g}: "
+                                 f"{rate.mean:.2f} over {rate.n} case(s)'>{rate.mean:.2f}</td>")
+                elif not_run:
+                    cells.append(f"<td class=muted style='background:#eee' title='not run: "
+                                 f"{not_run} case(s) ended in an error, e.g. longer than the "
+                                 "window'>not run</td>")
+                else:
+                    cells.append(f"<td class=muted>{MISSING}</td>")
+            mean = grid.length_means.get(length)
+            strong = mean is not None and mean >= heat_map.threshold
+            shown = MISSING if mean is None else f"{mean:.2f}"
+            rows.append(f"<tr><th>{length:,}</th>{''.join(cells)}"
+                        f"<td>{f'<b>{shown}</b>' if strong else shown}</td></tr>")
+        head = "".join(f"<th>depth {d:g}</th>" for d in heat_map.depths)
+        maps.append(f"<figure><table class=heat id='heat-{_e(model)}'><tr><th>{_e(model)}: "
+                    f"length (tokens)</th>{head}<th>mean over depths</th></tr>{''.join(rows)}"
+                    f"</table><figcaption>{_e(effective_length_line(heat_map, model))}"
+                    "</figcaption></figure>")
+    return ("<h4>Recall by length and depth</h4><div class=charts>" + "".join(maps) +
+            f"</div><p class=muted>{_e(HEAT_MAP_NOTE.format(threshold=heat_map.threshold))}"
+            "</p>")
+
+
+def _heat(mean: float) -> str:
+    """Red (0) through yellow to green (1)."""
+    return f"hsl({max(0.0, min(1.0, mean)) * 120:.0f},70%,80%)"
+
+
+def _trial_transcripts(group: TrialTranscripts, models: list[str]) -> str:
+    shown = (f"{len(group.cases)} of {group.total_cases} cases"
+             if len(group.cases) < group.total_cases else f"{group.total_cases} cases")
+    cases = "".join(_trial_case(group.trial, case, models) for case in group.cases)
+    return (f"<details id='tt-{_e(group.trial)}' class=group><summary>{_e(group.trial)} "
+            f"<span class=muted>({_e(group.category)}, {shown})</span></summary>{cases}"
+            "</details>")
+
+
+def _trial_case(trial: str, case: TrialCase, models: list[str]) -> str:
+    marks = []
+    for model in models:
+        result = case.results.get(model)
+        if result is not None:
+            passed = bool(result.checks) and result.checks[0].value >= 1
+            marks.append(f"{_e(model)} <span class={'pass' if passed else 'fail'}>"
+                         f"{'pass' if passed else 'fail'}</span>")
+        elif model in case.errors:
+            kind = case.errors[model].split(":")[0]
+            marks.append(f"{_e(model)} <span class=muted>not scored ({_e(kind)})</span>")
+    columns = "".join(_case_column(m, case.results.get(m), case.errors.get(m)) for m in models)
+    meta = ", ".join(f"{k}: {v}" for k, v in case.metadata)
+    return (f"<details class=item id='tt-{_e(trial)}-{_e(case.case_id)}'><summary>"
+            f"{_e(case.case_id)} — {' · '.join(marks)}</summary>"
+            f"<div>{f'<div class=muted>{_e(meta)}</div>' if meta else ''}"
+            f"Case (opening turns):<pre>{_e(case.prompt)}</pre>Expected: "
+            f"<code>{_e(case.expected)}</code></div>"
+            f"<div class=side style='grid-template-columns:repeat({len(models)},1fr)'>"
+            f"{columns}</div></details>")
+
+
+def _case_column(model: str, result: CaseResult | None, error: str | None) -> str:
+    if result is None:
+        why = (f"<span class=label>not scored</span> {_e(error)}" if error
+               else "<span class=muted>not taken</span>")
+        return f"<div><b>{_e(model)}</b> {why}</div>"
+    checks = "".join(
+        f"<li><span class={'pass' if c.value >= 1 else 'fail'}>{_e(c.metric)} "
+        f"{c.value:g}</span> — {_e(c.reason)}</li>" for c in result.checks)
+    chat = ("<p class=muted>(chat not stored)</p>" if result.turns is None
+            else "".join(_turn(t) for t in result.turns))
+    return (f"<div><b>{_e(model)}</b> <span class=muted>({_e(result.mode)})</span>"
+            f"<ul class=checks>{checks}</ul>{chat}</div>")
+
+
+def _turn(turn: Turn) -> str:
+    calls = "".join(f"<div>→ call <code>{_e(c.name)}</code>(<code>{_e(c.arguments)}</code>)"
+                    "</div>" for c in turn.tool_calls)
+    answers = f" <span class=muted>(result of {_e(turn.tool_call_id)})</span>" \
+        if turn.tool_call_id else ""
+    content = f"<pre>{_e(turn.content)}</pre>" if turn.content else ""
+    return (f"<div class='turn {_e(turn.role)}'><b>{_e(turn.role)}</b>{answers}{content}"
+            f"{calls}</div>")
 
 
 def _speed(data: ReportData) -> str:
@@ -304,7 +469,8 @@ def _quality_points(data: ReportData) -> dict[str, float]:
     """Each model's mean over the metrics it shares with every other model, all in one mode."""
     if data.comparison is None:
         return {}
-    shared = [by_model for by_model in data.comparison.metrics.values()
+    benchmarks = [data.comparison.metrics[key] for key in data.comparison.benchmark_keys()]
+    shared = [by_model for by_model in benchmarks
               if len({s.mode for s in by_model.values()}) == 1 and len(by_model) > 1]
     points: dict[str, float] = {}
     for model in data.models:

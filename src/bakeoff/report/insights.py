@@ -6,6 +6,12 @@ Rules the text keeps (and tests check):
 - scores of different modes or shot counts are never ranked together (their pair has no test);
 - a missing figure is "not measured" / "unknown", never zero, and a ratio needs both figures;
 - ratios are computed from the rounded numbers the sentence shows, so the reader can check them.
+
+Hands-on trials: the verdict's quality sentence is about standard benchmarks; a hands-on sentence
+follows it, one clause per trial category, from the Comparison's pooled category tests ("For
+function calling, choose alpha: it passed 34/40 cases vs 12/40 for beta (McNemar exact
+p < 0.001)" only when that test gives p < 0.05; otherwise the difference is not significant).
+Profiles weigh trial categories with the `hands_on` criterion (see profiles.toml).
 """
 
 from __future__ import annotations
@@ -18,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from bakeoff.catalog import PublishedSpeed
+from bakeoff.report.comparison import OTHER, CategoryPair, CategoryResult
 from bakeoff.report.data import ReportData
 
-CRITERIA = ("quality", "speed", "latency", "price", "context", "languages")
+CRITERIA = ("quality", "hands_on", "speed", "latency", "price", "context", "languages")
+TEST_NAMES = {"mcnemar-exact": "McNemar exact", "paired-bootstrap": "paired bootstrap"}
 CONSTRAINTS = ("min_context", "max_blended_price_per_mtok", "min_tokens_per_s", "max_ttft_s",
                "languages")
 
@@ -36,6 +44,8 @@ class Profile:
     benchmarks: tuple[str, ...]
     weights: dict[str, float]
     constraints: dict[str, Any]
+    # The hands-on categories the `hands_on` criterion weighs (all trials when empty).
+    trial_categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,9 +111,13 @@ def _profile(source: str, key: str, table: Any) -> Profile:
                            f"{', '.join(CRITERIA)}; constraints: {', '.join(CONSTRAINTS)})")
     if not weights or any(not isinstance(w, int | float) or w < 0 for w in weights.values()):
         raise ProfileError(f"{source}: {key}: weights must be non-negative numbers")
+    categories = table.get("trial_categories", [])
+    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+        raise ProfileError(f"{source}: {key}: trial_categories must be a list of category names")
     return Profile(key=key, title=str(table.get("title", key)),
                    benchmarks=tuple(table.get("benchmarks", ())),
-                   weights={k: float(v) for k, v in weights.items()}, constraints=constraints)
+                   weights={k: float(v) for k, v in weights.items()}, constraints=constraints,
+                   trial_categories=tuple(categories))
 
 
 # Figures per model ---------------------------------------------------------------------------
@@ -143,13 +157,28 @@ def quality_standing(data: ReportData, model: str,
                      benchmarks: tuple[str, ...] = ()) -> tuple[int, int] | None:
     """(metrics where no other model is significantly better, metrics counted), or None.
 
+    Counts the metrics of `benchmarks` (every measured metric, trials' included, when empty).
     Only metrics with a test against every other model scored on it are counted, so scores of
     different modes never enter; a metric only this model was scored on tells nothing."""
+    return _standing(data, model, lambda name: not benchmarks or name in benchmarks)
+
+
+def hands_on_standing(data: ReportData, model: str,
+                      categories: tuple[str, ...] = ()) -> tuple[int, int] | None:
+    """As quality_standing, over the metrics of the hands-on trials in `categories` (every
+    trial when empty)."""
+    trials = data.comparison.trials if data.comparison else {}
+    return _standing(data, model, lambda name: name in trials and (
+        not categories or trials[name].category in categories))
+
+
+def _standing(data: ReportData, model: str,
+              counts: Callable[[str], bool]) -> tuple[int, int] | None:
     if data.comparison is None:
         return None
     unbeaten = counted = 0
     for (benchmark, _), pairs in data.comparison.pairwise.items():
-        if benchmarks and benchmark not in benchmarks:
+        if not counts(benchmark):
             continue
         mine = [p for p in pairs if model in (p.model_a, p.model_b)]
         if not mine or any(p.test is None for p in mine):
@@ -170,9 +199,9 @@ _HIGHER: dict[str, Figure] = {
     "languages": lambda d, m: _float(None if (listed := languages(d, m)) is None else len(listed)),
 }
 _LOWER: dict[str, Figure] = {"latency": ttft, "price": blended_price}
-_LABELS = {"quality": "measured quality", "speed": "output tokens/s", "latency": "time to first "
-           "token", "price": "blended price", "context": "context window",
-           "languages": "languages listed"}
+_LABELS = {"quality": "measured quality", "hands_on": "hands-on trials",
+           "speed": "output tokens/s", "latency": "time to first token", "price": "blended price",
+           "context": "context window", "languages": "languages listed"}
 
 
 def recommend(data: ReportData, profiles: list[Profile]) -> list[Recommendation]:
@@ -196,13 +225,19 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
             scores[model] += weight * value
     if total_weight:
         scores = {m: round(s / total_weight, 3) for m, s in scores.items()}
-    # Without quality, or with most of the weight unmeasured, a pick would rest on the
-    # minor criteria alone: say so instead of choosing.
-    quality_missing = "quality" in profile.weights and "quality" not in used
+    # Without quality (benchmarks or hands-on trials, whichever the profile weighs), or with
+    # most of the weight unmeasured, a pick would rest on the minor criteria alone: say so
+    # instead of choosing.
+    measured_quality = ("quality", "hands_on")
+    quality_missing = (any(c in profile.weights for c in measured_quality)
+                       and not any(c in used for c in measured_quality))
     mostly_missing = missing_weight > total_weight
     choice = _choice(scores) if used and not (quality_missing or mostly_missing) else None
     if quality_missing:
-        reasons = ["quality was not measured: no choice"]
+        missing = [name for c, name in (("quality", "quality"), ("hands_on", "hands-on trials"))
+                   if c in profile.weights]
+        verb = "was" if missing == ["quality"] else "were"
+        reasons = [f"{' and '.join(missing)} {verb} not measured: no choice"]
     elif mostly_missing and used:
         reasons = [f"most of what this profile weighs was not measured "
                    f"({', '.join(not_measured)}): no choice"]
@@ -225,8 +260,9 @@ def _criterion_scores(data: ReportData, profile: Profile, criterion: str,
 
     A model without the figure scores 0 on it only when others have it: it cannot be credited
     for what was not measured, and the reasons say it is missing."""
-    if criterion == "quality":
-        standing = {m: quality_standing(data, m, profile.benchmarks) for m in models}
+    if criterion in ("quality", "hands_on"):
+        standing = {m: quality_standing(data, m, profile.benchmarks) if criterion == "quality"
+                    else hands_on_standing(data, m, profile.trial_categories) for m in models}
         if all(s is None for s in standing.values()):
             return None
         return {m: (s[0] / s[1] if s else 0.0) for m, s in standing.items()}
@@ -289,6 +325,8 @@ def _reasons(data: ReportData, profile: Profile, used: list[str], eligible: list
     lines = [f"score {scores[choice]:.2f} (weighted {', '.join(_LABELS[c] for c in used)})"]
     if "quality" in used:
         lines.append(_quality_reason(data, profile, choice))
+    if "hands_on" in used:
+        lines.append(_hands_on_reason(data, profile, choice))
     return lines
 
 
@@ -297,14 +335,27 @@ def _quality_reason(data: ReportData, profile: Profile, model: str) -> str:
     if standing is None:
         return "quality: no benchmark comparable across models"
     unbeaten, counted = standing
+    trials = not profile.benchmarks and data.comparison is not None and data.comparison.trials
+    kind = "benchmark and trial" if trials else "benchmark"
     return (f"quality: not significantly behind any model on {unbeaten} of {counted} "
-            "comparable benchmark metrics")
+            f"comparable {kind} metrics")
+
+
+def _hands_on_reason(data: ReportData, profile: Profile, model: str) -> str:
+    where = (f" ({', '.join(profile.trial_categories)})" if profile.trial_categories else "")
+    standing = hands_on_standing(data, model, profile.trial_categories)
+    if standing is None:
+        return f"hands-on{where}: no trial comparable across models"
+    unbeaten, counted = standing
+    return (f"hands-on{where}: not significantly behind any model on {unbeaten} of {counted} "
+            "comparable trial metrics")
 
 
 # Verdict and FAQ ------------------------------------------------------------------------------
 
 def verdict(data: ReportData, recommendations: list[Recommendation]) -> list[str]:
-    """Two sentences: the quality pick and the efficiency pick, each with its evidence."""
+    """The quality pick (standard benchmarks), the hands-on picks by trial category when trials
+    were run, and the efficiency pick, each with its evidence."""
     if data.comparison is None:
         published = [e.answer for e in faq(data) if e.evidence.get("kind") in ("speed", "price")
                      and "ratio" in e.evidence]
@@ -312,14 +363,19 @@ def verdict(data: ReportData, recommendations: list[Recommendation]) -> list[str
                 "published speeds, vendor scores), which bakeoff has not checked.",
                 " ".join(published[:2]) if published else
                 "Run `bakeoff run` on these models to get measured quality, speed and cost."]
-    return [_quality_sentence(data), _efficiency_sentence(data, recommendations)]
+    hands_on = hands_on_sentence(data)
+    return [_quality_sentence(data), *([hands_on] if hands_on else []),
+            _efficiency_sentence(data, recommendations)]
 
 
 def _quality_sentence(data: ReportData) -> str:
     assert data.comparison is not None
+    keys = data.comparison.benchmark_keys()
+    if not keys and data.comparison.trials:
+        return "No standard benchmark was run."
     wins: list[str] = []
-    for (benchmark, metric), pairs in data.comparison.pairwise.items():
-        for pair in pairs:
+    for benchmark, metric in keys:
+        for pair in data.comparison.pairwise.get((benchmark, metric), []):
             if pair.test is None or not pair.test.significant:
                 continue
             winner, loser = ((pair.model_a, pair.model_b) if pair.test.difference > 0
@@ -333,6 +389,68 @@ def _quality_sentence(data: ReportData) -> str:
                 "(paired tests, p < 0.05): on quality they are not distinguishable at these "
                 "sample sizes.")
     return "Quality: " + "; ".join(wins) + "."
+
+
+def hands_on_sentence(data: ReportData) -> str:
+    """One sentence per hands-on category that two or more models took, joined; "" when none.
+    A model is chosen for a category only when its pooled paired test against every other model
+    gives p < 0.05."""
+    if data.comparison is None:
+        return ""
+    return " ".join(sentence for category, result in data.comparison.hands_on.items()
+                    if (sentence := _category_sentence(category, result)))
+
+
+def _category_sentence(category: str, result: CategoryResult) -> str:
+    if not result.pairs:
+        return ""
+    name = category_phrase(category)
+    best = result.best
+    if best is not None:
+        parts = []
+        for cp in result.pairs:
+            test = cp.pair.test
+            if best not in (cp.pair.model_a, cp.pair.model_b) or test is None:
+                continue  # (the best model won a test against every other one)
+            mine, theirs = _oriented(cp, best)
+            other = cp.pair.model_b if cp.pair.model_a == best else cp.pair.model_a
+            parts.append(f"{_g(mine)}/{test.n} cases vs {_g(theirs)}/{test.n} for {other} "
+                         f"({TEST_NAMES[test.test]} p {_p(test.p_value)})")
+        return f"For {name}, choose {best}: it passed {' and '.join(parts)}."
+    tests = [cp.pair.test for cp in result.pairs]
+    if all(t is not None and not t.significant for t in tests):
+        clauses = [f"{cp.pair.model_a} {_g(cp.passed_a)}/{t.n} vs {cp.pair.model_b} "
+                   f"{_g(cp.passed_b)}/{t.n} cases ({TEST_NAMES[t.test]} p {_p(t.p_value)})"
+                   for cp, t in zip(result.pairs, tests, strict=True) if t is not None]
+        return (f"For {name}, the difference is not significant at this sample size: "
+                f"{'; '.join(clauses)}.")
+    return (f"For {name}, no model is significantly better than every other: "
+            f"{'; '.join(_pair_clause(cp) for cp in result.pairs)}.")
+
+
+def category_phrase(category: str) -> str:
+    """A category as a sentence names it: "function calling", "other trials"."""
+    return "other trials" if category == OTHER else category.lower()
+
+
+def _pair_clause(cp: CategoryPair) -> str:
+    a, b, test = cp.pair.model_a, cp.pair.model_b, cp.pair.test
+    if test is None:
+        return f"{a} and {b} not compared ({cp.pair.not_compared})"
+    counts = f"{_g(cp.passed_a)}/{test.n} vs {_g(cp.passed_b)}/{test.n} cases"
+    p = f"{TEST_NAMES[test.test]} p {_p(test.p_value)}"
+    if not test.significant:
+        return f"{a} vs {b} {counts}, not significant at this sample size ({p})"
+    winner, loser = (a, b) if test.difference > 0 else (b, a)
+    mine, theirs = _oriented(cp, winner)
+    return f"{winner} beats {loser}, {_g(mine)}/{test.n} vs {_g(theirs)}/{test.n} cases ({p})"
+
+
+def _oriented(cp: CategoryPair, model: str) -> tuple[float, float]:
+    """(model's passes, the other's) on the pair's shared cases."""
+    if cp.pair.model_a == model:
+        return cp.passed_a, cp.passed_b
+    return cp.passed_b, cp.passed_a
 
 
 def _efficiency_sentence(data: ReportData, recommendations: list[Recommendation]) -> str:
@@ -359,6 +477,40 @@ def faq(data: ReportData) -> list[FaqEntry]:
             entries += [e for e in (_speed_entry(data, a, b), _price_entry(data, a, b),
                                     _context_entry(data, a, b), _language_entry(data, a, b))
                         if e is not None]
+            entries += _hands_on_entries(data, a, b)
+    return entries
+
+
+def _hands_on_entries(data: ReportData, a: str, b: str) -> list[FaqEntry]:
+    """Per hands-on category both models took: which did better, by the pooled paired test."""
+    entries = []
+    for category, result in (data.comparison.hands_on.items() if data.comparison else ()):
+        cp = next((p for p in result.pairs if {p.pair.model_a, p.pair.model_b} == {a, b}), None)
+        if cp is None:
+            continue
+        question = f"Which does better at {category_phrase(category)}, {a} or {b}?"
+        test = cp.pair.test
+        evidence: dict[str, Any] = {"kind": "hands_on", "category": category,
+                                    "trials": list(result.trials)}
+        if test is None:
+            entries.append(FaqEntry(question, f"Not compared: {cp.pair.not_compared}.",
+                                    evidence))
+            continue
+        evidence.update(passed={a: cp.passed_a, b: cp.passed_b}, cases=test.n,
+                        test=test.test, p_value=test.p_value, significant=test.significant,
+                        left_out=list(cp.left_out))
+        p = f"{TEST_NAMES[test.test]} p {_p(test.p_value)}"
+        left_out = f" Left out: {'; '.join(cp.left_out)}." if cp.left_out else ""
+        if test.significant:
+            winner = a if test.difference > 0 else b
+            loser = b if winner == a else a
+            mine, theirs = _oriented(cp, winner)
+            answer = (f"{winner}: it passed {_g(mine)}/{test.n} cases vs {_g(theirs)}/{test.n} "
+                      f"for {loser} ({p}).")
+        else:
+            answer = (f"Not significantly different at this sample size: {a} passed "
+                      f"{_g(cp.passed_a)}/{test.n} cases, {b} {_g(cp.passed_b)}/{test.n} ({p}).")
+        entries.append(FaqEntry(question, answer + left_out, evidence))
     return entries
 
 
@@ -432,6 +584,11 @@ def _language_entry(data: ReportData, a: str, b: str) -> FaqEntry | None:
     return FaqEntry(question, "; ".join(parts) + " (vendor lists, not measured).",
                     {"kind": "languages", "languages": {m: list(v) if v else None
                                                         for m, v in shown.items()}})
+
+
+def _g(count: float) -> str:
+    """A count of passes: 34, or 33.5 when checks give partial credit."""
+    return f"{count:.0f}" if count == int(count) else f"{count:.2f}".rstrip("0")
 
 
 def _round(value: float | None, digits: int) -> float | None:

@@ -4,30 +4,49 @@ click-through transcripts), which it points to.
 
 Scores: models as columns, one row per benchmark metric, then the pairwise tests. A difference
 is worded as a win only when its paired test gives p < 0.05; models scored in different modes
-are never ranked against each other, and the report says so."""
+are never ranked against each other, and the report says so. Hands-on trials have a section of
+their own, by category, with the same cells and pairwise sentences (the same code), and their
+category figures as tables (failures by rule, the long-context grid, rates by language)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bakeoff.report.comparison import Comparison, MetricSummary, ModelUsage, Pairwise
+from bakeoff.report.comparison import (
+    CategoryPair,
+    Comparison,
+    MetricSummary,
+    ModelUsage,
+    Pairwise,
+)
 from bakeoff.report.data import ReportData
+from bakeoff.report.hands_on import FUNCTION_CALLING, LANGUAGES, LONG_CONTEXT
 from bakeoff.report.insights import DecisionReport, FaqEntry, Recommendation
 from bakeoff.report.tables import (
     CHOICE_NOTE,
     CLAIMS_NOTE,
+    ERRORS_NOTE,
+    HEAT_MAP_NOTE,
     PRICE_NOTE,
     PUBLISHED_SPEED_NOTE,
+    TRIALS_NOTE,
     Table,
+    category_totals,
     choice_table,
     claims_table,
+    effective_length_line,
+    failures_table,
+    heat_map_table,
+    language_table,
     measured_speed_table,
     methodology_lines,
     price_table,
     published_speed_table,
     spec_table,
     statistics_note,
+    trial_errors_table,
 )
 from bakeoff.scoring.metrics import RESAMPLES, SEED, SIGNIFICANCE, PairedTest
 
@@ -42,7 +61,7 @@ def render_markdown(data: ReportData, verdict: list[str], recommendations: list[
     lines += _spec_section(data)
     lines += _benchmark_section(data.comparison)
     lines += _transcript_section(data, html_name)
-    lines += ["## Hands-on trials", "", "Not measured: no hands-on trials in these runs.", ""]
+    lines += _trials_section(data, html_name)
     lines += _speed_section(data)
     lines += ["## Price and cost-effectiveness", "", *_text_table(price_table(data)), "",
               PRICE_NOTE, ""]
@@ -59,8 +78,10 @@ def terminal_summary(report: DecisionReport) -> str:
     files). A terminal does not render <br>: the lines of a cell are joined with "; "."""
     head = _head(report.data, report.verdict)
     scores = _scores_section(report.data.comparison)
+    trials = _trial_scores(report.data.comparison)
     choices = _choice_section(report.recommendations, "; ")
-    return "\n\n".join("\n".join(part).rstrip() for part in (head, scores, choices)) + "\n"
+    return "\n\n".join("\n".join(part).rstrip() for part in (head, scores, trials, choices)
+                       if part) + "\n"
 
 
 def _head(data: ReportData, verdict: list[str]) -> list[str]:
@@ -88,8 +109,10 @@ def _benchmark_section(comparison: Comparison | None) -> list[str]:
     lines = _scores_section(comparison)
     if comparison is None or not comparison.metrics:
         return lines
-    lines += ["", "### Pairwise significance", ""]
-    lines += _pairwise_sections(comparison)
+    keys = comparison.benchmark_keys()
+    if keys:
+        lines += ["", "### Pairwise significance", ""]
+        lines += _pairwise_sections(comparison, keys)
     lines += ["### Usage", "", *_usage_table(comparison), "", _legend(), ""]
     return lines
 
@@ -100,7 +123,76 @@ def _scores_section(comparison: Comparison | None) -> list[str]:
     if comparison is None or not comparison.metrics:
         return [*lines, "Not measured: no benchmark was run.", ""]
     lines += _run_facts(comparison)
-    return [*lines, "", *_scores_table(comparison), *_mixed_mode_warnings(comparison)]
+    keys = comparison.benchmark_keys()
+    if not keys:
+        return [*lines, "", "Not measured: no benchmark was run (hands-on trials only)."]
+    return [*lines, "", *_scores_table(comparison, keys, _best_of(comparison)),
+            *_mixed_mode_warnings(comparison, keys)]
+
+
+def _trial_scores(comparison: Comparison | None) -> list[str]:
+    """The terminal's hands-on table: every trial metric, by category."""
+    if comparison is None or not comparison.trials:
+        return []
+    keys = [k for name in comparison.trials for k in comparison.trial_keys(name)]
+    return ["## Hands-on trials", "",
+            *_scores_table(comparison, keys, comparison.significant_best, trials=True)]
+
+
+def _trials_section(data: ReportData, html_name: str) -> list[str]:
+    lines = ["## Hands-on trials", ""]
+    comparison = data.comparison
+    if comparison is None or not comparison.trials:
+        return [*lines, "Not measured: no hands-on trials in these runs.", ""]
+    lines += [TRIALS_NOTE, ""]
+    for category, entries in comparison.trial_categories().items():
+        keys = [k for entry in entries for k in comparison.trial_keys(entry.name)]
+        lines += [f"### {category}", "",
+                  *_scores_table(comparison, keys, comparison.significant_best, trials=True),
+                  *_mixed_mode_warnings(comparison, keys), ""]
+        result = comparison.hands_on.get(category)
+        if result is not None:
+            lines += [category_totals(result, data.models), ""]
+            if len(result.trials) > 1 and result.pairs:  # (one trial: its own tests below)
+                lines += ["Pooled over the category's trials:", "",
+                          *[f"- {_category_pair_sentence(cp)}" for cp in result.pairs], ""]
+        lines += _category_extras(data, category)
+        lines += _pairwise_sections(comparison, keys, quiet=True)
+    errors = trial_errors_table(data)
+    if errors is not None:
+        lines += ["### Errors (cases not scored)", "", *_text_table(errors), "", ERRORS_NOTE, ""]
+    where = f"[{html_name}]({html_name}#trials)" if html_name else "the HTML report"
+    lines += ["### Transcripts", "",
+              f"Each case's whole chat (every turn, tool call and tool result) and its checks, "
+              f"model by model, are in {where}:", ""]
+    lines += [f"- {t.trial}: {t.total_cases} cases" for t in data.hands_on.transcripts]
+    return [*lines, ""]
+
+
+def _category_pair_sentence(cp: CategoryPair) -> str:
+    """A pooled pair, worded as any pair; what was left out (other modes) said after."""
+    left_out = f" Left out: {'; '.join(cp.left_out)}." if cp.left_out else ""
+    return _pair_sentence(cp.pair) + left_out
+
+
+def _category_extras(data: ReportData, category: str) -> list[str]:
+    hands_on = data.hands_on
+    if category == FUNCTION_CALLING and hands_on.failures is not None:
+        return ["#### Failures by rule", "",
+                *_text_table(failures_table(hands_on.failures, data.models)), "",
+                "A failed case counts under the rule its check names first (the reason before "
+                "\":\").", ""]
+    if category == LONG_CONTEXT and hands_on.heat_map is not None:
+        heat_map = hands_on.heat_map
+        lines = ["#### Recall by length and depth", ""]
+        for model in heat_map.models:
+            lines += [f"{model}:", "", *_text_table(heat_map_table(heat_map, model)), ""]
+        lines += [f"- {effective_length_line(heat_map, m)}" for m in heat_map.models]
+        return [*lines, "", HEAT_MAP_NOTE.format(threshold=heat_map.threshold), ""]
+    if category == LANGUAGES and hands_on.languages is not None:
+        return ["#### By language", "",
+                *_text_table(language_table(hands_on.languages, data.models)), ""]
+    return []
 
 
 def _transcript_section(data: ReportData, html_name: str) -> list[str]:
@@ -163,27 +255,37 @@ def _run_facts(comparison: Comparison) -> list[str]:
     return facts
 
 
-def _scores_table(comparison: Comparison) -> list[str]:
+def _scores_table(comparison: Comparison, keys: list[tuple[str, str]],
+                  best_of: Callable[[tuple[str, str]], str | None], *,
+                  trials: bool = False) -> list[str]:
+    """A row per (benchmark or trial, metric) of `keys`; `best_of` names the model in bold.
+    A trial's cells leave out the shot count (always 0)."""
     models = comparison.models
-    rows = [_header(["benchmark", "metric", *models])]
-    for (benchmark, metric), by_model in comparison.metrics.items():
-        best = _best(by_model)
-        cells = [_score_cell(by_model.get(m), m == best) for m in models]
-        rows.append(_row([benchmark, metric, *cells]))
+    rows = [_header(["trial" if trials else "benchmark", "metric", *models])]
+    for key in keys:
+        by_model = comparison.metrics.get(key, {})
+        best = best_of(key)
+        cells = [_score_cell(by_model.get(m), m == best, shots=not trials) for m in models]
+        rows.append(_row([*key, *cells]))
     if len(rows) == 1:
         rows.append(_row(["(no scores yet)", "", *[MISSING for _ in models]]))
     return rows
 
 
-def _mixed_mode_warnings(comparison: Comparison) -> list[str]:
+def _mixed_mode_warnings(comparison: Comparison, keys: list[tuple[str, str]]) -> list[str]:
     warnings = []
-    for (benchmark, metric), by_model in comparison.metrics.items():
+    for benchmark, metric in keys:
+        by_model = comparison.metrics.get((benchmark, metric), {})
         modes = sorted({s.mode for s in by_model.values()})
         if len(modes) > 1:
             warnings.append(f"Warning: {benchmark} {metric} was scored in different modes "
                             f"({' and '.join(modes)}); those scores are not ranked against "
                             "each other.")
     return ["", *warnings] if warnings else []
+
+
+def _best_of(comparison: Comparison) -> Callable[[tuple[str, str]], str | None]:
+    return lambda key: _best(comparison.metrics.get(key, {}))
 
 
 def _best(by_model: dict[str, MetricSummary]) -> str | None:
@@ -193,24 +295,30 @@ def _best(by_model: dict[str, MetricSummary]) -> str | None:
     return max(by_model, key=lambda m: by_model[m].mean)
 
 
-def _score_cell(summary: MetricSummary | None, best: bool) -> str:
+def _score_cell(summary: MetricSummary | None, best: bool, *, shots: bool = True) -> str:
     if summary is None:
         return MISSING
     stderr = "" if math.isnan(summary.stderr) else f" ± {summary.stderr:.3f}"
     interval = ("" if math.isnan(summary.ci_low)
                 else f" [{summary.ci_low:.3f}, {summary.ci_high:.3f}]")
     value = f"**{summary.mean:.3f}**" if best else f"{summary.mean:.3f}"
-    return f"{value}{stderr}{interval} (n={summary.n}, {summary.mode}, {summary.shots}-shot)"
+    setting = f", {summary.shots}-shot" if shots else ""
+    return f"{value}{stderr}{interval} (n={summary.n}, {summary.mode}{setting})"
 
 
-def _pairwise_sections(comparison: Comparison) -> list[str]:
+def _pairwise_sections(comparison: Comparison, keys: list[tuple[str, str]], *,
+                       quiet: bool = False) -> list[str]:
+    """The pairwise sentences of each metric of `keys`; `quiet`: nothing when there are none."""
     lines: list[str] = []
-    for (benchmark, metric), pairs in comparison.pairwise.items():
+    for benchmark, metric in keys:
+        pairs = comparison.pairwise.get((benchmark, metric), [])
         if not pairs:
             continue
         lines += [f"#### {benchmark} · {metric}", ""]
         lines += [f"- {_pair_sentence(pair)}" for pair in pairs]
         lines.append("")
+    if quiet:
+        return lines
     return lines or ["(fewer than two models scored on any benchmark metric)", ""]
 
 

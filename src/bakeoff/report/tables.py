@@ -9,7 +9,9 @@ import re
 from datetime import UTC, datetime
 
 from bakeoff.catalog.sheet import source_lines, spec_rows
+from bakeoff.report.comparison import CategoryResult
 from bakeoff.report.data import ReportData
+from bakeoff.report.hands_on import HeatMap, LanguageRates, RuleFailures
 from bakeoff.report.insights import Recommendation
 from bakeoff.scoring.metrics import RESAMPLES, SEED, SIGNIFICANCE
 
@@ -25,6 +27,19 @@ CHOICE_NOTE = ("Scored from the figures in this report with the weights and hard
                "the profiles file (bakeoff/report/profiles.toml, or --profiles).")
 CLAIMS_NOTE = ("Published scores are the vendor's, in the vendor's setting; a measured score "
                "from a different setting is not the same number.")
+TRIALS_NOTE = ("Each case of a trial ends in pass/fail (or a value in [0, 1]) with the checker's "
+               "reason; a trial metric is the mean over its cases, with the same statistics as a "
+               "benchmark's (± one standard error, [bootstrap 95% interval], paired tests on the "
+               "cases both models took). The marked score is significantly better (p < 0.05) "
+               "than every other model's in its row; trials taken in different modes (native or "
+               "prompted tools, constrained or free output) are never ranked together. A case "
+               "that ended in an error (\"unsupported\": longer than the model's window, not "
+               "run) is counted apart, never as a fail. Per category, the pooled test compares "
+               "two models over the cases of every trial both took in the same mode (each "
+               "trial's main metric, the first listed).")
+ERRORS_NOTE = ("Cases that ended in an error record instead of an answer, by kind: never scored, "
+               "never a fail. \"unsupported\" marks a case longer than the model's context "
+               "window, not run.")
 
 
 def spec_table(data: ReportData) -> Table | None:
@@ -149,6 +164,90 @@ def statistics_note(data: ReportData) -> str:
             "resamples; McNemar exact test for right/wrong scores, paired bootstrap otherwise; "
             f"significance p < {SIGNIFICANCE}, not adjusted for multiple comparisons. Answers "
             "are reused from the store by request identity, so a rerun reproduces these scores.")
+
+
+# Hands-on trials -----------------------------------------------------------------------------
+
+def category_totals(result: CategoryResult, models: list[str]) -> str:
+    """Each model's pooled passes on a category, over every case it took."""
+    parts = [f"{m} {_count(t.passed)}/{t.cases}" for m in models
+             if (t := result.totals.get(m)) is not None]
+    return (f"Passed, over the main metric of {', '.join(result.trials)}: "
+            f"{', '.join(parts) or MISSING} cases.")
+
+
+def trial_errors_table(data: ReportData) -> Table | None:
+    errors = data.comparison.trial_errors if data.comparison else {}
+    if not errors:
+        return None
+    rows = [[trial, *[", ".join(f"{n} {kind}" for kind, n in sorted(by_kind.items()))
+                      if (by_kind := by_model.get(m)) else "0" for m in data.models]]
+            for trial, by_model in errors.items()]
+    return ["trial", *data.models], rows
+
+
+def failures_table(failures: RuleFailures, models: list[str]) -> Table:
+    """Failed cases by the rule their check names, per model; the last row: failed / cases."""
+    shown = [m for m in models if m in failures.cases]
+    rows = [[rule, *[str(failures.counts[m].get(rule, 0)) for m in shown]]
+            for rule in failures.rules]
+    rows.append(["failed / cases", *[f"{sum(failures.counts[m].values())}/{failures.cases[m]}"
+                                     for m in shown]])
+    return ["rule", *shown], rows
+
+
+def heat_map_table(heat_map: HeatMap, model: str) -> Table:
+    """One model's grid: a row per length, a column per depth, then the mean over depths."""
+    grid = heat_map.models[model]
+    rows = []
+    for length in heat_map.lengths:
+        cells = []
+        for depth in heat_map.depths:
+            rate = grid.cells.get((length, depth))
+            not_run = grid.not_run.get((length, depth))
+            cells.append(f"{rate.mean:.2f} (n={rate.n})" if rate else
+                         f"not run ({not_run})" if not_run else MISSING)
+        mean = grid.length_means.get(length)
+        rows.append([f"{length:,}", *cells, MISSING if mean is None else f"{mean:.2f}"])
+    return (["length (tokens)", *[f"depth {d:g}" for d in heat_map.depths],
+             "mean over depths"], rows)
+
+
+def effective_length_line(heat_map: HeatMap, model: str) -> str:
+    grid = heat_map.models[model]
+    if grid.effective_length is not None:
+        return (f"{model}: effective length {grid.effective_length:,} tokens (mean over depths "
+                f"≥ {heat_map.threshold:g} up to there).")
+    if not grid.length_means:
+        return f"{model}: no length was run."
+    return (f"{model}: no effective length (the mean over depths is below "
+            f"{heat_map.threshold:g} at the shortest length tested, "
+            f"{min(grid.length_means):,} tokens).")
+
+
+HEAT_MAP_NOTE = ("Each cell: the mean of the trials' main metric over the cell's cases (depth 0 = "
+                 "the fact at the start of the text, 1 = at the end). Effective length: the "
+                 "longest tested length up to which the mean over depths stays at or above "
+                 "{threshold:g} (bakeoff.trials.long_context.effective_length). \"Not run\": "
+                 "cases that ended in an error record (most often longer than the model's "
+                 "window), not counted.")
+
+
+def language_table(languages: LanguageRates, models: list[str]) -> Table:
+    """A row per (language, metric): each model's rate and its cases."""
+    rows = []
+    for language in languages.languages:
+        by_model = languages.rates[language]
+        for metric in languages.metrics:
+            cells = [f"{rate.mean:.3f} (n={rate.n})"
+                     if (rate := by_model.get(m, {}).get(metric)) else MISSING for m in models]
+            if any(c != MISSING for c in cells):
+                rows.append([language, metric, *cells])
+    return ["language", "metric", *models], rows
+
+
+def _count(value: float) -> str:
+    return f"{value:.0f}" if value == int(value) else f"{value:.2f}".rstrip("0")
 
 
 def _benchmark_key(name: str) -> str:
