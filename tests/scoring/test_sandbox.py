@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -221,3 +225,113 @@ def test_a_check_passes_by_reaching_its_end_with_main_blocks_off() -> None:
     assert (passed.status, passed.stdout) == ("passed", "hello\n")
     assert failed.status == "failed"
     assert "AssertionError" in failed.stderr
+
+
+# The program's own file tree: no host socket, file or disk beyond its quota.
+
+
+@contextmanager
+def _unix_server(address: str) -> Iterator[socket.socket]:
+    """A listening Unix socket anyone may connect to (a stand-in ssh-agent)."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(address)
+    if not address.startswith("\0"):
+        os.chmod(address, 0o777)
+    server.listen(8)
+    server.setblocking(False)
+    try:
+        yield server
+    finally:
+        server.close()
+        if not address.startswith("\0"):
+            Path(address).unlink(missing_ok=True)
+
+
+def _connect_attempt(address: str) -> str:
+    return _attempt(f"""
+import socket
+client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+client.settimeout(2)
+client.connect({address!r})
+""")
+
+
+@pytest.mark.parametrize("place", ["tmp_path", "/tmp", "abstract"])
+def test_no_connection_to_a_unix_socket_of_the_host(place: str, tmp_path: Path) -> None:
+    name = f"bakeoff-agent-{uuid.uuid4().hex[:12]}.sock"
+    address = {"tmp_path": str(tmp_path / name), "/tmp": f"/tmp/{name}",
+               "abstract": f"\0{name}"}[place]
+    with _unix_server(address) as server:
+        result = run_program(_connect_attempt(address), FAST)
+        assert result.status == "passed", result.stderr
+        assert "ESCAPED" not in result.stdout
+        # Absent from the program's tree (not merely forbidden); the abstract name is
+        # unknown in the program's network namespace.
+        expected = "ConnectionRefusedError" if place == "abstract" else "FileNotFoundError"
+        assert f"blocked {expected}" in result.stdout
+        with pytest.raises(BlockingIOError):
+            server.accept()  # nothing reached the server
+
+
+def test_no_host_file_outside_the_python_installation_is_visible(tmp_path: Path) -> None:
+    secret = tmp_path / "id_ed25519"
+    secret.write_text("stand-in private key")
+    secret.chmod(0o644)
+    program = _attempt(f"print(open({str(secret)!r}).read())")
+    result = run_program(program + "print(sorted(__import__('os').listdir('/tmp')))", FAST)
+    assert result.status == "passed", result.stderr
+    assert "ESCAPED" not in result.stdout and "stand-in" not in result.stdout
+    assert "FileNotFoundError" in result.stdout
+    assert "pytest-of" not in result.stdout  # the host's /tmp is not there
+
+
+def test_the_program_holds_no_capabilities() -> None:
+    program = "print(*[line for line in open('/proc/self/status') if line.startswith('Cap')])"
+    result = run_program(program, FAST)
+    assert result.status == "passed", result.stderr
+    capabilities = dict(line.split(":") for line in result.stdout.split("\n") if ":" in line)
+    assert {name.strip(): int(value, 16) for name, value in capabilities.items()} == {
+        "CapInh": 0, "CapPrm": 0, "CapEff": 0, "CapBnd": 0, "CapAmb": 0}
+
+
+def test_writing_past_the_disk_quota_fails_with_disk_full() -> None:
+    # Each file stays under the per-file limit; together they pass the directory's quota.
+    program = "for n in range(64):\n    open(f'part{n}.bin', 'wb').write(b'x' * (1 << 20))\n"
+    limits = Limits(timeout_s=5.0, file_bytes=2 << 20, disk_bytes=8 << 20)
+    result = run_program(program, limits)
+    assert result.status == "failed"
+    assert "No space left on device" in result.stderr
+
+
+def test_creating_too_many_files_fails_with_disk_full() -> None:
+    program = "for n in range(1000):\n    open(f'empty{n}', 'w').close()\n"
+    result = run_program(program, Limits(timeout_s=5.0, disk_files=100))
+    assert result.status == "failed"
+    assert "No space left on device" in result.stderr
+
+
+def test_what_the_program_writes_never_reaches_the_host() -> None:
+    """While the program runs, its directory on the host holds only the program it was given:
+    everything it writes lives in its own tmpfs."""
+    token = uuid.uuid4().hex
+    program = (f"# {token}\nimport time\nopen('written.bin', 'wb').write(b'x' * (1 << 20))\n"
+               "time.sleep(3)\n")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(run_program, program, FAST)
+        staging = _wait_for_staging_directory(token)
+        time.sleep(1.0)  # the program has written its file by now
+        seen = sorted(path.name for path in staging.iterdir())
+        result = running.result()
+    assert result.status == "passed", result.stderr
+    assert seen == ["main.py"]
+    assert not staging.exists()
+
+
+def _wait_for_staging_directory(token: str) -> Path:
+    for _ in range(100):
+        for path in Path(tempfile.gettempdir()).glob("bakeoff-sandbox-*"):
+            with suppress(OSError):
+                if token in (path / "main.py").read_text():
+                    return path
+        time.sleep(0.05)
+    raise AssertionError("the program's staging directory never appeared")

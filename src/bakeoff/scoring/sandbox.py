@@ -2,25 +2,36 @@
 
 Each program runs under `unshare` (util-linux) in its own network, PID and mount namespaces:
 - network: a new namespace holds only a down loopback device, so no connection (not even
-  to 127.0.0.1) and no DNS lookup can succeed;
+  to 127.0.0.1) and no DNS lookup can succeed; abstract Unix sockets belong to a network
+  namespace, so the host's are out of reach too;
 - processes: the program is a child of the namespace's init (a small launcher); when the
   launcher ends, or the wall-clock timeout kills it, the kernel kills every process left in
   the namespace, so a fork bomb leaves nothing behind. `/proc` is remounted for the new
   namespace, so no outside process (the parent's `/proc/PID/environ` included) is visible;
-- files: every mount is remounted read-only inside the namespace, and only the program's
-  fresh temporary directory (its cwd, HOME and TMPDIR, removed afterwards) is bound writable;
+- files: the program gets a file tree of its own (an empty tmpfs made the root with
+  `pivot_root`, the old root detached). Only what Python needs is bound into it, read-only:
+  /usr, /etc and the /bin, /lib... links, the Python installations (venv and base), a few
+  device nodes and `/proc`. Everything else of the host (/tmp, /run, /home, /root, the
+  project, /dev/log...) is simply absent, so no host file can be read and no Unix socket on
+  the host's file system (an ssh-agent, a Docker or X11 socket) can be connected to;
+- disk: the program's directory (its cwd, HOME and TMPDIR, at the path of a fresh temporary
+  directory of the host) is a tmpfs capped at `Limits.disk_bytes` and `Limits.disk_files`, so
+  a program that writes too much gets "No space left on device" and the host disk is never
+  touched; it vanishes with the namespace. /dev/shm is a small tmpfs of its own;
 - privileges (when bakeoff runs as root): the program runs as an unprivileged uid of its own
   (one per concurrent run, so RLIMIT_NPROC counts only that run's processes), with no
-  supplementary groups and `no_new_privs` set;
+  supplementary groups; in every mode the capability bounding set is emptied and
+  `no_new_privs` set, so the program cannot remount, unmount or chroot its way out;
 - limits: setrlimit on CPU time, address space, file size, processes and open files, plus a
   wall-clock timeout that kills the whole process group;
 - environment: only a minimal PATH, LANG, HOME and TMPDIR and single-threaded BLAS; nothing
   of the parent's environment (API keys) is passed on.
 
 Without root, the same namespaces are made inside an unprivileged user namespace; the uid
-cannot be changed there, and a mount that refuses the read-only remount is left as it is
-(ordinary file permissions still apply). Where `unshare` is missing or namespaces are not
-allowed, `SandboxUnavailable` is raised: programs are never run uncontained.
+cannot be changed there (the program is the namespace's root, without capabilities), and a
+mount that refuses the read-only remount is left as it is (ordinary file permissions still
+apply). Where `unshare` is missing, namespaces are not allowed or the launcher cannot build
+the file tree, `SandboxUnavailable` is raised: programs are never run uncontained.
 """
 
 from __future__ import annotations
@@ -36,13 +47,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Literal
 
 SandboxStatus = Literal["passed", "failed", "timeout", "error"]
 
@@ -70,6 +81,9 @@ class Limits:
     file_bytes: int = 16 << 20
     processes: int = 64
     open_files: int = 64
+    # The program's directory (a tmpfs): total bytes and number of files and directories.
+    disk_bytes: int = 64 << 20
+    disk_files: int = 4096
 
     @property
     def cpu_seconds(self) -> int:
@@ -99,11 +113,13 @@ import ctypes, json, os, resource, sys
 
 config = json.loads(sys.argv[1])
 libc = ctypes.CDLL(None, use_errno=True)
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 1, 2, 4, 8, 32, 4096
-MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MNT_DETACH = 1024, 2048, 1 << 21, 2
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
 # statvfs flag -> mount flag; kept on remount because a user namespace locks them.
 KEPT = ((1, MS_RDONLY), (2, MS_NOSUID), (4, MS_NODEV), (8, MS_NOEXEC), (1024, MS_NOATIME),
         (2048, MS_NODIRATIME), (4096, MS_RELATIME))
+DEVICES = ("null", "zero", "full", "random", "urandom")
 
 
 def fail(message):
@@ -112,11 +128,21 @@ def fail(message):
     os._exit(config["setup_failed"])
 
 
+def errno_text():
+    return os.strerror(ctypes.get_errno())
+
+
 def mount(source, target, flags, fstype=None, data=None):
     encode = lambda text: None if text is None else text.encode()
     if libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)) != 0:
-        return os.strerror(ctypes.get_errno())
+        return errno_text()
     return None
+
+
+def must_mount(what, *args):
+    error = mount(*args)
+    if error:
+        fail("cannot mount " + what + ": " + error)
 
 
 def mount_points():
@@ -135,31 +161,74 @@ def make_read_only(point):
     return mount(None, point, MS_REMOUNT | MS_BIND | MS_RDONLY | kept)
 
 
-def expose_interpreters(pairs):
-    # Cover each closed directory (e.g. /root) with an empty tmpfs and bind only the Python
-    # installations back in, so the unprivileged program can run them and sees nothing else.
-    handles = [(prefix, os.open(prefix, os.O_PATH | os.O_DIRECTORY)) for _, prefix in pairs]
-    for hidden in sorted({hidden for hidden, _ in pairs}):
-        error = mount("tmpfs", hidden, 0, "tmpfs", "mode=755,size=64k")
-        if error:
-            fail("cannot cover " + hidden + ": " + error)
-    for prefix, handle in handles:
-        os.makedirs(prefix, exist_ok=True)
-        error = mount("/proc/self/fd/" + str(handle), prefix, MS_BIND)
-        if error:
-            fail("cannot expose " + prefix + ": " + error)
+def show(root, path):
+    # Put the host's `path` at the same place in the new tree: a link as a link, a
+    # directory or a device node bound (with what is mounted below it).
+    target = root + path
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    if os.path.islink(path):
+        os.symlink(os.readlink(path), target)
+        return
+    if os.path.isdir(path):
+        os.makedirs(target, exist_ok=True)
+    else:
+        open(target, "w").close()
+    must_mount(path, path, target, MS_BIND | MS_REC)
 
 
-expose_interpreters(config["expose"])
+def build_tree(root, workdir, program):
+    # An empty tmpfs over the staging directory becomes the program's whole file tree.
+    must_mount("the new root", "tmpfs", root, MS_NOSUID | MS_NODEV, "tmpfs", "mode=755,size=1m")
+    for path in config["visible"]:
+        if os.path.lexists(path):
+            show(root, path)
+    os.makedirs(root + "/dev")
+    must_mount("/dev", "tmpfs", root + "/dev", MS_NOSUID | MS_NOEXEC, "tmpfs",
+               "mode=755,size=64k")
+    for name in DEVICES:
+        show(root, "/dev/" + name)
+    for name, target in (("fd", ""), ("stdin", "/0"), ("stdout", "/1"), ("stderr", "/2")):
+        os.symlink("/proc/self/fd" + target, root + "/dev/" + name)
+    os.makedirs(root + "/dev/shm")
+    must_mount("/dev/shm", "tmpfs", root + "/dev/shm", MS_NOSUID | MS_NODEV, "tmpfs",
+               "mode=1777,size=1m,nr_inodes=256")
+    os.makedirs(root + "/proc")
+    must_mount("/proc", "/proc", root + "/proc", MS_BIND | MS_REC)
+    os.makedirs(root + "/tmp", exist_ok=True)
+    os.makedirs(root + workdir, exist_ok=True)
+    owner = "" if config["uid"] is None else ",uid={0},gid={0}".format(config["uid"])
+    must_mount("the work directory", "tmpfs", root + workdir, MS_NOSUID | MS_NODEV, "tmpfs",
+               "mode=700,size={},nr_inodes={}{}".format(config["disk_bytes"],
+                                                        config["disk_files"], owner))
+    with open(root + workdir + "/" + config["program"], "w", encoding="utf-8") as handle:
+        handle.write(program)
+    if config["uid"] is not None:
+        os.chown(root + workdir + "/" + config["program"], config["uid"], config["uid"])
+
+
+def enter(root):
+    # pivot_root(".", ".") stacks the old root on the new one; detaching it leaves only
+    # the new tree in this mount namespace.
+    os.chdir(root)
+    if libc.pivot_root(b".", b".") != 0:
+        fail("pivot_root: " + errno_text())
+    if libc.umount2(b".", MNT_DETACH) != 0:
+        fail("cannot detach the old root: " + errno_text())
+    os.chdir("/")
+
+
+workdir = config["workdir"]
+os.umask(0o022)
+with open(os.path.join(workdir, config["program"]), encoding="utf-8") as handle:
+    program = handle.read()
+build_tree(workdir, workdir, program)
+enter(workdir)
 for point in mount_points():
+    if point in (workdir, "/dev/shm"):
+        continue
     error = make_read_only(point)
     if error and config["strict"]:
         fail("cannot make " + point + " read-only: " + error)
-workdir = config["workdir"]
-for step in ((workdir, workdir, MS_BIND), (None, workdir, MS_REMOUNT | MS_BIND)):
-    error = mount(*step)
-    if error:
-        fail("cannot bind the work directory: " + error)
 
 child = os.fork()
 if child == 0:
@@ -167,11 +236,13 @@ if child == 0:
         os.chdir(workdir)
         for name, soft, hard in config["limits"]:
             resource.setrlimit(getattr(resource, name), (soft, hard))
+        for capability in range(64):  # EINVAL past the kernel's last capability
+            libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
         if config["uid"] is not None:
             os.setgroups([])
             os.setresgid(config["uid"], config["uid"], config["uid"])
             os.setresuid(config["uid"], config["uid"], config["uid"])
-        if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
         os.execve(config["python"], config["argv"], config["env"])
     except BaseException as error:
@@ -203,7 +274,17 @@ def _mode() -> _Mode:
     if probe.returncode != 0:
         reason = probe.stderr.decode(errors="replace").strip() or f"exit {probe.returncode}"
         raise SandboxUnavailable(f"cannot sandbox code: namespaces not allowed ({reason})")
+    _probe_launcher(mode)
     return mode
+
+
+def _probe_launcher(mode: _Mode) -> None:
+    """Run an empty program once, so a machine where the file tree cannot be built (no
+    pivot_root, say) says so up front instead of failing every program."""
+    result = _run(mode, "", Limits(timeout_s=30.0))
+    if result.status != "passed":
+        reason = result.stderr.strip().splitlines()[-1:] or [f"exit {result.exit_code}"]
+        raise SandboxUnavailable(f"cannot sandbox code: {reason[0]}")
 
 
 def check_available() -> None:
@@ -266,12 +347,15 @@ def _rlimits(limits: Limits) -> list[tuple[str, int, int]]:
 def _launch_command(mode: _Mode, workdir: Path, uid: int | None, limits: Limits) -> list[str]:
     config = {
         "workdir": str(workdir),
+        "program": PROGRAM_NAME,
         "uid": uid,
         "strict": mode.as_root,
         "limits": _rlimits(limits),
-        "python": sys.executable,
-        "expose": _closed_interpreter_paths() if uid is not None else [],
-        "argv": [sys.executable, "-I", "-B", PROGRAM_NAME],
+        "disk_bytes": limits.disk_bytes,
+        "disk_files": limits.disk_files,
+        "python": _python(),
+        "visible": _visible_paths(),
+        "argv": [_python(), "-I", "-B", PROGRAM_NAME],
         "env": _minimal_env(workdir),
         "mark": SETUP_FAILED_MARK,
         "setup_failed": SETUP_FAILED_EXIT,
@@ -280,29 +364,41 @@ def _launch_command(mode: _Mode, workdir: Path, uid: int | None, limits: Limits)
             sys.executable, "-I", "-S", "-c", _LAUNCHER, json.dumps(config)]
 
 
-def _closed_interpreter_paths() -> list[tuple[str, str]]:
-    """(closed ancestor, installation) pairs for interpreter directories that an unprivileged
-    uid cannot reach, e.g. a pyenv Python under /root (mode 700)."""
-    pairs = []
-    for prefix in sorted({os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}):
-        closed = _first_closed_ancestor(Path(prefix))
-        if closed is not None:
-            pairs.append((str(closed), prefix))
-    return pairs
+# What a program sees of the host besides its own directory, /dev and /proc: the system's
+# programs, libraries and settings (/bin, /lib... are links into /usr on most systems).
+SYSTEM_PATHS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
-def _first_closed_ancestor(path: Path) -> Path | None:
-    for ancestor in reversed(path.parents):
-        if not os.stat(ancestor).st_mode & 0o001:
-            return ancestor
-    return None
+def _python() -> str:
+    """This interpreter by a path that exists in the program's tree: its directory resolved
+    (as the bound installations are), its name kept, so a venv's python still finds its
+    pyvenv.cfg."""
+    return os.path.join(os.path.realpath(os.path.dirname(sys.executable)),
+                        os.path.basename(sys.executable))
+
+
+@cache
+def _visible_paths() -> list[str]:
+    """The host paths bound into the program's tree: the system paths and every directory of
+    this Python (the venv, the base installation, e.g. a pyenv one under /root), the latter
+    resolved and left out when a system path already holds them."""
+    pythons = {os.path.realpath(path) for path in
+               (sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)))}
+    visible = list(SYSTEM_PATHS)
+    for path in sorted(pythons):
+        if not any(path == shown or path.startswith(shown.rstrip("/") + "/")
+                   for shown in visible):
+            visible.append(path)
+    return visible
 
 
 def run_program(program: str, limits: Limits | None = None) -> SandboxResult:
     """Run one Python program text in the sandbox and report how it ended (blocking)."""
-    limits = limits or Limits()
-    mode = _mode()
-    with _UIDS.lease() as uid, _workdir(program, uid if mode.as_root else None) as workdir:
+    return _run(_mode(), program, limits or Limits())
+
+
+def _run(mode: _Mode, program: str, limits: Limits) -> SandboxResult:
+    with _UIDS.lease() as uid, _workdir(program) as workdir:
         command = _launch_command(mode, workdir, uid if mode.as_root else None, limits)
         return _execute(command, workdir, limits)
 
@@ -354,23 +450,15 @@ def _require_marker(result: SandboxResult, marker: str) -> SandboxResult:
 
 
 @contextmanager
-def _workdir(program: str, uid: int | None) -> Iterator[Path]:
+def _workdir(program: str) -> Iterator[Path]:
+    """A staging directory on the host: the launcher reads the program from it, then covers
+    it with the program's own tmpfs, so nothing the program does ever lands here."""
     path = Path(tempfile.mkdtemp(prefix="bakeoff-sandbox-"))
     try:
         (path / PROGRAM_NAME).write_text(program, encoding="utf-8")
-        if uid is not None:
-            os.chown(path, uid, uid)
         yield path
     finally:
-        shutil.rmtree(path, onerror=_make_writable_and_retry)
-
-
-def _make_writable_and_retry(function: Callable[..., Any], path: str, _: object) -> None:
-    """A program may chmod its own files; open them up again so they can be removed."""
-    os.chmod(os.path.dirname(path), 0o700)
-    if os.path.isdir(path) and not os.path.islink(path):
-        os.chmod(path, 0o700)
-    function(path)
+        shutil.rmtree(path)
 
 
 def _execute(command: list[str], workdir: Path, limits: Limits) -> SandboxResult:

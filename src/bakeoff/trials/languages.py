@@ -321,7 +321,7 @@ class LanguageTrial(SingleTurnTrial):
                      f"{NAMES[language]} (p >= {CONFIDENCE})"),
             description=("arithmetic, counting, capitals and the largest number, asked in "
                          f"{NAMES[language]}"),
-            metrics=METRICS, languages=(language,), full_count=20, quick_count=2)
+            metrics=METRICS, languages=(language,), full_count=20, quick_count=1)
 
     def cases(self, seed: int, count: int) -> list[Case]:
         return [self._case(seed, index) for index in range(count)]

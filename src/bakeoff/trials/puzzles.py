@@ -123,7 +123,7 @@ class KnightsTrial(SingleTurnTrial):
         checker="the final ANSWER line must give every islander's kind; truth by brute force",
         description="Knights always tell the truth, knaves always lie: 2-4 islanders make "
                     "statements with exactly one consistent assignment; name each one's kind.",
-        full_count=24, quick_count=3)
+        full_count=24, quick_count=2)
 
     def cases(self, seed: int, count: int) -> list[Case]:
         return [self._case(seed, index) for index in range(count)]
@@ -266,7 +266,7 @@ class DoorsTrial(SingleTurnTrial):
         description="Two guards, one always truthful and one always lying, by doors of which "
                     "one leads out: pick the one question that works whoever lies, and read "
                     "the guard's answer to find the door.",
-        full_count=24, quick_count=3)
+        full_count=24, quick_count=2)
 
     def cases(self, seed: int, count: int) -> list[Case]:
         return [self._case(seed, index) for index in range(count)]
@@ -371,7 +371,7 @@ class OrderingTrial(SingleTurnTrial):
                 "a wrong order is reported by the first clue it breaks",
         description="4-6 people in a row of seats with clues (left of, next to, not at an "
                     "end, directly between) that exactly one arrangement fits.",
-        full_count=24, quick_count=3)
+        full_count=24, quick_count=2)
 
     def cases(self, seed: int, count: int) -> list[Case]:
         return [self._case(seed, index) for index in range(count)]
@@ -485,7 +485,7 @@ class RiverTrial(SingleTurnTrial):
                 "that brings everyone across passes; the first illegal move is the reason",
         description="River crossings: a ferryman with things that must not be left together, "
                     "or two groups where one must never outnumber the other.",
-        full_count=20, quick_count=3)
+        full_count=20, quick_count=2)
 
     def cases(self, seed: int, count: int) -> list[Case]:
         return [self._case(seed, index) for index in range(count)]

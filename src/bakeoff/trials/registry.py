@@ -21,5 +21,22 @@ def get_trial(name: str) -> Trial:
         raise LookupError(f"unknown trial {name!r} (known: {', '.join(TRIALS)})") from None
 
 
-# Each family module defines its trials; one line here makes them usable in suites.
-# (families register below)
+def _register_families() -> None:
+    """One line per trial family module: its TRIALS join the suites."""
+    from bakeoff.trials import (
+        breakout,
+        instructions,
+        languages,
+        long_context,
+        programs,
+        puzzles,
+        structured,
+        tools,
+    )
+
+    for family in (puzzles, programs, breakout, tools, structured, long_context,
+                   instructions, languages):
+        register(*family.TRIALS)
+
+
+_register_families()

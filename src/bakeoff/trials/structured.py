@@ -378,7 +378,7 @@ class StructuredTrial(SingleTurnTrial):
 
 def _info(name: str, checker: str, description: str) -> TrialInfo:
     return TrialInfo(name=name, category=CATEGORY, checker=checker, description=description,
-                     metrics=(SCHEMA, VALID_JSON, CONTENT), full_count=24, quick_count=3)
+                     metrics=(SCHEMA, VALID_JSON, CONTENT), full_count=24, quick_count=2)
 
 
 TRIALS: tuple[Trial, ...] = (

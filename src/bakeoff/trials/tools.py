@@ -485,7 +485,7 @@ class ToolTrial:
 
 
 def _trial(name: str, checker: str, description: str, generate: Callable[[random.Random], Spec],
-           full: int = 20, quick: int = 3) -> ToolTrial:
+           full: int = 20, quick: int = 2) -> ToolTrial:
     return ToolTrial(TrialInfo(name=name, category=CATEGORY, checker=checker,
                                description=description, full_count=full, quick_count=quick),
                      generate)
