@@ -155,6 +155,12 @@ def data_statuses(config: Config, hub_timeout_s: float) -> list[SourceStatus]:
     return statuses(benchmark_listing(config), hub_timeout_s)
 
 
+def trial_categories(tasks: Tasks) -> dict[str, str]:
+    """Each trial's report category, recorded with the run (a user's trial is not in the
+    registry the report reads)."""
+    return {name: trial.info.category for name, (trial, _) in tasks.trials.items()}
+
+
 def data_sources(tasks: Tasks) -> dict[str, str | None]:
     """Which source each benchmark's items came from (set by the benchmark on load)."""
     return {name: benchmark.data_source for name, (benchmark, _) in tasks.benchmarks.items()}
@@ -178,7 +184,8 @@ def run_suite(config: Config, model_names: list[str] | None = None,
         resumable = store.resumable_run(plan.plan_hash())
         run_id = resumable or store.create_run(plan.plan_hash(), plan.suite, plan.as_dict(),
                                                {**environment(),
-                                                "data_sources": data_sources(work)})
+                                                "data_sources": data_sources(work),
+                                                "trial_categories": trial_categories(work)})
         store.set_run_status(run_id, "running")
         counts = _execute(store, run_id, plan, work, progress, budget)
         store.set_run_status(run_id, "interrupted" if budget and budget.exhausted

@@ -339,6 +339,8 @@ def _trials(store: Store, runs: list[RunRow], by_item: ItemScores) -> dict[str, 
         for error in store.errors(run.id):
             if error.benchmark in TRIALS:
                 measured.setdefault(error.benchmark, [])
+    recorded = {name: category for run in runs
+                for name, category in run.environment.get("trial_categories", {}).items()}
     entries = []
     for name, metrics in measured.items():
         trial = TRIALS.get(name)
@@ -348,7 +350,8 @@ def _trials(store: Store, runs: list[RunRow], by_item: ItemScores) -> dict[str, 
                                       tuple(order + sorted(set(metrics) - set(order)))))
         elif _has_transcripts(store, runs, name, by_item):
             main = [PASS] if PASS in metrics else []
-            entries.append(TrialEntry(name, OTHER, tuple(main + sorted(set(metrics) - {PASS})),
+            entries.append(TrialEntry(name, recorded.get(name, OTHER),
+                                      tuple(main + sorted(set(metrics) - {PASS})),
                                       registered=False))
     entries.sort(key=lambda e: (_category_rank(e.category), e.category, e.name))
     return {e.name: e for e in entries}
