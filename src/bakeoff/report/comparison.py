@@ -295,6 +295,15 @@ def _pair(a: str, b: str, by_model: dict[str, dict[str, ScoreRow]],
     return _pooled_pair(a, b, [("", by_model, summaries)])[0]
 
 
+def _one_reason(left_out: list[str]) -> str:
+    """'every trial: scored in different modes (...)' when all groups were left out for the
+    same reason, else each group with its reason."""
+    reasons = {item.partition(": ")[2] or item for item in left_out}
+    if len(left_out) > 1 and len(reasons) == 1:
+        return f"every trial: {reasons.pop()}"
+    return "; ".join(left_out)
+
+
 def _pooled_pair(a: str, b: str, groups: list[_Group]) -> tuple[Pairwise, tuple[str, ...]]:
     """A against B on the items both were scored on, over every group both were scored in;
     a group scored in different modes or shot counts is left out (with why). Returns the pair
@@ -315,7 +324,7 @@ def _pooled_pair(a: str, b: str, groups: list[_Group]) -> tuple[Pairwise, tuple[
         values_a += [by_model[a][i].value for i in common]
         values_b += [by_model[b][i].value for i in common]
     if not values_a:
-        reason = "; ".join(left_out) or "no items scored by both"
+        reason = _one_reason(left_out) or "no items scored by both"
         return Pairwise(model_a=a, model_b=b, n=shared, test=None, not_compared=reason), ()
     test = paired_test(values_a, values_b)
     return Pairwise(model_a=a, model_b=b, n=len(values_a), test=test), tuple(left_out)
