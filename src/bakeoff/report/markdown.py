@@ -131,10 +131,12 @@ def _scores_section(comparison: Comparison | None) -> list[str]:
 
 
 def _trial_scores(comparison: Comparison | None) -> list[str]:
-    """The terminal's hands-on table: every trial metric, by category."""
+    """The terminal's hands-on table: each trial's main metric, by category (the files have
+    every metric)."""
     if comparison is None or not comparison.trials:
         return []
-    keys = [k for name in comparison.trials for k in comparison.trial_keys(name)]
+    keys = [comparison.trial_keys(name)[0] for name in comparison.trials
+            if comparison.trial_keys(name)]
     return ["## Hands-on trials", "",
             *_scores_table(comparison, keys, comparison.significant_best, trials=True)]
 
