@@ -24,6 +24,7 @@ def get_trial(name: str) -> Trial:
 def _register_families() -> None:
     """One line per trial family module: its TRIALS join the suites."""
     from bakeoff.trials import (
+        abstention,
         breakout,
         instructions,
         languages,
@@ -35,7 +36,7 @@ def _register_families() -> None:
     )
 
     for family in (puzzles, programs, breakout, tools, structured, long_context,
-                   instructions, languages):
+                   instructions, languages, abstention):
         register(*family.TRIALS)
 
 
