@@ -31,12 +31,13 @@ def _register_families() -> None:
         long_context,
         programs,
         puzzles,
+        safety,
         structured,
         tools,
     )
 
     for family in (puzzles, programs, breakout, tools, structured, long_context,
-                   instructions, languages, abstention):
+                   instructions, languages, abstention, safety):
         register(*family.TRIALS)
 
 
