@@ -211,7 +211,7 @@ def test_the_code_is_the_block_that_defines_the_function() -> None:
 
 
 def test_a_reason_keeps_no_host_path() -> None:
-    text = "FileNotFoundError: '/tmp/bakeoff-sandbox-abc/data/input.txt' at /root/x/y.py"
+    text = "FileNotFoundError: '/var/lib/bakeoff-sandbox-abc/data/input.txt' at /srv/x/y.py"
     assert clean(text) == "FileNotFoundError: 'input.txt' at y.py"
     assert len(clean("x" * 1000)) == 200
 
