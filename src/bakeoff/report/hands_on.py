@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 
 from bakeoff.report.comparison import Comparison, TrialEntry
 from bakeoff.store import ScoreRow, Store
+from bakeoff.trials.abstention import abstention_summary
+from bakeoff.trials.base import Check
 from bakeoff.trials.long_context import THRESHOLD, effective_length, grid, length_means
 from bakeoff.trials.registry import TRIALS
 from bakeoff.types import Message, Sample
@@ -35,6 +37,7 @@ from bakeoff.types import Message, Sample
 FUNCTION_CALLING = "Function calling"
 LONG_CONTEXT = "Long context"
 LANGUAGES = "Languages"
+ABSTENTION = "Abstention"
 UNLABELLED = "(no rule named)"
 UNSTATED = "(not stated)"
 # Cases per trial kept for the transcript view, and characters kept of one turn (its head and
@@ -152,6 +155,10 @@ class HandsOn:
     failures: RuleFailures | None = None
     heat_map: HeatMap | None = None
     languages: LanguageRates | None = None
+    # model -> the protocol's abstention figures (bakeoff.trials.abstention.abstention_summary:
+    # cases, correct, incorrect, not_attempted, accuracy_given_attempted, correct_rate,
+    # abstention_recall, f1), over the "Abstention" trials' cases
+    abstention: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def failure_rule(reason: str | None) -> str:
@@ -198,7 +205,9 @@ def build_hands_on(store: Store, comparison: Comparison) -> HandsOn:
         heat_map=_heat_map(by_category.get(LONG_CONTEXT, []), counted, errors, samples,
                            comparison.models),
         languages=_languages(by_category.get(LANGUAGES, []), counted, samples,
-                             comparison.models))
+                             comparison.models),
+        abstention=_abstention(by_category.get(ABSTENTION, []), counted, samples,
+                               comparison.models))
 
 
 class _Samples:
@@ -359,6 +368,20 @@ def _languages(entries: list[TrialEntry], counted: _Counted, samples: _Samples,
                         for model in models if (by_metric := by_model.get(model))}
              for language, by_model in sorted(values.items())}
     return LanguageRates(tuple(e.name for e in entries), tuple(rates), tuple(metrics), rates)
+
+
+def _abstention(entries: list[TrialEntry], counted: _Counted, samples: _Samples,
+                models: list[str]) -> dict[str, dict[str, float]]:
+    """Each model's grades over its abstention cases, summarised as the protocol defines."""
+    names = {e.name for e in entries}
+    checks: dict[str, dict[tuple[str, str], list[Check]]] = defaultdict(lambda: defaultdict(list))
+    for (trial, metric, model, case_id), (_, row) in counted.items():
+        if trial in names:
+            checks[model][(trial, case_id)].append(Check(metric, row.value, row.extracted or ""))
+    return {model: abstention_summary(
+                (tuple(samples.meta(trial, case_id).items()), case_checks)
+                for (trial, case_id), case_checks in sorted(checks[model].items()))
+            for model in models if model in checks}
 
 
 def _trial_language(trial: str) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from bakeoff.report.comparison import Comparison, Pairwise
 from bakeoff.report.data import CategoryScore, ReportData, TranscriptGroup
 from bakeoff.report.hands_on import (
+    ABSTENTION,
     FUNCTION_CALLING,
     LANGUAGES,
     LONG_CONTEXT,
@@ -28,6 +29,7 @@ from bakeoff.report.hands_on import (
 )
 from bakeoff.report.insights import FaqEntry, Recommendation, blended_price
 from bakeoff.report.tables import (
+    ABSTENTION_NOTE,
     CHOICE_NOTE,
     CLAIMS_NOTE,
     ERRORS_NOTE,
@@ -36,6 +38,7 @@ from bakeoff.report.tables import (
     PUBLISHED_SPEED_NOTE,
     TRIALS_NOTE,
     Table,
+    abstention_table,
     category_totals,
     choice_table,
     claims_table,
@@ -280,6 +283,10 @@ def _category_extras(data: ReportData, category: str) -> str:
     if category == LANGUAGES and hands_on.languages is not None:
         return "<h4>By language</h4>" + _text_table(language_table(hands_on.languages,
                                                                     data.models))
+    if category == ABSTENTION and hands_on.abstention:
+        return ("<h4>Abstention figures</h4>" +
+                _text_table(abstention_table(hands_on.abstention, data.models)) +
+                f"<p class=muted>{_e(ABSTENTION_NOTE)}</p>")
     return ""
 
 

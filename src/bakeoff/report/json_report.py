@@ -52,6 +52,9 @@ Fields::
                            shortest length)}
       languages            null, or for the "Languages" trials: trials, rows [language, model,
                            metric, mean, n]
+      abstention           per model, over the "Abstention" trials' cases: cases, correct,
+                           incorrect, not_attempted, accuracy_given_attempted, correct_rate,
+                           abstention_recall, f1 (null where there is nothing to divide)
     recommendations        per profile: profile, title, choice (null: none or tied), scores,
                            reasons, excluded {model: why}, unchecked, not_measured
     faq                    question, answer, evidence (the figures the answer shows; kind,
@@ -139,6 +142,9 @@ def _hands_on(comparison: Comparison | None, hands_on: HandsOn) -> dict[str, Any
                      for language, by_model in languages.rates.items()
                      for model, by_metric in by_model.items()
                      for metric, rate in by_metric.items()]},
+        "abstention": {model: {key: None if math.isnan(value) else value
+                               for key, value in figures.items()}
+                       for model, figures in hands_on.abstention.items()},
     }
 
 

@@ -22,9 +22,10 @@ from bakeoff.report.comparison import (
     Pairwise,
 )
 from bakeoff.report.data import ReportData
-from bakeoff.report.hands_on import FUNCTION_CALLING, LANGUAGES, LONG_CONTEXT
+from bakeoff.report.hands_on import ABSTENTION, FUNCTION_CALLING, LANGUAGES, LONG_CONTEXT
 from bakeoff.report.insights import DecisionReport, FaqEntry, Recommendation
 from bakeoff.report.tables import (
+    ABSTENTION_NOTE,
     CHOICE_NOTE,
     CLAIMS_NOTE,
     ERRORS_NOTE,
@@ -33,6 +34,7 @@ from bakeoff.report.tables import (
     PUBLISHED_SPEED_NOTE,
     TRIALS_NOTE,
     Table,
+    abstention_table,
     category_totals,
     choice_table,
     claims_table,
@@ -194,6 +196,10 @@ def _category_extras(data: ReportData, category: str) -> list[str]:
     if category == LANGUAGES and hands_on.languages is not None:
         return ["#### By language", "",
                 *_text_table(language_table(hands_on.languages, data.models)), ""]
+    if category == ABSTENTION and hands_on.abstention:
+        return ["#### Abstention figures", "",
+                *_text_table(abstention_table(hands_on.abstention, data.models)), "",
+                ABSTENTION_NOTE, ""]
     return []
 
 

@@ -5,6 +5,7 @@ it into its own). A missing figure is "—", never 0.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 
@@ -244,6 +245,31 @@ def language_table(languages: LanguageRates, models: list[str]) -> Table:
             if any(c != MISSING for c in cells):
                 rows.append([language, metric, *cells])
     return ["language", "metric", *models], rows
+
+
+# (row label, abstention_summary key, is a rate)
+ABSTENTION_ROWS = (("cases", "cases", False), ("correct", "correct", False),
+                   ("incorrect", "incorrect", False), ("not attempted", "not_attempted", False),
+                   ("accuracy given attempted", "accuracy_given_attempted", True),
+                   ("abstention recall (unanswerable)", "abstention_recall", True),
+                   ("F1", "f1", True))
+ABSTENTION_NOTE = ("Graded correct / incorrect / not attempted (\"I don't know\"). Accuracy "
+                   "given attempted = correct ÷ (correct + incorrect); abstention recall = not "
+                   "attempted ÷ unanswerable questions; F1 = harmonic mean of accuracy given "
+                   "attempted and the overall correct rate.")
+
+
+def abstention_table(figures: dict[str, dict[str, float]], models: list[str]) -> Table:
+    """The protocol's abstention figures, a row each, models as columns."""
+    rows = []
+    for label, key, is_rate in ABSTENTION_ROWS:
+        cells = []
+        for model in models:
+            value = figures.get(model, {}).get(key)
+            cells.append(MISSING if value is None or math.isnan(value)
+                         else f"{value:.3f}" if is_rate else _count(value))
+        rows.append([label, *cells])
+    return ["", *models], rows
 
 
 def _count(value: float) -> str:
