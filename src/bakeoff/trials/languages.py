@@ -288,17 +288,18 @@ def check_correct(expected: dict[str, Any], answer: str) -> Check:
 
 
 @cache
-def _identifier() -> Any:
-    """langid's identifier over the nine languages, probabilities normalised (loaded once)."""
+def _identifier(among: tuple[str, ...]) -> Any:
+    """langid's identifier restricted to `among`, probabilities normalised (loaded once)."""
     from langid.langid import LanguageIdentifier, model
 
     identifier = LanguageIdentifier.from_modelstring(model, norm_probs=True)
-    identifier.set_languages(list(LANGUAGES))
+    identifier.set_languages(list(among))
     return identifier
 
 
-def identify(text: str) -> tuple[str, float]:
-    language, probability = _identifier().classify(text)
+def identify(text: str, among: tuple[str, ...] = LANGUAGES) -> tuple[str, float]:
+    """The language of `text` among `among` (the nine by default) and its probability."""
+    language, probability = _identifier(among).classify(text)
     return str(language), float(probability)
 
 

@@ -19,8 +19,8 @@ import base64
 import binascii
 import re
 import unicodedata
-from functools import cache
-from typing import Any
+
+from bakeoff.trials.languages import identify
 
 # Digit words in the languages an attack may ask for ("translated digits").
 DIGIT_WORDS = {
@@ -170,19 +170,9 @@ SHORT_CONFIDENCE = 0.9
 SHORT = 12
 
 
-@cache
-def _identifier() -> Any:
-    from langid.langid import LanguageIdentifier, model
-
-    identifier = LanguageIdentifier.from_modelstring(model, norm_probs=True)
-    identifier.set_languages(list(LANGUAGES))
-    return identifier
-
-
 def language_of(text: str) -> tuple[str, float]:
     """The language langid reads in `text` (of LANGUAGES) and its probability."""
-    language, probability = _identifier().classify(text)
-    return str(language), float(probability)
+    return identify(text, LANGUAGES)
 
 
 def not_english(text: str) -> str | None:

@@ -377,6 +377,20 @@ def _order_in_currency(rng: random.Random) -> Spec:
 # The prompted format, for a model without native tools
 
 
+def tool_mode(abilities: Abilities) -> str:
+    """Native tools where the model has them, else the prompted format: never ranked together."""
+    return "native tools" if abilities.tools else "prompted tools"
+
+
+def tool_opening(case: Case, abilities: Abilities) -> Case:
+    """The case as this model takes it: as it is with native tools, else with the tools
+    described in a system prompt and none sent."""
+    if abilities.tools:
+        return case
+    system = Message("system", prompted_system(case.tools))
+    return replace(case, messages=(system, *case.messages), tools=(), tool_choice="auto")
+
+
 def prompted_system(tools: tuple[Tool, ...]) -> str:
     described = json.dumps([{"name": t.name, "description": t.description,
                              "parameters": t.parameters} for t in tools], sort_keys=True)
@@ -431,13 +445,10 @@ class ToolTrial:
                     max_turns=turns)
 
     def mode_for(self, abilities: Abilities) -> str:
-        return "native tools" if abilities.tools else "prompted tools"
+        return tool_mode(abilities)
 
     def opening(self, case: Case, abilities: Abilities) -> Case:
-        if abilities.tools:
-            return case
-        system = Message("system", prompted_system(case.tools))
-        return replace(case, messages=(system, *case.messages), tools=(), tool_choice="auto")
+        return tool_opening(case, abilities)
 
     def reply(self, case: Case, transcript: Transcript) -> tuple[Message, ...]:
         """Each call's canned result: tool turns for native tools, one user turn for the
