@@ -7,7 +7,7 @@ from bakeoff.config import ConfigError, load_config, parse_config
 from bakeoff.engine.plan import BUILTIN_SUITES, check_benchmark_names, resolve_suite
 from bakeoff.providers.bundled import BUNDLED_MODELS
 from bakeoff.providers.llama_cpp import LlamaCppModelConfig
-from bakeoff.providers.openai_compat import OpenAIModelConfig
+from bakeoff.providers.openai_kind import OpenAIModelConfig
 
 GOOD = """
 [[models]]

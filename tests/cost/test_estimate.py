@@ -11,7 +11,7 @@ from bakeoff.cost.budget import request_text
 from bakeoff.cost.estimate import estimate_run
 from bakeoff.providers.bundled import ensure_model
 from bakeoff.providers.llama_cpp.tokenizer import GgufTokenizer
-from bakeoff.providers.openai_compat import OpenAIModelConfig
+from bakeoff.providers.openai_kind import OpenAIModelConfig
 from bakeoff.store import Store
 from bakeoff.types import (
     Completion,

@@ -16,7 +16,7 @@ from pydantic import Field, TypeAdapter
 
 from bakeoff.providers.base import ModelConfig
 from bakeoff.providers.llama_cpp import LlamaCppModelConfig
-from bakeoff.providers.openai_compat import OpenAIModelConfig
+from bakeoff.providers.openai_kind import OpenAIModelConfig
 
 _KINDS: dict[str, type[ModelConfig]] = {}
 
