@@ -1,5 +1,15 @@
-"""The run store: completions, samples, scores and errors in one SQLite file."""
+"""The run store: completions, samples, scores, errors and verdicts in one SQLite file."""
 
-from bakeoff.store.sqlite import ErrorRow, RunRow, ScoreRow, Store, StoreError
+from bakeoff.store.sqlite import (
+    HUMAN,
+    OUTCOMES,
+    ErrorRow,
+    RunRow,
+    ScoreRow,
+    Store,
+    StoreError,
+    VerdictRow,
+)
 
-__all__ = ["ErrorRow", "RunRow", "ScoreRow", "Store", "StoreError"]
+__all__ = ["HUMAN", "OUTCOMES", "ErrorRow", "RunRow", "ScoreRow", "Store", "StoreError",
+           "VerdictRow"]

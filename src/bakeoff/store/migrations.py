@@ -151,3 +151,33 @@ migration(
     );
     """
 )
+
+migration(
+    """
+    -- A pairwise verdict on two models' answers to the same open-ended case: a judge model's
+    -- (both orders combined, `voter` NULL) or a person's blind vote (`judge` = 'human').
+    -- model_a sorts before model_b, and `outcome` is 'a', 'b', 'tie' or 'both_bad'.
+    -- For a judge, first_order / second_order are its verdicts with model_a shown first and
+    -- with model_b shown first, already mapped back to 'a' / 'b' / 'tie'. For a person,
+    -- first_order names the model that was shown on the left ('a' or 'b').
+    CREATE TABLE verdicts (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs (id),
+        trial TEXT NOT NULL,
+        case_id TEXT NOT NULL,
+        model_a TEXT NOT NULL,
+        model_b TEXT NOT NULL,
+        judge TEXT NOT NULL,
+        voter TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('a', 'b', 'tie', 'both_bad')),
+        first_order TEXT,
+        second_order TEXT,
+        completion_keys_json TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        CHECK (model_a < model_b)
+    );
+    CREATE UNIQUE INDEX verdicts_by_judge ON verdicts (run_id, trial, case_id, model_a, model_b,
+                                                       judge) WHERE voter IS NULL;
+    CREATE INDEX verdicts_by_run ON verdicts (run_id, trial);
+    """
+)

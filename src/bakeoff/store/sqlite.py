@@ -60,6 +60,34 @@ class ScoreRow:
     completion_keys: tuple[str, ...]
 
 
+# The `judge` of a person's vote in the arena.
+HUMAN = "human"
+OUTCOMES = ("a", "b", "tie", "both_bad")
+
+
+@dataclass(frozen=True)
+class VerdictRow:
+    """A pairwise verdict on two models' answers to one case (see migration 5).
+
+    `model_a` sorts before `model_b`; `outcome` is "a", "b", "tie" or "both_bad". A judge model's
+    verdict has `judge` = its name and no voter; a person's vote has `judge` = HUMAN and the
+    name they typed as `voter`."""
+
+    run_id: int
+    trial: str
+    case_id: str
+    model_a: str
+    model_b: str
+    judge: str
+    outcome: str
+    voter: str | None = None
+    first_order: str | None = None
+    second_order: str | None = None
+    completion_keys: tuple[str, ...] = ()
+    created_at: float = 0.0
+    id: int = 0  # set by the store
+
+
 @dataclass(frozen=True)
 class ErrorRow:
     model: str
@@ -128,6 +156,8 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            # Several writers (runs, arena voters) share one file: wait for the lock.
+            self._db.execute("PRAGMA busy_timeout=10000")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self._db.close()
@@ -318,6 +348,55 @@ class Store:
         )
         return [ErrorRow(model=r["model"], benchmark=r["benchmark"], sample_id=r["sample_id"],
                          kind=r["kind"], message=r["message"], attempts=r["attempts"])
+                for r in rows]
+
+    # Verdicts ------------------------------------------------------------------------------
+
+    def put_verdict(self, verdict: VerdictRow) -> int:
+        """Store a verdict. A judge's verdict on the same pair and case replaces the earlier
+        one; every person's vote is kept."""
+        if verdict.model_a >= verdict.model_b:
+            raise ValueError(f"verdict models out of order: {verdict.model_a!r}, "
+                             f"{verdict.model_b!r}")
+        if verdict.outcome not in OUTCOMES:
+            raise ValueError(f"unknown verdict outcome {verdict.outcome!r}")
+        with self._transaction():
+            if verdict.voter is None:
+                self._db.execute(
+                    "DELETE FROM verdicts WHERE run_id = ? AND trial = ? AND case_id = ?"
+                    " AND model_a = ? AND model_b = ? AND judge = ? AND voter IS NULL",
+                    (verdict.run_id, verdict.trial, verdict.case_id, verdict.model_a,
+                     verdict.model_b, verdict.judge))
+            cursor = self._db.execute(
+                "INSERT INTO verdicts (run_id, trial, case_id, model_a, model_b, judge, voter,"
+                " outcome, first_order, second_order, completion_keys_json, created_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (verdict.run_id, verdict.trial, verdict.case_id, verdict.model_a,
+                 verdict.model_b, verdict.judge, verdict.voter, verdict.outcome,
+                 verdict.first_order, verdict.second_order,
+                 _dumps(list(verdict.completion_keys)), verdict.created_at or time.time()))
+        return int(cursor.lastrowid or 0)
+
+    def verdicts(self, run_ids: Sequence[int] | None = None,
+                 judge: str | None = None) -> list[VerdictRow]:
+        """Verdicts of the given runs (all runs when None), of one judge when given, oldest
+        first."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if run_ids is not None:
+            clauses.append(f"run_id IN ({','.join('?' * len(run_ids))})")
+            params.extend(run_ids)
+        if judge is not None:
+            clauses.append("judge = ?")
+            params.append(judge)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._db.execute(f"SELECT * FROM verdicts{where} ORDER BY id", params)
+        return [VerdictRow(run_id=r["run_id"], trial=r["trial"], case_id=r["case_id"],
+                           model_a=r["model_a"], model_b=r["model_b"], judge=r["judge"],
+                           outcome=r["outcome"], voter=r["voter"],
+                           first_order=r["first_order"], second_order=r["second_order"],
+                           completion_keys=tuple(json.loads(r["completion_keys_json"])),
+                           created_at=r["created_at"], id=r["id"])
                 for r in rows]
 
     # Speed runs -----------------------------------------------------------------------------
