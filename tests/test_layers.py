@@ -21,6 +21,8 @@ FORBIDDEN = {
     "report": ("api", "cli", "engine"),
     "store": ("providers", "engine", "benchmarks", "report", "cost", "api", "cli"),
     "trials": ("config", "providers", "engine", "report", "cost", "store", "api", "cli"),
+    "judging": ("config", "engine", "benchmarks", "report", "cost", "speed", "web", "api",
+                "cli"),
 }
 
 
