@@ -21,6 +21,8 @@ FORBIDDEN = {
     "report": ("api", "cli", "engine"),
     "store": ("providers", "engine", "benchmarks", "report", "cost", "api", "cli"),
     "trials": ("config", "providers", "engine", "report", "cost", "store", "api", "cli"),
+    # The local server reads the store and renders with report/; the CLI starts it.
+    "web": ("api", "cli", "engine", "providers", "config", "cost", "benchmarks"),
     "judging": ("config", "engine", "benchmarks", "report", "cost", "speed", "web", "api",
                 "cli"),
 }

@@ -511,5 +511,43 @@ def export(run_id: Annotated[int, typer.Argument(help="Run number (see `bakeoff 
         console.print(f"wrote {file}")
 
 
+PortOption = Annotated[int, typer.Option(
+    "--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")]
+
+
+@app.command()
+def arena(config: ConfigOption = None, store: StoreOption = None,
+          run: Annotated[list[int] | None, typer.Option(
+              "--run", help="A run whose judged answers people vote on (repeat for several; "
+                            "default: every run).")] = None,
+          port: PortOption = 8765) -> None:
+    """Serve a local page where people vote blind on pairs of stored answers."""
+    _serve(config, store, run or [], port, "/arena")
+
+
+@app.command()
+def view(config: ConfigOption = None, store: StoreOption = None,
+         port: PortOption = 8765) -> None:
+    """Serve a local viewer of the store: runs, reports, answers side by side, comparisons."""
+    _serve(config, store, [], port, "/runs")
+
+
+def _serve(config: Path | None, store: Path | None, run_ids: list[int], port: int,
+           landing: str) -> None:
+    from bakeoff import web
+
+    with user_errors():
+        path = api.store_path(load_config(config), store)
+        try:
+            web.check_setup(path, run_ids)
+            server = web.make_server(web.App(path, landing, tuple(run_ids) or None), port)
+        except web.SetupError as exc:
+            raise UserError(str(exc)) from None
+    console.print(f"serving {path} at {web.url_of(server, landing)} (Ctrl-C stops)",
+                  markup=False, highlight=False, soft_wrap=True)
+    web.serve_until_interrupted(server)
+    console.print("stopped", markup=False)
+
+
 def main() -> None:
     app()

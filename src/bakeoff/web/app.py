@@ -1,0 +1,57 @@
+"""What every page handler shares: the store's path, the arena's runs and open matchups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bakeoff.store import Store
+from bakeoff.web.arena import OpenMatchups
+
+VOTER_COOKIE = "bakeoff_voter"
+
+
+class SetupError(Exception):
+    """The server cannot start as asked (no store, unknown run, port taken): one line."""
+
+
+@dataclass
+class App:
+    """What the handlers share: the store's path, the arena's runs and its open matchups."""
+
+    store_path: Path
+    landing: str  # "/arena" or "/runs"
+    arena_runs: tuple[int, ...] | None = None  # None: every run
+    # The arena's open matchups by opaque token: a page never names the models.
+    matchups: OpenMatchups = field(default_factory=OpenMatchups)
+
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        """A connection for this request's thread alone."""
+        store = Store(self.store_path)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def arena_run_ids(self, store: Store) -> list[int]:
+        """The runs the arena draws from: those named on the command line, else all."""
+        return list(self.arena_runs) if self.arena_runs else [r.id for r in store.runs()]
+
+
+def check_setup(store_path: Path, run_ids: Sequence[int]) -> None:
+    """The store exists and holds every run named; else SetupError with one line."""
+    if not store_path.is_file():
+        raise SetupError(f"{store_path}: no store yet; `bakeoff run` creates it")
+    store = Store(store_path)
+    try:
+        known = {run.id for run in store.runs()}
+    finally:
+        store.close()
+    unknown = [str(r) for r in run_ids if r not in known]
+    if unknown:
+        raise SetupError(f"--run {', '.join(unknown)}: no such run in {store_path} "
+                         "(see `bakeoff runs`)")
+
