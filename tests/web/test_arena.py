@@ -4,10 +4,11 @@ canonical order, bad posts refused with nothing stored, voters voting at once.""
 from __future__ import annotations
 
 import random
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bakeoff.store import HUMAN, Store
+from bakeoff.store import HUMAN, Store, VerdictRow
 from bakeoff.web.arena import Contest, Matchup, clean_name, next_matchup, outcome_of
 from tests.web.client import get, post, vote_token, voter_cookie
 from tests.web.conftest import Served
@@ -129,7 +130,23 @@ def test_standings_count_the_votes(served: Served) -> None:
     post(served.url + "/arena/vote", {"token": token, "choice": "both_bad"}, cookie)
     page = get(served.url + "/arena/standings")
     assert page.status == 200
-    assert "1 vote by 1 voter" in page.body
+    assert "1 vote by 1 voter" in page.body and "People&#x27;s votes" in page.body
+
+
+def test_standings_show_human_and_judge_ratings_and_their_agreement(served: Served) -> None:
+    store = Store(served.store_path)
+    try:
+        for case in range(CASES):
+            pair = dict(run_id=served.runs[0], trial="open_ended", case_id=f"open_ended/{case}",
+                        model_a="orca-13b", model_b="pika-7b")
+            store.put_verdict(VerdictRow(**pair, judge=HUMAN, outcome="a", voter="Ada"))
+            store.put_verdict(VerdictRow(**pair, judge="judge-x", outcome="a" if case else "b"))
+    finally:
+        store.close()
+    page = get(served.url + "/arena/standings").body
+    assert "3 votes by 1 voter" in page
+    assert "Judge judge-x" in page and "position bias" in page
+    assert re.search(r"<td>judge-x</td><td>3</td><td>2</td><td>67%</td>", page), page
 
 
 def _votes(path: Path) -> int:
