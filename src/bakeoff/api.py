@@ -1,4 +1,5 @@
-"""The Python API behind the CLI: run a suite, ask models one prompt, read runs back."""
+"""The Python API behind the CLI: run a suite, judge open-ended answers, ask models one prompt,
+read runs back."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ from bakeoff.engine.plan import (
     resolve_suite,
 )
 from bakeoff.engine.runner import ModelSlot, ProgressSink, RunCounts, Runner
+from bakeoff.judging.bradley_terry import ROUNDS
+from bakeoff.judging.judge import JudgeModel, JudgeSummary, judge_run, judged_trials
+from bakeoff.judging.ratings import Ratings, ratings_for
 from bakeoff.providers.base import Provider
 from bakeoff.report.data import ReportData, SpeedFigures, build_report_data
 from bakeoff.report.data import report_from_cards as cards_report_data
@@ -54,6 +58,8 @@ class RunResult:
     report: WrittenReport
     # Set when --max-cost stopped the run before it finished (the run stays resumable).
     budget: Budget | None = None
+    # What the judge did, when the suite has judged trials and a judge is configured.
+    judging: JudgeSummary | None = None
 
     @property
     def report_path(self) -> Path:
@@ -190,12 +196,70 @@ def run_suite(config: Config, model_names: list[str] | None = None,
         counts = _execute(store, run_id, plan, work, progress, budget)
         store.set_run_status(run_id, "interrupted" if budget and budget.exhausted
                              else "finished")
+        judging = None if budget and budget.exhausted else _judge_after_run(config, store,
+                                                                             run_id, plan)
         report = write_report(store, [run_id], store.path.parent / "reports",
                               speed=speed_for_report(store, None))
     finally:
         store.close()
     return RunResult(run_id=run_id, resumed=resumable is not None, counts=counts,
-                     report=report, budget=budget)
+                     report=report, budget=budget, judging=judging)
+
+
+def _judge_after_run(config: Config, store: Store, run_id: int,
+                     plan: RunPlan) -> JudgeSummary | None:
+    """Judge the run's open-ended answers once every model answered, if a judge is set."""
+    trials = judged_trials(b.name for b in plan.benchmarks)
+    if not trials or config.judge is None:
+        return None
+    try:
+        return _judge_stored(store, run_id, config.model(config.judge.model), trials)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(run_id) from None
+
+
+@dataclass(frozen=True)
+class JudgeResult:
+    summary: JudgeSummary
+    # The ratings of the run (every judge's, and people's votes), None without verdicts.
+    ratings: Ratings | None
+
+
+def judge(config: Config, run_id: int, judge_name: str | None = None,
+          store_file: Path | None = None, *, rounds: int = ROUNDS) -> JudgeResult:
+    """Judge a stored run's open-ended answers (again: calls come from the cache and the
+    verdicts are replaced) with `judge_name` or the config's judge, then rate the models."""
+    name = judge_name or (config.judge.model if config.judge else None)
+    if name is None:
+        raise ConfigError(f"{config.source}: no judge: add [judge] model = \"NAME\" or pass "
+                          "--judge NAME")
+    model = config.model(name)
+    store = Store(store_path(config, store_file))
+    try:
+        run = store.run(run_id)
+        if run is None:
+            raise LookupError(f"no run {run_id} in {store.path} (see `bakeoff runs`)")
+        trials = judged_trials(b["name"] for b in run.plan["benchmarks"])
+        if not trials:
+            raise LookupError(f"run {run_id} has no judged trial (such as open_ended): "
+                              "nothing to judge")
+        summary = _judge_stored(store, run_id, model, trials)
+        return JudgeResult(summary, ratings_for(store, [run_id], rounds=rounds))
+    finally:
+        store.close()
+
+
+def _judge_stored(store: Store, run_id: int, model: ModelConfig,
+                  trials: tuple[str, ...]) -> JudgeSummary:
+    judge_model = JudgeModel(model.name, model.build(), model.identity(), model.concurrency)
+
+    async def main() -> JudgeSummary:
+        try:
+            return await judge_run(store, run_id, judge_model, trials)
+        finally:
+            await judge_model.provider.aclose()
+
+    return asyncio.run(main())
 
 
 def estimate_suite(config: Config, model_names: list[str] | None = None,
@@ -346,6 +410,7 @@ def ask(config: Config, model_names: list[str], prompt: str,
 __all__ = [
     "Answer",
     "ExportFormat",
+    "JudgeResult",
     "RunResult",
     "WrittenReport",
     "ask",
@@ -353,6 +418,7 @@ __all__ = [
     "data_statuses",
     "estimate_suite",
     "export_run",
+    "judge",
     "load_config",
     "prepare_run",
     "render_report",

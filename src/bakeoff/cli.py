@@ -27,10 +27,12 @@ from bakeoff.api import load_config
 from bakeoff.cache import FetchError, IntegrityError
 from bakeoff.catalog import CardError, GGUFError, ModelCard
 from bakeoff.config import Config, ConfigError, bundled_model_config
+from bakeoff.judging.judge import JudgeSummary
+from bakeoff.judging.ratings import Rating, Ratings, RatingTable
 from bakeoff.providers.bundled import BUNDLED_MODELS
 from bakeoff.report.insights import ProfileError
 from bakeoff.report.markdown import terminal_summary
-from bakeoff.store import Store, StoreError
+from bakeoff.store import HUMAN, Store, StoreError
 from bakeoff.types import GenerationConfig
 
 app = typer.Typer(
@@ -135,6 +137,8 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
     console.print(f"run {result.run_id} {verb}: {counts.scored} samples scored, "
                   f"{counts.calls} calls made, {counts.cache_hits} answers reused from the "
                   f"store, {counts.errors} errors")
+    if result.judging is not None:
+        _print_judging(result.judging)
     console.print(terminal_summary(result.report.report), markup=False)
     console.print(f"report: {_report_files(result.report_path)}")
     if result.budget is not None and result.budget.exhausted:
@@ -385,6 +389,75 @@ def runs(config: ConfigOption = None, store: StoreOption = None) -> None:
                       ", ".join(m["name"] for m in row.plan["models"]),
                       ", ".join(b["name"] for b in row.plan["benchmarks"]))
     console.print(table)
+
+
+@app.command()
+def judge(run_id: Annotated[int, typer.Argument(help="Run number (see `bakeoff runs`).")],
+          judge_model: Annotated[str | None, typer.Option(
+              "--judge", help="The judge: a configured or bundled model (default: [judge] "
+                              "model in the config).")] = None,
+          config: ConfigOption = None, store: StoreOption = None) -> None:
+    """Judge a run's open-ended answers in pairs (both orders) and print the ratings."""
+    with user_errors():
+        settings = load_config(config)
+        path = api.store_path(settings, store)
+        if not path.exists():
+            raise UserError(f"{path}: no store yet; `bakeoff run` creates it")
+        result = api.judge(settings, run_id, judge_model, store)
+    _print_judging(result.summary)
+    if result.ratings is not None:
+        _print_ratings(result.ratings)
+
+
+def _print_judging(summary: JudgeSummary) -> None:
+    """What the judge did: verdicts, flips, and the pairs left out (never counted as ties)."""
+    console.print(
+        f"judge {summary.judge}: {summary.verdicts} pairs judged in both orders "
+        f"({summary.flips} flipped with the order: ties), {summary.unparsable} left out with "
+        f"no verdict line, {summary.failed} left out after a failed call; {summary.calls} "
+        f"calls made, {summary.cache_hits} reused from the store", markup=False)
+    for failure in summary.failures:
+        errors.print(f"judge error: {failure}", markup=False, highlight=False)
+
+
+def _print_ratings(ratings: Ratings) -> None:
+    """Each source's Bradley–Terry table, raw and length-controlled, with its bias figures."""
+    for table in (*ratings.judges, *([ratings.human] if ratings.human else [])):
+        human = table.source == HUMAN
+        grid = Table(title=("people's votes" if human else f"judge {table.source}")
+                     + " — Bradley–Terry ratings (mean 1000)")
+        for column in ("model", "rating (95% interval)", "length-controlled (95% interval)"):
+            grid.add_column(column)
+        controlled = {r.model: r for r in table.length_controlled or ()}
+        for rating in table.raw:
+            label = " (judged by itself)" if rating.model in table.self_judged else ""
+            other = controlled.get(rating.model)
+            grid.add_row(rating.model + label, _rating_cell(rating),
+                         _rating_cell(other) if other else "—")
+        console.print(grid)
+        console.print(_rating_notes(table), markup=False)
+    for agreement in ratings.agreement:
+        console.print(f"judge {agreement.judge} agrees with people's majority on "
+                      f"{agreement.agreeing} of {agreement.pairs} pairs "
+                      f"({agreement.rate:.0%})", markup=False)
+
+
+def _rating_cell(rating: Rating) -> str:
+    return f"{rating.rating:.0f} ({rating.low:.0f}–{rating.high:.0f})"
+
+
+def _rating_notes(table: RatingTable) -> str:
+    if table.position_bias is None:
+        counted = f"{table.pairs} votes by {table.voters} voters (both bad counts as a tie)"
+    else:
+        counted = (f"{table.pairs} pairs; position bias {table.position_bias:.0%} "
+                   f"({table.flips} verdicts flipped with the order)")
+    length = ("" if table.length_coefficient is None else
+              f"; length coefficient {table.length_coefficient:+.2f} per unit of "
+              "(len A - len B) / (len A + len B) in characters")
+    self_judged = (f"; {', '.join(table.self_judged)} is the judge itself: its own rating is "
+                   "labelled" if table.self_judged else "")
+    return counted + length + self_judged
 
 
 @app.command()

@@ -27,6 +27,9 @@ default applies: the three bundled models on the quick suite.
     [trials.refunds]                # a custom hands-on trial (see bakeoff.trials.custom)
     path = "trials/refunds.yaml"
 
+    [judge]                         # the model that compares open-ended answers in pairs
+    model = "llama-3.1-405b"        # a [[models]] name or a bundled model
+
 Relative paths in [data], [benchmarks] and [trials] are read from the config file's folder. Each
 `[[models]]` entry has the keys of its provider kind (see bakeoff.providers.registry). This
 module knows nothing of benchmarks: which names exist is checked by
@@ -118,6 +121,13 @@ class CustomTrialConfig(_Strict):
         return value
 
 
+class JudgeConfig(_Strict):
+    """The judge of open-ended answers (see bakeoff.judging.judge)."""
+
+    # The name of a [[models]] entry or of a bundled model.
+    model: Annotated[str, Field(min_length=1)]
+
+
 class OutputConfig(_Strict):
     dir: Path = Path("bakeoff-results")
 
@@ -137,6 +147,8 @@ class Config(_Strict):
                  CustomTrialConfig] = {}
     # The suite `bakeoff run` uses when --suite is not given.
     default_suite: str = "quick"
+    # Who judges open-ended answers after a run; no judging without it.
+    judge: JudgeConfig | None = None
     source: str = Field(default="<embedded default>", exclude=True)
 
     @model_validator(mode="after")
@@ -145,6 +157,15 @@ class Config(_Strict):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"model names must be unique: {', '.join(duplicates)}")
+        return self
+
+    @model_validator(mode="after")
+    def _judge_is_a_model(self) -> Config:
+        names = [m.name for m in self.models]
+        if self.judge is not None and self.judge.model not in [*names, *BUNDLED_MODELS]:
+            known = ", ".join(names + sorted(BUNDLED_MODELS))
+            raise ValueError(f"judge.model: unknown model {self.judge.model!r} "
+                             f"(known: {known})")
         return self
 
     @field_validator("models", mode="before")
@@ -187,9 +208,14 @@ class Config(_Strict):
         raise ConfigError(f"{self.source}: unknown suite {name!r} (known: {known})")
 
 
+DEFAULT_JUDGE = "qwen2.5-coder-0.5b-instruct"
+
+
 def default_config() -> Config:
-    """The embedded default: every bundled model, the quick suite."""
-    return Config(models=[bundled_model_config(name) for name in BUNDLED_MODELS])
+    """The embedded default: every bundled model, the quick suite, the largest bundled model
+    as judge (a contestant too: its ratings are labelled self-judged)."""
+    return Config(models=[bundled_model_config(name) for name in BUNDLED_MODELS],
+                  judge=JudgeConfig(model=DEFAULT_JUDGE))
 
 
 def load_config(path: Path | None) -> Config:
@@ -252,6 +278,6 @@ def _format_location(loc: tuple[int | str, ...], raw: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-__all__ = ["Config", "ConfigError", "CustomBenchmarkConfig", "CustomTrialConfig", "ModelConfig",
-           "SuiteConfig",
+__all__ = ["Config", "ConfigError", "CustomBenchmarkConfig", "CustomTrialConfig", "JudgeConfig",
+           "ModelConfig", "SuiteConfig",
            "bundled_model_config", "default_config", "load_config", "parse_config"]

@@ -61,6 +61,8 @@ class TrialInfo:
     # models in minutes).
     full_count: int = 20
     quick_count: int = 3
+    # True when answers are rated by pairwise verdicts (bakeoff.judging), not by the check.
+    judged: bool = False
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ def _register_families() -> None:
         instructions,
         languages,
         long_context,
+        open_ended,
         programs,
         puzzles,
         safety,
@@ -37,7 +38,7 @@ def _register_families() -> None:
     )
 
     for family in (puzzles, programs, breakout, tools, structured, long_context,
-                   instructions, languages, abstention, safety):
+                   instructions, languages, abstention, safety, open_ended):
         register(*family.TRIALS)
 
 
