@@ -26,8 +26,8 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect())
 
 
-def get(url: str, cookie: str | None = None) -> Reply:
-    return _send(urllib.request.Request(url, headers=_cookie(cookie)))
+def get(url: str, cookie: str | None = None, headers: dict[str, str] | None = None) -> Reply:
+    return _send(urllib.request.Request(url, headers={**_cookie(cookie), **(headers or {})}))
 
 
 def post(url: str, fields: dict[str, str], cookie: str | None = None) -> Reply:

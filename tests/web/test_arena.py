@@ -8,11 +8,21 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from bakeoff.store import HUMAN, Store, VerdictRow
-from bakeoff.web.arena import Contest, Matchup, clean_name, next_matchup, outcome_of
+from bakeoff.types import Message, Score
+from bakeoff.web.arena import (
+    Contest,
+    ContestCache,
+    Matchup,
+    clean_name,
+    next_matchup,
+    outcome_of,
+)
 from tests.web.client import get, post, vote_token, voter_cookie
 from tests.web.conftest import Served
-from tests.web.stored import CASES, MODELS, answer, prompt
+from tests.web.stored import CASES, MODELS, answer, build_store, prompt, register_judged
 
 
 def test_a_choice_maps_to_the_canonical_order_whichever_side_the_model_was_on() -> None:
@@ -153,5 +163,29 @@ def _votes(path: Path) -> int:
     store = Store(path)
     try:
         return len(store.verdicts(judge=HUMAN))
+    finally:
+        store.close()
+
+
+def test_contests_of_a_run_still_going_are_read_again(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    register_judged(monkeypatch)
+    first, _ = build_store(tmp_path / "bakeoff.sqlite")
+    store = Store(tmp_path / "bakeoff.sqlite")
+    try:
+        cache = ContestCache()
+        assert len(cache.get(store, [first])[0]) == 9  # 3 cases x 3 pairs
+        store.set_run_status(first, "running")
+        store.put_trial_result(first, "newt-1b", "open_ended", "chat",
+                               [Score("open_ended/0", "answered", 1.0)], [],
+                               (Message("user", "x"), Message("assistant", "y")))
+        assert len(ContestCache().get(store, [first])[0]) == 12  # 3 more pairs on case 0
+        assert len(cache.get(store, [first])[0]) == 9  # the finished run's, as read
+        running = ContestCache()
+        running.get(store, [first])
+        store.put_trial_result(first, "newt-2b", "open_ended", "chat",
+                               [Score("open_ended/0", "answered", 1.0)], [],
+                               (Message("user", "x"), Message("assistant", "z")))
+        assert len(running.get(store, [first])[0]) == 16
     finally:
         store.close()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 
-from bakeoff.web import App, SetupError, make_server
+from bakeoff.web import App, SetupError, make_server, url_of
 from tests.helpers.cli import BAKEOFF, bakeoff, one_error_line
 from tests.web.client import get
 from tests.web.stored import build_store
@@ -59,3 +60,21 @@ def test_view_prints_its_address_serves_and_stops_on_ctrl_c(tmp_path: Path) -> N
     assert process.returncode == 0, err
     assert "stopped" in out and "Traceback" not in err
 
+
+
+def test_a_request_addressed_to_another_name_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bakeoff.sqlite"
+    build_store(path)
+    server = make_server(App(path, "/runs"), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = url_of(server, "/runs")
+        assert get(url).status == 200
+        assert get(url.replace("127.0.0.1", "localhost")).status == 200
+        rebound = get(url, headers={"Host": "evil.example:80"})
+        assert rebound.status == 400 and "orca-13b" not in rebound.body
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bakeoff.store import Store
-from bakeoff.web.arena import OpenMatchups
+from bakeoff.web.arena import ContestCache, OpenMatchups
 
 VOTER_COOKIE = "bakeoff_voter"
 
@@ -26,6 +26,7 @@ class App:
     arena_runs: tuple[int, ...] | None = None  # None: every run
     # The arena's open matchups by opaque token: a page never names the models.
     matchups: OpenMatchups = field(default_factory=OpenMatchups)
+    contests: ContestCache = field(default_factory=ContestCache)
 
     @contextmanager
     def store(self) -> Iterator[Store]:

@@ -76,8 +76,11 @@ def judged_trials() -> set[str]:
     return {name for name, trial in TRIALS.items() if getattr(trial.info, "judged", False)}
 
 
-def contests(store: Store, run_ids: Sequence[int]) -> tuple[list[Contest], dict[
-        tuple[int, str, str, str], tuple[str, ...]]]:
+# The contests, and each answer's completion keys by (run, trial, case, model).
+Contests = tuple[list[Contest], dict[tuple[int, str, str, str], tuple[str, ...]]]
+
+
+def contests(store: Store, run_ids: Sequence[int]) -> Contests:
     """Every contest of the runs, and each answer's completion keys by (run, trial, case,
     model)."""
     judged = judged_trials()
@@ -94,10 +97,32 @@ def contests(store: Store, run_ids: Sequence[int]) -> tuple[list[Contest], dict[
     return found, keys
 
 
-def next_matchup(store: Store, run_ids: Sequence[int], voter: str,
-                 rng: random.Random) -> Matchup | None:
+class ContestCache:
+    """The contests of finished runs, read once: a run's scores can be many rows (a large
+    benchmark beside the judged trial), and a finished run's answers no longer change."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._found: dict[tuple[int, ...], Contests] = {}
+
+    def get(self, store: Store, run_ids: Sequence[int]) -> Contests:
+        key = tuple(run_ids)
+        with self._lock:
+            if key in self._found:
+                return self._found[key]
+        found = contests(store, run_ids)
+        finished = all((run := store.run(r)) is not None and run.status == "finished"
+                       for r in run_ids)
+        if finished:
+            with self._lock:
+                self._found[key] = found
+        return found
+
+
+def next_matchup(store: Store, run_ids: Sequence[int], voter: str, rng: random.Random,
+                 cache: ContestCache | None = None) -> Matchup | None:
     """A contest this voter has not voted on if any is left (else any), in a random order."""
-    found, keys = contests(store, run_ids)
+    found, keys = (cache or ContestCache()).get(store, run_ids)
     voted = {(v.run_id, v.trial, v.case_id, v.model_a, v.model_b)
              for v in store.verdicts(list(run_ids), judge=HUMAN) if v.voter == voter}
     pool = [c for c in found if astuple(c) not in voted] or found

@@ -42,7 +42,7 @@ def vote_page(app: App, request: Request) -> Response:
         return redirect("/arena/name")
     with app.store() as store:
         matchup = next_matchup(store, app.arena_run_ids(store), request.voter,
-                               random.SystemRandom())
+                               random.SystemRandom(), app.contests)
         if matchup is None:
             return Response(200, page("Arena", "<p>No judged answers to vote on in these "
                                                "runs.</p>"))

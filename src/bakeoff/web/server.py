@@ -22,6 +22,7 @@ from bakeoff.web.routes import route
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 _MAX_BODY = 64 * 1024
+_LOCAL_NAMES = (HOST, "localhost")
 
 
 def make_server(app: App, port: int = DEFAULT_PORT) -> ThreadingHTTPServer:
@@ -64,6 +65,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _answer(self, method: str) -> None:
         try:
+            self._check_host()
             response = route(self.app, self._request(method))
         except HttpError as exc:
             response = Response(exc.status, error_page(exc.status, str(exc)))
@@ -72,6 +74,13 @@ class Handler(BaseHTTPRequestHandler):
             response = Response(500, error_page(500, "the server failed on this page; "
                                                      "see the terminal"))
         self._send(response)
+
+    def _check_host(self) -> None:
+        """Refuse a request addressed to another name: a web page whose name was made to
+        point at 127.0.0.1 (DNS rebinding) must not read the store through its visitor."""
+        host = urlsplit("//" + (self.headers.get("Host") or "")).hostname
+        if host not in _LOCAL_NAMES:
+            raise HttpError(400, "this server answers requests to 127.0.0.1 only")
 
     def _request(self, method: str) -> Request:
         parts = urlsplit(self.path)
