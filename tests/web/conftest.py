@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,17 +21,24 @@ class Served:
     runs: tuple[int, int]
 
 
+@contextmanager
+def serving(path: Path, landing: str = "/runs") -> Iterator[str]:
+    """Serve the store at `path` in a thread; yields the base URL."""
+    server = make_server(App(path, landing), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield url_of(server, "")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
     register_judged(monkeypatch)
     path = tmp_path / "bakeoff.sqlite"
     runs = build_store(path)
-    server = make_server(App(path, "/runs"), port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Served(url_of(server, ""), path, runs)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(path) as url:
+        yield Served(url, path, runs)

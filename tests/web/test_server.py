@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 
-from bakeoff.web import App, SetupError, make_server, url_of
+from bakeoff.web import App, SetupError, make_server
 from tests.helpers.cli import BAKEOFF, bakeoff, one_error_line
 from tests.web.client import get
+from tests.web.conftest import serving
 from tests.web.stored import build_store
 
 
@@ -65,16 +65,9 @@ def test_view_prints_its_address_serves_and_stops_on_ctrl_c(tmp_path: Path) -> N
 def test_a_request_addressed_to_another_name_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bakeoff.sqlite"
     build_store(path)
-    server = make_server(App(path, "/runs"), port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = url_of(server, "/runs")
+    with serving(path) as base:
+        url = base + "/runs"
         assert get(url).status == 200
         assert get(url.replace("127.0.0.1", "localhost")).status == 200
         rebound = get(url, headers={"Host": "evil.example:80"})
         assert rebound.status == 400 and "orca-13b" not in rebound.body
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

@@ -4,11 +4,13 @@ task's items and filters, one item side by side, two runs compared."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from bakeoff.store import ScoreRow
+from bakeoff.store import ScoreRow, Store
+from bakeoff.types import Score
 from bakeoff.web.compare import compare_runs
 from tests.web.client import get
-from tests.web.conftest import Served
+from tests.web.conftest import Served, serving
 from tests.web.stored import MODELS
 
 
@@ -25,6 +27,7 @@ def test_a_run_page_lists_its_tasks_with_filter_counts_and_embeds_its_report(
         served: Served) -> None:
     page = get(served.url + "/runs/1").body
     assert "open_ended" in page and "mmlu" in page
+    assert "pika-7b: acc 0.556" in page and "orca-13b: answered 1.000" in page
     assert "models disagree (1)" in page and "errors (1)" in page
     assert '<iframe title="report" src="/runs/1/report">' in page
     report = get(served.url + "/runs/1/report")
@@ -85,6 +88,27 @@ def test_a_continuous_metric_is_compared_by_the_paired_bootstrap() -> None:
     assert difference.test == "paired-bootstrap" and difference.shared == 4
     assert round(difference.difference, 3) == round(0.8 - 0.3, 3)
     assert difference.p_value is not None and 0 < difference.p_value <= 1
+
+
+def test_a_long_task_is_shown_a_page_at_a_time(tmp_path: Path) -> None:
+    path = tmp_path / "bakeoff.sqlite"
+    store = Store(path)
+    try:
+        run_id = store.create_run("plan", "full", {"models": [{"name": "solo"}]}, {})
+        for i in range(450):
+            store.put_scores(run_id, "solo", "mmlu", "generative", 5,
+                             [Score(f"mmlu/{i}", "acc", float(i % 2))], [])
+    finally:
+        store.close()
+    with serving(path) as base:
+        items = f"{base}/runs/{run_id}/tasks/mmlu"
+        first = get(items).body
+        assert _item_ids(first)[0] == "mmlu/0" and len(_item_ids(first)) == 200
+        assert "?filter=all&amp;page=3" in first
+        assert _item_ids(get(items + "?page=3").body)[-1] == "mmlu/449"
+        assert len(_item_ids(get(items + "?filter=failed&page=2").body)) == 25
+        assert get(items + "?page=4").status == 400
+        assert get(items + "?page=x").status == 400
 
 
 def _item_ids(page: str) -> list[str]:

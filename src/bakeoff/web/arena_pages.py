@@ -13,7 +13,7 @@ from bakeoff.types import Message
 from bakeoff.web.app import VOTER_COOKIE, App
 from bakeoff.web.arena import CHOICES, MAX_NAME, Matchup, clean_name, next_matchup, record_vote
 from bakeoff.web.exchange import HttpError, Request, Response, redirect
-from bakeoff.web.layout import esc, page, table, turns
+from bakeoff.web.layout import esc, page, plural, table, turns
 from bakeoff.web.standings import ratings_section
 
 _YEAR_S = 365 * 24 * 3600
@@ -92,7 +92,7 @@ def standings(app: App, request: Request) -> Response:
         votes = store.verdicts(run_ids, judge=HUMAN)
         ratings = ratings_section(store, run_ids)
     voters = len({v.voter for v in votes})
-    body = (f"<p>{_count(len(votes), 'vote')} by {_count(voters, 'voter')} on runs "
+    body = (f"<p>{plural(len(votes), 'vote')} by {plural(voters, 'voter')} on runs "
             f"{esc(', '.join(map(str, run_ids)))}.</p>"
             + _vote_counts(votes) + ratings)
     return Response(200, page("Arena standings", body))
@@ -111,10 +111,6 @@ def _vote_counts(votes: Sequence[VerdictRow]) -> str:
         ["model", "votes", "won", "lost", "tie", "both bad"],
         [[esc(model), *(str(t[k]) for k in ("votes", "won", "lost", "tie", "both_bad"))]
          for model, t in rows])
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _chat(store: Store, matchup: Matchup, model: str) -> tuple[Message, ...]:

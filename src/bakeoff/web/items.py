@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,17 @@ def task_items(scores: Sequence[ScoreRow], errors: Sequence[ErrorRow], task: str
         if error.benchmark == task:
             items.setdefault(error.sample_id, Item(error.sample_id)).errors[error.model] = error
     return [items[key] for key in sorted(items, key=natural_key)]
+
+
+def model_means(items: Sequence[Item]) -> dict[str, dict[str, float]]:
+    """Each model's mean per metric over the items it was scored on."""
+    values: dict[str, dict[str, list[float]]] = {}
+    for item in items:
+        for model, by_metric in item.scores.items():
+            for metric, row in by_metric.items():
+                values.setdefault(model, {}).setdefault(metric, []).append(row.value)
+    return {model: {metric: math.fsum(v) / len(v) for metric, v in sorted(by_metric.items())}
+            for model, by_metric in sorted(values.items())}
 
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from bakeoff.judging.ratings import Rating, RatingTable, ratings_for
 from bakeoff.store import Store
-from bakeoff.web.layout import esc, table
+from bakeoff.web.layout import esc, plural, table
 
 
 def ratings_section(store: Store, run_ids: Sequence[int]) -> str:
@@ -35,7 +35,7 @@ def _rating_table(title: str, ratings: RatingTable) -> str:
              _cell(r), _cell(controlled[r.model]) if r.model in controlled else "—"]
             for r in ratings.raw]
     if ratings.position_bias is None:
-        note = f"{ratings.pairs} votes by {ratings.voters} voters"
+        note = f"{plural(ratings.pairs, 'vote')} by {plural(ratings.voters, 'voter')}"
     else:
         note = (f"{ratings.pairs} pairs, {ratings.flips} flipped with the order "
                 f"(position bias {ratings.position_bias:.0%})")

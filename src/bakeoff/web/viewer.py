@@ -12,11 +12,12 @@ from bakeoff.store import RunRow, ScoreRow, Store
 from bakeoff.web.app import App
 from bakeoff.web.compare import RunDifference, compare_runs
 from bakeoff.web.exchange import HttpError, Request, Response
-from bakeoff.web.items import FILTERS, Item, task_items, tasks_of
+from bakeoff.web.items import FILTERS, Item, model_means, task_items, tasks_of
 from bakeoff.web.layout import esc, href, page, segment, table, text_block, turns
 
 _SHORT = 80  # characters of an extracted answer shown in a list
 _LONG = 20_000  # characters of a prompt or answer shown on an item page
+_PAGE = 200  # items a list shows at once
 
 
 def runs_page(app: App, request: Request) -> Response:
@@ -39,11 +40,13 @@ def run_page(app: App, request: Request, run_id: int) -> Response:
         links = " ".join(f"<a href=\"{href(_task_path(run_id, task), filter=name)}\">"
                          f"{esc(label)} ({sum(1 for i in items if keep(i))})</a>"
                          for name, (label, keep) in FILTERS.items())
-        rows.append([esc(task), esc(", ".join(sorted({m for i in items for m in i.models}))),
-                     f"<span class=\"filters\">{links}</span>"])
+        means = "<br>".join(f"{esc(model)}: " + ", ".join(f"{esc(metric)} {mean:.3f}"
+                                                        for metric, mean in by_metric.items())
+                            for model, by_metric in model_means(items).items())
+        rows.append([esc(task), means, f"<span class=\"filters\">{links}</span>"])
     body = (f"<p>{esc(run.suite)} · {esc(run.status)} · started {esc(_date(run.created_at))}"
             f" UTC · models {esc(', '.join(_models(run)))}</p><h2>Tasks</h2>"
-            + table(["task", "models", "items"], rows)
+            + table(["task", "mean per model", "items"], rows)
             + f"<h2>Report</h2><p><a href=\"/runs/{run_id}/report\">Open the report alone</a>"
             f"</p><iframe title=\"report\" src=\"/runs/{run_id}/report\"></iframe>")
     return Response(200, page(f"Run {run_id}", body))
@@ -70,15 +73,18 @@ def items_page(app: App, request: Request, run_id: int, task: str) -> Response:
     if not items:
         raise HttpError(404, f"run {run_id} has no task {task!r}")
     models = sorted({m for item in items for m in item.models})
-    shown = [item for item in items if FILTERS[chosen][1](item)]
+    kept = [item for item in items if FILTERS[chosen][1](item)]
+    number = _page_number(request, len(kept))
+    shown = kept[(number - 1) * _PAGE:number * _PAGE]
     links = " ".join(f"<b>{esc(label)}</b>" if name == chosen else
                      f"<a href=\"{href(_task_path(run_id, task), filter=name)}\">{esc(label)}</a>"
                      for name, (label, _) in FILTERS.items())
     rows = [[f"<a class=\"item\" href=\"{href(_task_path(run_id, task) + '/item', id=i.sample_id)}"
              f"\">{esc(i.sample_id)}</a>", *(_item_cell(i, m) for m in models)] for i in shown]
     body = (f"<p><a href=\"/runs/{run_id}\">run {run_id}</a></p>"
-            f"<p class=\"filters\">{links}</p><p>{len(shown)} of {len(items)} items</p>"
-            + table(["item", *models], rows))
+            f"<p class=\"filters\">{links}</p><p>{len(kept)} of {len(items)} items</p>"
+            + table(["item", *models], rows)
+            + _pages(_task_path(run_id, task), chosen, number, len(kept)))
     return Response(200, page(f"{task} · run {run_id}", body))
 
 
@@ -138,6 +144,25 @@ def _compare_form(runs: list[RunRow], first: int | None, second: int | None) -> 
     return ("<h2>Compare two runs</h2><form method=\"get\" action=\"/compare\">"
             f"A {select('a', first)} B {select('b', second)} "
             "<button type=\"submit\">Compare</button></form>")
+
+
+def _page_number(request: Request, items: int) -> int:
+    text = request.query.get("page", "1")
+    last = max(1, -(-items // _PAGE))
+    if not text.isdigit() or not 1 <= int(text) <= last:
+        raise HttpError(400, f"page={text!r}: a page from 1 to {last}, please")
+    return int(text)
+
+
+def _pages(path: str, chosen: str, number: int, items: int) -> str:
+    """Links to the other pages of a long list."""
+    last = -(-items // _PAGE)
+    if last <= 1:
+        return ""
+    links = [f"<b>{n}</b>" if n == number else
+             f"<a href=\"{href(path, filter=chosen, page=n)}\">{n}</a>"
+             for n in range(1, last + 1)]
+    return f"<p class=\"filters\">pages: {' '.join(links)}</p>"
 
 
 def _item_cell(item: Item, model: str) -> str:
