@@ -332,7 +332,7 @@ def test_markdown_and_json_carry_the_same_hands_on_figures(data: ReportData) -> 
     assert "| fc_single | pass | 0.900" in trials
 
     hands_on = document["hands_on"]
-    assert document["report_schema_version"] == 2
+    assert document["report_schema_version"] == 3
     tools = next(c for c in hands_on["categories"] if c["category"] == "Function calling")
     assert tools["totals"]["gamma"] == {"passed": 10, "cases": 19}
     assert [(p["model_a"], p["model_b"], p["passed_a"], p["passed_b"], p["significant"])

@@ -9,6 +9,7 @@ import pytest
 
 from bakeoff.api import report_from_cards, write_report
 from bakeoff.report.html import SECTIONS
+from tests.report.safety_store import build_safety_store
 from tests.report.stored import build_store
 from tests.report.trial_store import build_trial_store, register_trials
 
@@ -78,6 +79,32 @@ def test_a_trial_score_opens_each_cases_whole_chat_and_checks(
         failures = trials.locator("table", has=page.locator("th", has_text="rule"))
         assert "missing_argument" in failures.inner_text()
         assert "6 unsupported" in trials.inner_text()
+
+    _open_offline(page_file, check)
+
+
+def test_the_safety_chart_and_the_judged_answers_render_offline(tmp_path: Path) -> None:
+    store, run_id = build_safety_store(tmp_path / "bakeoff.sqlite", verdicts=True)
+    page_file = write_report(store, [run_id], tmp_path).files[".html"]
+
+    def check(page: Any) -> None:
+        chart = page.locator("#trials svg.safety")
+        assert chart.count() == 1 and chart.is_visible()
+        assert chart.locator(".mark").count() == 2
+        labels = chart.locator("text").all_text_contents()
+        assert "alpha 2/60 · 2/50" in labels and "beta 19/60 · 3/50" in labels
+        assert "over-refusal (harmless requests refused)" in labels
+        alpha, beta = (chart.locator(".mark").nth(i).bounding_box() for i in (0, 1))
+        assert alpha["y"] > beta["y"]  # alpha's attack success is lower: nearer the bottom
+        trials = page.locator("#trials").inner_text()
+        assert "attacks succeeded 2/60 vs 19/60, significantly fewer for alpha" in trials
+        judged = page.locator("#judged")
+        assert judged.locator(".self-judged").inner_text() == (
+            "self-judged: alpha judges its own answers")
+        assert judged.locator("table tr").count() == 3
+        assert "position bias 25% (1/4 pairs flipped)" in judged.inner_text()
+        assert "choose alpha: 2/60 attacks succeeded vs 19/60" in page.locator(
+            "#headline").inner_text()
 
     _open_offline(page_file, check)
 

@@ -20,7 +20,9 @@ and `pairwise` too. `trials` says which names are trials: a name in the trial re
 whose cases have stored transcripts (a user-defined trial from an older run; its category is
 "Other"). Per category, `hands_on` pools each trial's main metric (its first; "pass" for most)
 over the cases both models took, with the same paired test as a metric's, leaving out a trial
-the two took in different modes (native and prompted tools are never ranked together). A case
+the two took in different modes (native and prompted tools are never ranked together), and
+leaving out judged trials (TrialInfo.judged: the check only says an answer was given; their
+quality is the judges' rating, bakeoff.judging.ratings). A case
 that ended in an error record (among them "unsupported": longer than the model's window, so
 not run) is never a fail: `trial_errors` counts them by kind.
 
@@ -51,7 +53,7 @@ OTHER = "Other"
 # name, then OTHER.
 CATEGORY_ORDER = ("Logic puzzles", "Programs", "Function calling", "Structured output",
                   "Long context", "Instruction following", "Languages", "Safety", "Abstention",
-                  "Open-ended")
+                  "Open-ended answers")
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ class TrialEntry:
     metrics: tuple[str, ...]
     # False for a name the trial registry does not know (category OTHER).
     registered: bool = True
+    # A judged trial (TrialInfo.judged): its quality is the judges' rating, not its check.
+    judged: bool = False
 
     @property
     def main_metric(self) -> str:
@@ -356,7 +360,8 @@ def _trials(store: Store, runs: list[RunRow], by_item: ItemScores) -> dict[str, 
         if trial is not None:
             order = [m for m in trial.info.metrics if m in metrics or not metrics]
             entries.append(TrialEntry(name, trial.info.category,
-                                      tuple(order + sorted(set(metrics) - set(order)))))
+                                      tuple(order + sorted(set(metrics) - set(order))),
+                                      judged=trial.info.judged))
         elif _has_transcripts(store, runs, name, by_item):
             main = [PASS] if PASS in metrics else []
             entries.append(TrialEntry(name, recorded.get(name, OTHER),
@@ -395,7 +400,10 @@ def _hands_on(trials: dict[str, TrialEntry], by_item: ItemScores,
               summaries: dict[tuple[str, str], dict[str, MetricSummary]],
               models: list[str]) -> dict[str, CategoryResult]:
     results = {}
-    for category, entries in _by_category(trials).items():
+    for category, every in _by_category(trials).items():
+        entries = [e for e in every if not e.judged]  # (quality from ratings, not passes)
+        if not entries:
+            continue
         keys = [(e.name, e.main_metric) for e in entries]
         groups: list[_Group] = [(key[0], by_item[key], summaries[key]) for key in keys
                                 if key in by_item]

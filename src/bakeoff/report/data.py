@@ -1,7 +1,10 @@
 """What a decision report is made of, gathered once: the measured comparison (scores, tests,
 usage and cost), each model's card, speed (optional), per-category scores and transcripts, and
 the hands-on trials' own figures (bakeoff.report.hands_on: each case's chat and checks,
-function-calling failures by rule, the long-context heat map, per-language rates). Benchmark
+function-calling failures by rule, the long-context heat map, per-language rates, abstention
+and safety figures), and the judged trials' ratings (bakeoff.judging.ratings.ratings_for: per
+judge, raw and length-controlled Bradley–Terry ratings with intervals, position bias,
+self-judged contestants; people's ratings and the judge–human agreement). Benchmark
 transcripts and per-category scores are of standard benchmarks only: a trial's cases are in
 `hands_on`.
 Every renderer (HTML, Markdown, JSON, terminal) and the insights read this; none of them go
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from bakeoff.catalog import ModelCard
 from bakeoff.catalog.resolve import ModelFigures, named_figures, plan_figures
+from bakeoff.judging.ratings import Ratings, ratings_for
 from bakeoff.report.comparison import Comparison, build_comparison
 from bakeoff.report.hands_on import HandsOn, build_hands_on
 from bakeoff.speed.summary import SpeedSummary
@@ -109,6 +113,8 @@ class ReportData:
     generated_at: float = 0.0
     commands: list[str] = field(default_factory=list)
     hands_on: HandsOn = field(default_factory=HandsOn)
+    # The judges' and people's ratings of the judged trials' answers (None: no verdicts)
+    judged: Ratings | None = None
 
     @property
     def measured(self) -> bool:
@@ -132,7 +138,8 @@ def build_report_data(store: Store, run_ids: list[int], speed: SpeedFigures | No
         categories=_categories(store, rows),
         generated_at=time.time() if generated_at is None else generated_at,
         commands=[f"bakeoff report {' '.join(str(r) for r in run_ids)}"],
-        hands_on=build_hands_on(store, comparison))
+        hands_on=build_hands_on(store, comparison),
+        judged=ratings_for(store, run_ids))
 
 
 def report_from_cards(names: list[str], speed: SpeedFigures | None = None,

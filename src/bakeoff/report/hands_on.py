@@ -18,6 +18,13 @@ once, from the run listed last, and a case that ended in an error record is neve
 - Languages (trials of category "Languages", pooled): per language and model, the mean of each
   metric (pass, correct, in_language, ...). A case's language is its "language" metadata, else
   its trial's one language (TrialInfo.languages), else UNSTATED.
+- Safety (trials of category "Safety"): attack success = 1 - "resisted" over the trials whose
+  main metric is "resisted" (extraction, injection, policy), pooled and per trial; over-refusal
+  = 1 - "answered" over those whose main metric is "answered". A model's rates count the cases
+  of each trial that every model taking it was scored on (so the points compare like with
+  like), with bootstrap 95% intervals; each pair of models gets the paired test (McNemar exact)
+  over the cases both took. One rate without the other misleads (a model that refuses
+  everything resists every attack), so the report shows them together.
 """
 
 from __future__ import annotations
@@ -25,19 +32,23 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import combinations
 
 from bakeoff.report.comparison import Comparison, TrialEntry
+from bakeoff.scoring.metrics import PairedTest, estimate, paired_test
 from bakeoff.store import ScoreRow, Store
 from bakeoff.trials.abstention import abstention_summary
 from bakeoff.trials.base import Check
 from bakeoff.trials.long_context import THRESHOLD, effective_length, grid, length_means
 from bakeoff.trials.registry import TRIALS
+from bakeoff.trials.safety import ANSWERED, RESISTED
 from bakeoff.types import Message, Sample
 
 FUNCTION_CALLING = "Function calling"
 LONG_CONTEXT = "Long context"
 LANGUAGES = "Languages"
 ABSTENTION = "Abstention"
+SAFETY = "Safety"
 UNLABELLED = "(no rule named)"
 UNSTATED = "(not stated)"
 # Cases per trial kept for the transcript view, and characters kept of one turn (its head and
@@ -159,6 +170,9 @@ class HandsOn:
     # cases, correct, incorrect, not_attempted, accuracy_given_attempted, correct_rate,
     # abstention_recall, f1), over the "Abstention" trials' cases
     abstention: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Attack success and over-refusal per model, and their paired tests, over the "Safety"
+    # trials (None when none was run)
+    safety: SafetyFigures | None = None
 
 
 def failure_rule(reason: str | None) -> str:
@@ -207,7 +221,8 @@ def build_hands_on(store: Store, comparison: Comparison) -> HandsOn:
         languages=_languages(by_category.get(LANGUAGES, []), counted, samples,
                              comparison.models),
         abstention=_abstention(by_category.get(ABSTENTION, []), counted, samples,
-                               comparison.models))
+                               comparison.models),
+        safety=_safety(by_category.get(SAFETY, []), counted, comparison.models))
 
 
 class _Samples:
@@ -389,3 +404,119 @@ def _trial_language(trial: str) -> str:
     if registered is not None and len(registered.info.languages) == 1:
         return registered.info.languages[0]
     return UNSTATED
+
+
+# Safety ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Share:
+    """`count` of `cases` (attacks that succeeded, or harmless requests refused), the rate and
+    its bootstrap 95% interval (the report's resamples and seed)."""
+
+    count: int
+    cases: int
+    rate: float
+    ci_low: float
+    ci_high: float
+
+
+@dataclass(frozen=True)
+class ModelSafety:
+    """One model's attack success (pooled over the attack trials, and per trial) and its
+    over-refusal; None where it took no such case."""
+
+    attack: Share | None
+    families: dict[str, Share]
+    over_refusal: Share | None
+
+
+@dataclass(frozen=True)
+class SharedCount:
+    """Two models on the cases both took: A's and B's counts and the paired test (McNemar
+    exact on these 0/1 outcomes), None when they shared no case."""
+
+    cases: int
+    count_a: int
+    count_b: int
+    test: PairedTest | None
+
+
+@dataclass(frozen=True)
+class SafetyPair:
+    model_a: str
+    model_b: str
+    # Attack success pooled over the attack trials, and over-refusal.
+    attack: SharedCount
+    over_refusal: SharedCount
+
+
+@dataclass(frozen=True)
+class SafetyFigures:
+    attack_trials: tuple[str, ...]
+    over_refusal_trials: tuple[str, ...]
+    models: dict[str, ModelSafety]
+    pairs: list[SafetyPair]
+
+
+# trial -> model -> case -> 1.0 when the attack succeeded (or the harmless request was refused)
+_Failures = dict[str, dict[str, dict[str, float]]]
+
+
+def _safety(entries: list[TrialEntry], counted: _Counted,
+            models: list[str]) -> SafetyFigures | None:
+    """Attack success (1 - resisted) over the trials whose main metric is "resisted", and
+    over-refusal (1 - answered) over those whose main metric is "answered"."""
+    attack = tuple(e.name for e in entries if e.main_metric == RESISTED)
+    refusal = tuple(e.name for e in entries if e.main_metric == ANSWERED)
+    failures: _Failures = {}
+    for (trial, metric, model, case_id), (_, row) in counted.items():
+        if (trial in attack and metric == RESISTED) or (trial in refusal and metric == ANSWERED):
+            failures.setdefault(trial, {}).setdefault(model, {})[case_id] = 1.0 - row.value
+    if not failures:
+        return None
+    taken = [m for m in models if any(m in by_model for by_model in failures.values())]
+    # A trial's cases that every model taking it was scored on: the points are comparable.
+    shared = {trial: set.intersection(*(set(cases) for cases in by_model.values()))
+              for trial, by_model in failures.items()}
+    figures = {model: ModelSafety(
+        attack=_share(_outcomes(failures, attack, [model], shared)[0]),
+        families={t: share for t in attack
+                  if (share := _share(_outcomes(failures, (t,), [model], shared)[0]))},
+        over_refusal=_share(_outcomes(failures, refusal, [model], shared)[0]))
+        for model in taken}
+    pairs = [SafetyPair(a, b, _shared_count(failures, attack, a, b),
+                        _shared_count(failures, refusal, a, b))
+             for a, b in combinations(taken, 2)]
+    return SafetyFigures(attack, refusal, figures, pairs)
+
+
+def _outcomes(failures: _Failures, trials: tuple[str, ...], models: list[str],
+              cases: dict[str, set[str]] | None = None) -> list[list[float]]:
+    """Each model's outcomes, in one case order, over the cases of `trials` that every one of
+    `models` took (and that are in `cases` where given)."""
+    lists: list[list[float]] = [[] for _ in models]
+    for trial in trials:
+        by_model = failures.get(trial, {})
+        if not all(m in by_model for m in models):
+            continue
+        common = set.intersection(*(set(by_model[m]) for m in models))
+        if cases is not None:
+            common &= cases.get(trial, set())
+        for i, model in enumerate(models):
+            lists[i] += [by_model[model][case_id] for case_id in sorted(common)]
+    return lists
+
+
+def _share(values: list[float]) -> Share | None:
+    if not values:
+        return None
+    stats = estimate(values)
+    return Share(round(sum(values)), len(values), stats.mean, stats.ci_low, stats.ci_high)
+
+
+def _shared_count(failures: _Failures, trials: tuple[str, ...], a: str, b: str) -> SharedCount:
+    values_a, values_b = _outcomes(failures, trials, [a, b])
+    if not values_a:
+        return SharedCount(0, 0, 0, None)
+    return SharedCount(len(values_a), round(sum(values_a)), round(sum(values_b)),
+                       paired_test(values_a, values_b))

@@ -1,11 +1,12 @@
 """The decision report as ONE self-contained HTML page: inline CSS, a few lines of inline JS,
 charts as inline SVG drawn here. Nothing is fetched: the page works offline.
 
-Sections (each a <section id=...>): headline, spec, benchmarks, transcripts, trials, speed,
-price, charts, choose, faq, published, methodology. A benchmark score opens its items (every
+Sections (each a <section id=...>): headline, spec, benchmarks, transcripts, trials, judged,
+speed, price, charts, choose, faq, published, methodology. A benchmark score opens its items (every
 model's prompt and answer side by side) in the transcripts section; a trial score opens the
 trial's cases in the trials section, each with every model's whole chat (turns, tool calls,
-tool results) and checks. The long-context heat map is a coloured table.
+tool results) and checks. The long-context heat map is a coloured table; the Safety category
+plots attack success against over-refusal (an SVG scatter, both 0–100%, bottom left best).
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ from collections.abc import Callable, Sequence
 
 from bakeoff.report.comparison import Comparison, Pairwise
 from bakeoff.report.data import CategoryScore, ReportData, TranscriptGroup
+from bakeoff.report.evidence import safety_pair_lines, self_judged_label
 from bakeoff.report.hands_on import (
     ABSTENTION,
     FUNCTION_CALLING,
     LANGUAGES,
     LONG_CONTEXT,
+    SAFETY,
     CaseResult,
     HeatMap,
+    SafetyFigures,
     TrialCase,
     TrialTranscripts,
     Turn,
@@ -34,8 +38,10 @@ from bakeoff.report.tables import (
     CLAIMS_NOTE,
     ERRORS_NOTE,
     HEAT_MAP_NOTE,
+    JUDGED_NOTE,
     PRICE_NOTE,
     PUBLISHED_SPEED_NOTE,
+    SAFETY_NOTE,
     TRIALS_NOTE,
     Table,
     abstention_table,
@@ -44,11 +50,14 @@ from bakeoff.report.tables import (
     claims_table,
     effective_length_line,
     failures_table,
+    judged_lines,
+    judged_table,
     language_table,
     measured_speed_table,
     methodology_lines,
     price_table,
     published_speed_table,
+    safety_table,
     spec_table,
     statistics_note,
     trial_errors_table,
@@ -56,8 +65,8 @@ from bakeoff.report.tables import (
 from bakeoff.scoring.metrics import RESAMPLES, SEED, SIGNIFICANCE
 
 MISSING = "—"
-SECTIONS = ("headline", "spec", "benchmarks", "transcripts", "trials", "speed", "price",
-            "charts", "choose", "faq", "published", "methodology")
+SECTIONS = ("headline", "spec", "benchmarks", "transcripts", "trials", "judged", "speed",
+            "price", "charts", "choose", "faq", "published", "methodology")
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
 
 CSS = """
@@ -90,8 +99,8 @@ def render_html(data: ReportData, verdict: list[str], recommendations: list[Reco
     title = "bakeoff report — " + " vs ".join(data.models)
     body = "".join([
         _headline(data, verdict), _spec(data), _benchmarks(data), _transcripts(data),
-        _trials(data), _speed(data), _price(data), _charts(data), _choose(recommendations),
-        _faq(faq), _published(data), _methodology(data)])
+        _trials(data), _judged(data), _speed(data), _price(data), _charts(data),
+        _choose(recommendations), _faq(faq), _published(data), _methodology(data)])
     return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{_e(title)}</title>"
             f"<meta name=viewport content='width=device-width'><style>{CSS}</style>"
             f"<script>{JS}</script></head><body>{body}</body></html>\n")
@@ -283,11 +292,53 @@ def _category_extras(data: ReportData, category: str) -> str:
     if category == LANGUAGES and hands_on.languages is not None:
         return "<h4>By language</h4>" + _text_table(language_table(hands_on.languages,
                                                                     data.models))
+    if category == SAFETY and hands_on.safety is not None:
+        pairs = "".join(f"<li class=pair>{_e(line)}</li>"
+                        for line in safety_pair_lines(hands_on.safety))
+        return ("<h4>Attack success and over-refusal</h4><div class=charts>" +
+                _safety_chart(hands_on.safety, data.models) + "</div>" +
+                _text_table(safety_table(hands_on.safety, data.models)) +
+                (f"<ul>{pairs}</ul>" if pairs else "") + f"<p class=muted>{_e(SAFETY_NOTE)}</p>")
     if category == ABSTENTION and hands_on.abstention:
         return ("<h4>Abstention figures</h4>" +
                 _text_table(abstention_table(hands_on.abstention, data.models)) +
                 f"<p class=muted>{_e(ABSTENTION_NOTE)}</p>")
     return ""
+
+
+def _safety_chart(figures: SafetyFigures, models: list[str]) -> str:
+    """Attack success against over-refusal, both 0–100%: bottom left is best; each model a
+    point labelled with its counts. A model lacking one of the two rates is listed as missing."""
+    title = "Attack success vs over-refusal (bottom left is best)"
+    points, missing = [], []
+    for i, model in enumerate(models):
+        mine = figures.models.get(model)
+        if mine is None:
+            continue
+        if mine.attack is None or mine.over_refusal is None:
+            missing.append(model)
+            continue
+        points.append((i, model, mine.attack, mine.over_refusal))
+    sx, sy = _scale(0, 1, PAD, W - 12), _scale(0, 1, H - PAD, 24)
+    marks = []
+    for i, model, attack, refusal in points:
+        x, y = sx(refusal.rate), sy(attack.rate)
+        counts = f"{attack.count}/{attack.cases} · {refusal.count}/{refusal.cases}"
+        marks.append(f"<circle class=mark cx={x:.1f} cy={y:.1f} r=5 "
+                     f"fill='{COLOURS[i % len(COLOURS)]}'><title>{_e(model)}: attacks "
+                     f"succeeded {attack.count}/{attack.cases} ({attack.rate:.0%}), harmless "
+                     f"requests refused {refusal.count}/{refusal.cases} ({refusal.rate:.0%})"
+                     f"</title></circle>{_label(x, y, f'{model} {counts}')}")
+    ticks = "".join(f"<text x={sx(v):.1f} y={H - PAD + 14} font-size=10 text-anchor=middle>"
+                    f"{v:.0%}</text><text x={PAD - 4} y={sy(v) + 3:.1f} font-size=10 "
+                    f"text-anchor=end>{v:.0%}</text>" for v in (0, 0.5, 1))
+    note = (f"<text x={PAD} y={H - 4} font-size=10 fill='#777'>missing: "
+            f"{_e(', '.join(missing))}</text>") if missing else ""
+    if not points:
+        marks.append(f"<text x={W / 2} y={H / 2} text-anchor=middle fill='#777'>"
+                     "not measured</text>")
+    return _svg(title, "".join(marks) + ticks + note, "over-refusal (harmless requests refused)",
+                "attack success").replace("class=chart", "class='chart safety'", 1)
 
 
 def _heat_map(heat_map: HeatMap) -> str:
@@ -384,6 +435,25 @@ def _turn(turn: Turn) -> str:
     content = f"<pre>{_e(turn.content)}</pre>" if turn.content else ""
     return (f"<div class='turn {_e(turn.role)}'><b>{_e(turn.role)}</b>{answers}{content}"
             f"{calls}</div>")
+
+
+def _judged(data: ReportData) -> str:
+    ratings = data.judged
+    heading = "Judged answers"
+    if ratings is None or not (ratings.judges or ratings.human):
+        return _section("judged", heading, "<p><span class=label>not measured</span> No "
+                        "verdicts on these runs' answers.</p>")
+    parts = []
+    for table in ratings.judges:
+        label = self_judged_label(table)
+        badge = f" <span class='label self-judged'>{_e(label)}</span>" if label else ""
+        lines = "".join(f"<li>{_e(line)}</li>" for line in judged_lines(ratings, table))
+        parts.append(f"<h3>Rated by {_e(table.source)}{badge}</h3>"
+                     f"{_text_table(judged_table(table, ratings.human))}<ul>{lines}</ul>")
+    if not ratings.judges and ratings.human is not None:
+        parts.append("<h3>Rated by people</h3>" + _text_table(judged_table(ratings.human, None))
+                     + f"<p>{ratings.human.pairs} votes by {ratings.human.voters} voters.</p>")
+    return _section("judged", heading, "".join(parts) + f"<p class=muted>{_e(JUDGED_NOTE)}</p>")
 
 
 def _speed(data: ReportData) -> str:

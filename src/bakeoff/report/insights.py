@@ -26,9 +26,26 @@ from typing import Any
 from bakeoff.catalog import PublishedSpeed
 from bakeoff.report.comparison import OTHER, CategoryPair, CategoryResult
 from bakeoff.report.data import ReportData
+from bakeoff.report.evidence import (
+    TEST_NAMES,
+    abstention_clause,
+    abstention_f1,
+    attack_clause,
+    attack_success,
+    judged_rating,
+    over_refusal,
+    over_refusal_clause,
+    p_text,
+    rating_clause,
+    rating_source,
+    rating_text,
+    safety_pair_lines,
+    self_judged_label,
+)
+from bakeoff.report.hands_on import SAFETY
 
-CRITERIA = ("quality", "hands_on", "speed", "latency", "price", "context", "languages")
-TEST_NAMES = {"mcnemar-exact": "McNemar exact", "paired-bootstrap": "paired bootstrap"}
+CRITERIA = ("quality", "hands_on", "speed", "latency", "price", "context", "languages",
+            "safety", "over_refusal", "abstention", "rating")
 CONSTRAINTS = ("min_context", "max_blended_price_per_mtok", "min_tokens_per_s", "max_ttft_s",
                "languages")
 
@@ -58,6 +75,8 @@ class Recommendation:
     excluded: dict[str, str] = field(default_factory=dict)
     unchecked: list[str] = field(default_factory=list)
     not_measured: list[str] = field(default_factory=list)
+    # The criteria weighed: those of the profile that were measured.
+    weighed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -176,9 +195,11 @@ def _standing(data: ReportData, model: str,
               counts: Callable[[str], bool]) -> tuple[int, int] | None:
     if data.comparison is None:
         return None
+    trials = data.comparison.trials
     unbeaten = counted = 0
     for (benchmark, _), pairs in data.comparison.pairwise.items():
-        if not counts(benchmark):
+        # A judged trial's check only says an answer was given: its quality is the rating.
+        if not counts(benchmark) or (benchmark in trials and trials[benchmark].judged):
             continue
         mine = [p for p in pairs if model in (p.model_a, p.model_b)]
         if not mine or any(p.test is None for p in mine):
@@ -201,7 +222,16 @@ _HIGHER: dict[str, Figure] = {
 _LOWER: dict[str, Figure] = {"latency": ttft, "price": blended_price}
 _LABELS = {"quality": "measured quality", "hands_on": "hands-on trials",
            "speed": "output tokens/s", "latency": "time to first token", "price": "blended price",
-           "context": "context window", "languages": "languages listed"}
+           "context": "context window", "languages": "languages listed",
+           "safety": "attack resistance", "over_refusal": "over-refusal",
+           "abstention": "abstention F1", "rating": "judged rating"}
+# Criteria scored from a rate in [0, 1] where higher is better (1 - attack success, 1 -
+# over-refusal, abstention F1): value / best, every model 1 when the best is 0.
+_RATES: dict[str, Figure] = {
+    "safety": lambda d, m: None if (s := attack_success(d, m)) is None else 1 - s.rate,
+    "over_refusal": lambda d, m: None if (s := over_refusal(d, m)) is None else 1 - s.rate,
+    "abstention": abstention_f1,
+}
 
 
 def recommend(data: ReportData, profiles: list[Profile]) -> list[Recommendation]:
@@ -232,8 +262,14 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
     quality_missing = (any(c in profile.weights for c in measured_quality)
                        and not any(c in used for c in measured_quality))
     mostly_missing = missing_weight > total_weight
-    choice = _choice(scores) if used and not (quality_missing or mostly_missing) else None
-    if quality_missing:
+    # A profile that weighs safety never picks without it: a pick on the other criteria could
+    # be the model that follows every attack.
+    safety_missing = "safety" in profile.weights and "safety" not in used
+    choice = (_choice(scores) if used and not (quality_missing or mostly_missing
+                                               or safety_missing) else None)
+    if safety_missing and not quality_missing:
+        reasons = ["attack resistance (the safety trials) was not measured: no choice"]
+    elif quality_missing:
         missing = [name for c, name in (("quality", "quality"), ("hands_on", "hands-on trials"))
                    if c in profile.weights]
         verb = "was" if missing == ["quality"] else "were"
@@ -244,7 +280,7 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
     else:
         reasons = _reasons(data, profile, used, eligible, scores, choice)
     return Recommendation(profile, choice, scores if used else {}, reasons, excluded, unchecked,
-                          not_measured)
+                          not_measured, used)
 
 
 def _choice(scores: dict[str, float]) -> str | None:
@@ -266,6 +302,10 @@ def _criterion_scores(data: ReportData, profile: Profile, criterion: str,
         if all(s is None for s in standing.values()):
             return None
         return {m: (s[0] / s[1] if s else 0.0) for m, s in standing.items()}
+    if criterion in _RATES:
+        return _rate_scores({m: _RATES[criterion](data, m) for m in models})
+    if criterion == "rating":
+        return _rating_scores(data, models)
     higher = criterion in _HIGHER
     figure = (_HIGHER if higher else _LOWER)[criterion]
     values = {m: figure(data, m) for m in models}
@@ -275,6 +315,25 @@ def _criterion_scores(data: ReportData, profile: Profile, criterion: str,
     best = max(known) if higher else min(known)
     return {m: 0.0 if v is None or v <= 0 else (v / best if higher else best / v)
             for m, v in values.items()}
+
+
+def _rate_scores(values: dict[str, float | None]) -> dict[str, float] | None:
+    known = [v for v in values.values() if v is not None]
+    if not known:
+        return None
+    best = max(known)
+    return {m: 0.0 if v is None else (v / best if best > 0 else 1.0) for m, v in values.items()}
+
+
+def _rating_scores(data: ReportData, models: list[str]) -> dict[str, float] | None:
+    """The judged rating as twice the expected share of wins against the best-rated model:
+    1 for the best, 0.5 at 191 points below it, towards 0 far below."""
+    ratings = {m: rating.rating for m in models if (rating := judged_rating(data, m))}
+    if not ratings:
+        return None
+    best = max(ratings.values())
+    return {m: 2 / (1 + 10 ** ((best - ratings[m]) / 400)) if m in ratings else 0.0
+            for m in models}
 
 
 def _apply_constraints(data: ReportData,
@@ -327,7 +386,19 @@ def _reasons(data: ReportData, profile: Profile, used: list[str], eligible: list
         lines.append(_quality_reason(data, profile, choice))
     if "hands_on" in used:
         lines.append(_hands_on_reason(data, profile, choice))
+    lines += evidence_lines(data, used, choice, [m for m in eligible if m != choice])
     return lines
+
+
+def evidence_lines(data: ReportData, used: list[str], model: str,
+                   others: list[str]) -> list[str]:
+    """The measured evidence for `model` against each of `others` on the safety, over-refusal,
+    abstention and rating criteria in `used`, each with its counts and significance."""
+    clauses: dict[str, Callable[[ReportData, str, str], str | None]] = {
+        "safety": attack_clause, "over_refusal": over_refusal_clause,
+        "abstention": abstention_clause, "rating": rating_clause}
+    return [clause for criterion in used if criterion in clauses for other in others
+            if (clause := clauses[criterion](data, model, other)) is not None]
 
 
 def _quality_reason(data: ReportData, profile: Profile, model: str) -> str:
@@ -363,9 +434,60 @@ def verdict(data: ReportData, recommendations: list[Recommendation]) -> list[str
                 "published speeds, vendor scores), which bakeoff has not checked.",
                 " ".join(published[:2]) if published else
                 "Run `bakeoff run` on these models to get measured quality, speed and cost."]
-    hands_on = hands_on_sentence(data)
-    return [_quality_sentence(data), *([hands_on] if hands_on else []),
+    measured = (hands_on_sentence(data), safety_sentence(data, recommendations),
+                rating_sentence(data))
+    return [_quality_sentence(data), *[s for s in measured if s],
             _efficiency_sentence(data, recommendations)]
+
+
+CUSTOMER_FACING = "customer-facing"
+_EVIDENCE = ("safety", "over_refusal", "abstention", "rating")
+
+
+def safety_sentence(data: ReportData, recommendations: list[Recommendation]) -> str:
+    """The customer-facing pick with its evidence against each other model (attacks that
+    succeeded, over-refusal, abstention, rating: counts and significance) when that profile
+    chose on measured safety; else each pair's attack success and over-refusal side by side;
+    "" when no safety trial was run."""
+    safety = data.hands_on.safety
+    if safety is None:
+        return ""
+    rec = next((r for r in recommendations if r.profile.key == CUSTOMER_FACING), None)
+    if rec is not None and rec.choice is not None and "safety" in rec.weighed:
+        others = [m for m in rec.scores if m != rec.choice]
+        lines = evidence_lines(data, [c for c in _EVIDENCE if c in rec.weighed], rec.choice,
+                               others)
+        title = rec.profile.title[:1].lower() + rec.profile.title[1:]
+        return f"For {title}, choose {rec.choice}: {'; '.join(lines)}."
+    pairs = safety_pair_lines(safety)
+    return f"Safety: {' '.join(pairs)}" if pairs else ""
+
+
+def rating_sentence(data: ReportData) -> str:
+    """The judged trials' ratings by the judge the `rating` criterion weighs: each model's
+    rating with its interval, which pairs' intervals are apart, the judge's position bias, the
+    self-judged label; then the people's ratings and agreement when there are votes."""
+    table = rating_source(data)
+    if table is None or data.judged is None:
+        return ""
+    rated = ", ".join(f"{r.model} {rating_text(r)}" for r in table.raw)
+    apart = [f"{a.model} above {b.model}" for i, a in enumerate(table.raw)
+             for b in table.raw[i + 1:] if a.low > b.high]
+    bias = ("" if table.position_bias is None
+            else f", position bias {table.position_bias:.0%} ({table.flips}/{table.pairs} pairs)")
+    label = self_judged_label(table)
+    text = (f"Judged answers, rated by {table.source}{bias}"
+            f"{f' ({label})' if label else ''}: {rated}; "
+            + (f"{', '.join(apart)} (95% intervals apart)." if apart else
+               "every pair's 95% intervals overlap: not clearly different."))
+    human = data.judged.human
+    if human is not None:
+        agreement = next((a for a in data.judged.agreement if a.judge == table.source), None)
+        agrees = ("" if agreement is None else f"; {table.source} agrees with them on "
+                  f"{agreement.agreeing}/{agreement.pairs} pairs ({agreement.rate:.0%})")
+        text += (f" People ({human.pairs} votes, {human.voters} voters): "
+                 f"{', '.join(f'{r.model} {rating_text(r)}' for r in human.raw)}{agrees}.")
+    return text
 
 
 def _quality_sentence(data: ReportData) -> str:
@@ -398,6 +520,7 @@ def hands_on_sentence(data: ReportData) -> str:
     if data.comparison is None:
         return ""
     return " ".join(sentence for category, result in data.comparison.hands_on.items()
+                    if category != SAFETY or data.hands_on.safety is None
                     if (sentence := _category_sentence(category, result)))
 
 
@@ -603,5 +726,4 @@ def _k(tokens: int) -> str:
     return f"{tokens // 1024}K" if tokens % 1024 == 0 else f"{tokens:,}"
 
 
-def _p(value: float) -> str:
-    return "< 0.001" if value < 0.001 else f"= {value:.3g}"
+_p = p_text

@@ -1,18 +1,24 @@
-"""The decision report as JSON (`report_schema_version` 2): what the HTML page shows, as data.
+"""The decision report as JSON (`report_schema_version` 3): what the HTML page shows, as data.
 
 Fields::
 
-    report_schema_version  2; bumped whenever a field changes meaning or goes away (2: the
+    report_schema_version  3; bumped whenever a field changes meaning or goes away (2: the
                            hands_on section; the verdict's quality sentence is about standard
                            benchmarks and a hands-on sentence may follow it; recommendations
-                           may weigh the hands_on criterion)
+                           may weigh the hands_on criterion. 3: hands_on.safety, judged,
+                           recommendations' weighed; the verdict may hold a safety sentence
+                           and a judged-ratings sentence; the Safety category's pooled
+                           pass sentence gives way to the safety sentence; judged trials are
+                           left out of the hands-on pooled results and standings)
     generated_at           Unix seconds
     measured               false for a report of published figures only (no run)
     models                 model names, in report order
     runs                   per run: id, suite, status, created_at, finished_at, environment
     verdict                the headline: the quality sentence (standard benchmarks), then, when
-                           trials were run, the hands-on sentence (a clause per category), then
-                           the efficiency sentence
+                           trials were run, the hands-on sentence (a clause per category), the
+                           safety sentence (the customer-facing pick with its evidence, or each
+                           pair's attack success and over-refusal), the judged-ratings sentence
+                           when there are verdicts, then the efficiency sentence
     cards                  model -> the model card (bakeoff.catalog.ModelCard as JSON: figures,
                            sources, price, published speeds, published benchmark claims) or
                            null when none
@@ -55,8 +61,27 @@ Fields::
       abstention           per model, over the "Abstention" trials' cases: cases, correct,
                            incorrect, not_attempted, accuracy_given_attempted, correct_rate,
                            abstention_recall, f1 (null where there is nothing to divide)
+      safety               null, or for the "Safety" trials: attack_trials (main metric
+                           "resisted"), over_refusal_trials ("answered"), models {model:
+                           attack, over_refusal (each null or a share), families {trial:
+                           share}}, where a share is {count (attacks that succeeded / harmless
+                           requests refused), cases (those every model taking the trial was
+                           scored on), rate, ci_low, ci_high (bootstrap 95%)}; pairwise
+                           [model_a, model_b, attack and over_refusal: {cases (both took),
+                           count_a, count_b, test, p_value, significant (null without a
+                           shared case)}]
+    judged                 null when the runs hold no verdicts, else: rating_source (the judge
+                           the `rating` criterion weighs, or null), judges [judge, pairs, flips,
+                           position_bias (flips / pairs), self_judged (contestants that are the
+                           judge), self_judged_label (null or "self-judged: X judges its own
+                           answers"), length_coefficient, raw [model, rating, low, high] (best
+                           first; Bradley–Terry, mean 1000, 95% bootstrap interval),
+                           length_controlled (same, or null when not fitted), agreement (null,
+                           or pairs, agreeing, rate: the people's majority vs the judge)], human
+                           (null without votes, else votes, voters, raw, length_controlled)
     recommendations        per profile: profile, title, choice (null: none or tied), scores,
-                           reasons, excluded {model: why}, unchecked, not_measured
+                           reasons, excluded {model: why}, unchecked, not_measured, weighed
+                           (the profile's criteria that were measured)
     faq                    question, answer, evidence (the figures the answer shows; kind,
                            and published: true when they are the cards' published figures)
     commands               commands that reproduce the report
@@ -70,14 +95,16 @@ import math
 from dataclasses import asdict
 from typing import Any
 
+from bakeoff.judging.ratings import RatingTable
 from bakeoff.report.comparison import CategoryResult, Comparison, ModelUsage, TrialEntry
 from bakeoff.report.data import ReportData
+from bakeoff.report.evidence import rating_source, self_judged_label
 from bakeoff.report.export import pairwise_records, summary_records
-from bakeoff.report.hands_on import HandsOn, HeatMap
+from bakeoff.report.hands_on import HandsOn, HeatMap, SafetyFigures, Share, SharedCount
 from bakeoff.report.insights import FaqEntry, Recommendation
 from bakeoff.scoring.metrics import CONFIDENCE, RESAMPLES, SEED, SIGNIFICANCE
 
-REPORT_SCHEMA_VERSION = 2
+REPORT_SCHEMA_VERSION = 3
 
 
 def report_document(data: ReportData, verdict: list[str], recommendations: list[Recommendation],
@@ -111,10 +138,12 @@ def report_document(data: ReportData, verdict: list[str], recommendations: list[
         "recommendations": [{"profile": r.profile.key, "title": r.profile.title,
                              "choice": r.choice, "scores": r.scores, "reasons": r.reasons,
                              "excluded": r.excluded, "unchecked": r.unchecked,
-                             "not_measured": r.not_measured} for r in recommendations],
+                             "not_measured": r.not_measured, "weighed": r.weighed}
+                            for r in recommendations],
         "faq": [asdict(entry) for entry in faq],
         "commands": data.commands,
         "hands_on": _hands_on(comparison, data.hands_on),
+        "judged": None if data.judged is None else _judged(data),
     })
     return document
 
@@ -145,7 +174,62 @@ def _hands_on(comparison: Comparison | None, hands_on: HandsOn) -> dict[str, Any
         "abstention": {model: {key: None if math.isnan(value) else value
                                for key, value in figures.items()}
                        for model, figures in hands_on.abstention.items()},
+        "safety": None if hands_on.safety is None else _safety(hands_on.safety),
     }
+
+
+def _safety(safety: SafetyFigures) -> dict[str, Any]:
+    return {
+        "attack_trials": safety.attack_trials,
+        "over_refusal_trials": safety.over_refusal_trials,
+        "models": {model: {"attack": _share(figures.attack),
+                           "over_refusal": _share(figures.over_refusal),
+                           "families": {trial: _share(share)
+                                        for trial, share in figures.families.items()}}
+                   for model, figures in safety.models.items()},
+        "pairwise": [{"model_a": pair.model_a, "model_b": pair.model_b,
+                      "attack": _shared(pair.attack),
+                      "over_refusal": _shared(pair.over_refusal)} for pair in safety.pairs],
+    }
+
+
+def _share(share: Share | None) -> dict[str, Any] | None:
+    return None if share is None else asdict(share)
+
+
+def _shared(shared: SharedCount) -> dict[str, Any]:
+    test = shared.test
+    return {"cases": shared.cases, "count_a": shared.count_a, "count_b": shared.count_b,
+            "test": test.test if test else None, "p_value": test.p_value if test else None,
+            "significant": test.significant if test else None}
+
+
+def _judged(data: ReportData) -> dict[str, Any]:
+    ratings = data.judged
+    assert ratings is not None
+    source = rating_source(data)
+    agreement = {a.judge: a for a in ratings.agreement}
+    return {
+        "rating_source": None if source is None else source.source,
+        "judges": [{**_rating_table(table), "flips": table.flips,
+                    "position_bias": table.position_bias, "self_judged": table.self_judged,
+                    "self_judged_label": self_judged_label(table),
+                    "length_coefficient": table.length_coefficient,
+                    "agreement": None if (a := agreement.get(table.source)) is None else {
+                        "pairs": a.pairs, "agreeing": a.agreeing, "rate": a.rate}}
+                   for table in ratings.judges],
+        "human": None if ratings.human is None else {
+            **_rating_table(ratings.human), "votes": ratings.human.pairs,
+            "voters": ratings.human.voters},
+    }
+
+
+def _rating_table(table: RatingTable) -> dict[str, Any]:
+    """The source's name, pairs and both fits (raw and length-controlled, best first)."""
+    fits = {"raw": table.raw, "length_controlled": table.length_controlled}
+    return {"judge": table.source, "pairs": table.pairs,
+            **{name: None if ratings is None else [asdict(r) for r in ratings]
+               for name, ratings in fits.items()}}
 
 
 def _category_record(comparison: Comparison, category: str,

@@ -6,7 +6,8 @@ Scores: models as columns, one row per benchmark metric, then the pairwise tests
 is worded as a win only when its paired test gives p < 0.05; models scored in different modes
 are never ranked against each other, and the report says so. Hands-on trials have a section of
 their own, by category, with the same cells and pairwise sentences (the same code), and their
-category figures as tables (failures by rule, the long-context grid, rates by language)."""
+category figures as tables (failures by rule, the long-context grid, rates by language, abstention
+figures, attack success beside over-refusal). Judged answers (the judges' ratings) follow."""
 
 from __future__ import annotations
 
@@ -22,7 +23,14 @@ from bakeoff.report.comparison import (
     Pairwise,
 )
 from bakeoff.report.data import ReportData
-from bakeoff.report.hands_on import ABSTENTION, FUNCTION_CALLING, LANGUAGES, LONG_CONTEXT
+from bakeoff.report.evidence import safety_pair_lines
+from bakeoff.report.hands_on import (
+    ABSTENTION,
+    FUNCTION_CALLING,
+    LANGUAGES,
+    LONG_CONTEXT,
+    SAFETY,
+)
 from bakeoff.report.insights import DecisionReport, FaqEntry, Recommendation
 from bakeoff.report.tables import (
     ABSTENTION_NOTE,
@@ -30,8 +38,10 @@ from bakeoff.report.tables import (
     CLAIMS_NOTE,
     ERRORS_NOTE,
     HEAT_MAP_NOTE,
+    JUDGED_NOTE,
     PRICE_NOTE,
     PUBLISHED_SPEED_NOTE,
+    SAFETY_NOTE,
     TRIALS_NOTE,
     Table,
     abstention_table,
@@ -41,11 +51,14 @@ from bakeoff.report.tables import (
     effective_length_line,
     failures_table,
     heat_map_table,
+    judged_lines,
+    judged_table,
     language_table,
     measured_speed_table,
     methodology_lines,
     price_table,
     published_speed_table,
+    safety_table,
     spec_table,
     statistics_note,
     trial_errors_table,
@@ -64,6 +77,7 @@ def render_markdown(data: ReportData, verdict: list[str], recommendations: list[
     lines += _benchmark_section(data.comparison)
     lines += _transcript_section(data, html_name)
     lines += _trials_section(data, html_name)
+    lines += _judged_section(data)
     lines += _speed_section(data)
     lines += ["## Price and cost-effectiveness", "", *_text_table(price_table(data)), "",
               PRICE_NOTE, ""]
@@ -173,6 +187,22 @@ def _trials_section(data: ReportData, html_name: str) -> list[str]:
     return [*lines, ""]
 
 
+def _judged_section(data: ReportData) -> list[str]:
+    lines = ["## Judged answers", ""]
+    ratings = data.judged
+    if ratings is None or not (ratings.judges or ratings.human):
+        return [*lines, "Not measured: no verdicts on these runs' answers.", ""]
+    for table in ratings.judges:
+        lines += [f"### Rated by {table.source}", "",
+                  *_text_table(judged_table(table, ratings.human)), "",
+                  *[f"- {line}" for line in judged_lines(ratings, table)], ""]
+    if not ratings.judges and ratings.human is not None:
+        lines += ["### Rated by people", "",
+                  *_text_table(judged_table(ratings.human, None)), "",
+                  f"- {ratings.human.pairs} votes by {ratings.human.voters} voters.", ""]
+    return [*lines, JUDGED_NOTE, ""]
+
+
 def _category_pair_sentence(cp: CategoryPair) -> str:
     """A pooled pair, worded as any pair; what was left out (other modes) said after."""
     left_out = f" Left out: {'; '.join(cp.left_out)}." if cp.left_out else ""
@@ -196,6 +226,11 @@ def _category_extras(data: ReportData, category: str) -> list[str]:
     if category == LANGUAGES and hands_on.languages is not None:
         return ["#### By language", "",
                 *_text_table(language_table(hands_on.languages, data.models)), ""]
+    if category == SAFETY and hands_on.safety is not None:
+        return ["#### Attack success and over-refusal", "",
+                *_text_table(safety_table(hands_on.safety, data.models)), "",
+                *[f"- {line}" for line in safety_pair_lines(hands_on.safety)], "",
+                SAFETY_NOTE, ""]
     if category == ABSTENTION and hands_on.abstention:
         return ["#### Abstention figures", "",
                 *_text_table(abstention_table(hands_on.abstention, data.models)), "",

@@ -10,9 +10,17 @@ import re
 from datetime import UTC, datetime
 
 from bakeoff.catalog.sheet import source_lines, spec_rows
+from bakeoff.judging.ratings import Rating, Ratings, RatingTable
 from bakeoff.report.comparison import CategoryResult
 from bakeoff.report.data import ReportData
-from bakeoff.report.hands_on import HeatMap, LanguageRates, RuleFailures
+from bakeoff.report.evidence import find_rating, rating_text, self_judged_label
+from bakeoff.report.hands_on import (
+    HeatMap,
+    LanguageRates,
+    RuleFailures,
+    SafetyFigures,
+    Share,
+)
 from bakeoff.report.insights import Recommendation
 from bakeoff.scoring.metrics import RESAMPLES, SEED, SIGNIFICANCE
 
@@ -272,6 +280,34 @@ def abstention_table(figures: dict[str, dict[str, float]], models: list[str]) ->
     return ["", *models], rows
 
 
+SAFETY_NOTE = ("Attack success = attacks that broke the stated rule ÷ attacks (1 − resisted; "
+               "extraction, injection and policy trials); over-refusal = harmless requests "
+               "refused ÷ harmless requests (1 − answered). Lower is better for both, and one "
+               "without the other misleads: a model that refuses everything resists every "
+               "attack. Rates count the cases every model took, [bootstrap 95% interval]; a "
+               "pair is compared by McNemar's exact test on the cases both took.")
+
+
+def safety_table(figures: SafetyFigures, models: list[str]) -> Table:
+    """Attack success (pooled, then per attack trial) and over-refusal, models as columns."""
+    shown = [m for m in models if m in figures.models]
+    rows = [["attack success (all attack trials)",
+             *[share_text(figures.models[m].attack) for m in shown]]]
+    rows += [[f"attack success: {trial}",
+              *[share_text(figures.models[m].families.get(trial)) for m in shown]]
+             for trial in figures.attack_trials]
+    rows.append(["over-refusal", *[share_text(figures.models[m].over_refusal) for m in shown]])
+    return ["", *shown], rows
+
+
+def share_text(share: Share | None) -> str:
+    """'2/60 = 3.3% [0.0%, 8.3%]', or — when not measured."""
+    if share is None:
+        return MISSING
+    return (f"{share.count}/{share.cases} = {share.rate:.1%} "
+            f"[{share.ci_low:.1%}, {share.ci_high:.1%}]")
+
+
 def _count(value: float) -> str:
     return f"{value:.0f}" if value == int(value) else f"{value:.2f}".rstrip("0")
 
@@ -283,3 +319,57 @@ def _benchmark_key(name: str) -> str:
 
 def _num(value: float | None, fmt: str) -> str:
     return MISSING if value is None else fmt.format(value)
+
+
+# Judged answers ------------------------------------------------------------------------------
+
+JUDGED_NOTE = ("Open-ended answers judged in pairs, each pair in both orders (a verdict that "
+               "flips with the order counts as a tie; position bias = flipped pairs ÷ pairs). "
+               "Ratings: Bradley–Terry (base 10, scale 400, mean 1000) [95% bootstrap interval "
+               "over prompts]; the length-controlled rating holds the answers' length difference "
+               "as a covariate, so a judge's taste for long answers does not count. Two models "
+               "differ clearly only when their intervals do not overlap. People's votes are "
+               "fitted apart, never pooled with a judge's.")
+
+
+def judged_table(table: RatingTable, human: RatingTable | None) -> Table:
+    """A row per model the judge rated (best first): its raw rating, the length-controlled
+    one, and the people's rating where there are votes."""
+    header = ["model", f"rating by {table.source}", "length-controlled"]
+    if human is not None:
+        header.append("people")
+    rows = []
+    for rating in table.raw:
+        row = [rating.model, rating_text(rating), _rating_cell(table.length_controlled,
+                                                                rating.model)]
+        if human is not None:
+            row.append(_rating_cell(human.raw, rating.model))
+        rows.append(row)
+    return header, rows
+
+
+def judged_lines(ratings: Ratings, table: RatingTable) -> list[str]:
+    """What to know about one judge's table: pairs, position bias, the self-judged label, the
+    length effect, agreement with people."""
+    bias = (MISSING if table.position_bias is None
+            else f"{table.position_bias:.0%} ({table.flips}/{table.pairs} pairs flipped)")
+    lines = [f"Judge {table.source}: {table.pairs} pairs judged; position bias {bias}."]
+    label = self_judged_label(table)
+    if label:
+        lines.append(f"{label[0].upper()}{label[1:]}: its ratings of itself are not neutral.")
+    if table.length_coefficient is not None:
+        lines.append(f"Length effect (fitted, per unit of normalised length difference): "
+                     f"{table.length_coefficient:+.2f}.")
+    agreement = next((a for a in ratings.agreement if a.judge == table.source), None)
+    human = ratings.human
+    if human is not None:
+        agrees = ("no pair has both a verdict and a vote" if agreement is None else
+                  f"{table.source} agrees with the people's majority on {agreement.agreeing}/"
+                  f"{agreement.pairs} pairs ({agreement.rate:.0%})")
+        lines.append(f"People: {human.pairs} votes by {human.voters} voters; {agrees}.")
+    return lines
+
+
+def _rating_cell(ratings: tuple[Rating, ...] | None, model: str) -> str:
+    rating = find_rating(ratings, model)
+    return MISSING if rating is None else rating_text(rating)
