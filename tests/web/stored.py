@@ -42,19 +42,14 @@ RUN_2_RIGHT = {"orca-13b": set(range(10)), "pika-7b": set(range(6))}
 
 
 @dataclass(frozen=True)
-class JudgedInfo(TrialInfo):
-    judged: bool = True
-
-
-@dataclass(frozen=True)
 class JudgedStandIn:
     info: TrialInfo
 
 
 def register_judged(monkeypatch: pytest.MonkeyPatch) -> None:
     """`open_ended` as a judged trial, for the length of a test."""
-    info = JudgedInfo(JUDGED, "Open-ended answers", "pairwise verdicts", "open prompts",
-                      metrics=("answered",))
+    info = TrialInfo(JUDGED, "Open-ended answers", "pairwise verdicts", "open prompts",
+                     metrics=("answered",), judged=True)
     monkeypatch.setitem(TRIALS, JUDGED, JudgedStandIn(info))
 
 

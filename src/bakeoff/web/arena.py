@@ -73,7 +73,7 @@ class OpenMatchups:
 
 def judged_trials() -> set[str]:
     """The trials whose quality comes from pairwise verdicts."""
-    return {name for name, trial in TRIALS.items() if getattr(trial.info, "judged", False)}
+    return {name for name, trial in TRIALS.items() if trial.info.judged}
 
 
 # The contests, and each answer's completion keys by (run, trial, case, model).
