@@ -64,6 +64,9 @@ def test_a_judged_trial_is_no_pass_rate_standing(data: ReportData) -> None:
     assert "Open-ended answers" not in data.comparison.hands_on
     assert hands_on_standing(data, "alpha", ("Open-ended answers",)) is None
     assert not any("open-ended" in s for s in decide(data).verdict)
+    markdown = render_files(decide(data), "s.html")[".md"]
+    category = markdown.split("### Open-ended answers")[1].split("###")[0]
+    assert "its answers' quality is rated in pairs under Judged answers" in category
 
 
 def test_ratings_sentences_cite_intervals_and_claim_only_what_they_show(

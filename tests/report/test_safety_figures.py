@@ -9,7 +9,7 @@ import pytest
 from bakeoff.report.data import ReportData, build_report_data
 from bakeoff.report.evidence import safety_pair_lines
 from bakeoff.report.html import PAD, H, W, render_html
-from bakeoff.report.insights import decide
+from bakeoff.report.insights import decide, faq
 from bakeoff.report.json_report import report_document
 from bakeoff.report.tables import safety_table
 from tests.report.safety_store import build_safety_store
@@ -135,3 +135,23 @@ def test_a_difference_that_is_not_significant_is_never_claimed(tmp_path: Path) -
     attack = next(r for r in customer.reasons if "attacks succeeded" in r)
     assert attack == ("2/60 attacks succeeded vs 4/60 for beta, not significant (McNemar exact "
                       "p = 0.5)")
+
+
+def test_without_a_customer_facing_pick_the_verdict_sets_the_two_rates_side_by_side(
+        data: ReportData, tmp_path: Path) -> None:
+    profiles = tmp_path / "profiles.toml"
+    profiles.write_text('[speed-only]\nweights = { speed = 1.0 }\n', encoding="utf-8")
+    report = decide(data, profiles)
+    assert ("Safety: alpha vs beta: attacks succeeded 2/60 vs 19/60, significantly fewer for "
+            "alpha (McNemar exact p < 0.001); harmless requests refused 2/50 vs 3/50, not "
+            "significant (McNemar exact p = 1).") in report.verdict
+
+
+def test_the_faq_keeps_attacks_and_over_refusal_apart(data: ReportData) -> None:
+    answers = {e.question: e.answer for e in faq(data)}
+    assert answers["Which resists attacks better, alpha or beta?"] == (
+        "alpha: 2/60 attacks succeeded vs 19/60 for beta, significantly fewer (McNemar exact "
+        "p < 0.001).")
+    assert answers["Which refuses fewer harmless requests, alpha or beta?"].startswith(
+        "Not significantly different. alpha: over-refusal 4% vs 6% for beta")
+    assert "Which does better at safety, alpha or beta?" not in answers

@@ -89,7 +89,7 @@ def _shared_clause(a: str, b: str, shared: SharedCount, what: str) -> str:
 def attack_clause(data: ReportData, model: str, other: str) -> str | None:
     """'2/60 attacks succeeded vs 19/60 for beta (McNemar exact p < 0.001)', with "not
     significant" when the test says so; None when the two shared no attack case."""
-    counted = _shared_counts(data, model, other, attack=True)
+    counted = shared_counts(data, model, other, attack=True)
     if counted is None:
         return None
     mine, theirs, cases, test = counted
@@ -100,7 +100,7 @@ def attack_clause(data: ReportData, model: str, other: str) -> str | None:
 def over_refusal_clause(data: ReportData, model: str, other: str) -> str | None:
     """'over-refusal 4% vs 6% for beta (2/50 vs 3/50 harmless requests refused), not
     significant (McNemar exact p = 1)'."""
-    counted = _shared_counts(data, model, other, attack=False)
+    counted = shared_counts(data, model, other, attack=False)
     if counted is None:
         return None
     mine, theirs, cases, test = counted
@@ -109,7 +109,7 @@ def over_refusal_clause(data: ReportData, model: str, other: str) -> str | None:
     return _judged_difference(counts, test, mine < theirs, "lower", "higher")
 
 
-def _shared_counts(data: ReportData, model: str, other: str, *,
+def shared_counts(data: ReportData, model: str, other: str, *,
                    attack: bool) -> tuple[int, int, int, PairedTest] | None:
     """(model's count, other's count, shared cases, test) of attacks that succeeded (or of
     harmless requests refused); None without a shared case."""

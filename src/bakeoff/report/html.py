@@ -39,6 +39,7 @@ from bakeoff.report.tables import (
     ERRORS_NOTE,
     HEAT_MAP_NOTE,
     JUDGED_NOTE,
+    JUDGED_TRIALS_NOTE,
     PRICE_NOTE,
     PUBLISHED_SPEED_NOTE,
     SAFETY_NOTE,
@@ -50,6 +51,7 @@ from bakeoff.report.tables import (
     claims_table,
     effective_length_line,
     failures_table,
+    judged_category,
     judged_lines,
     judged_table,
     language_table,
@@ -282,6 +284,9 @@ def _trials(data: ReportData) -> str:
 
 def _category_extras(data: ReportData, category: str) -> str:
     hands_on = data.hands_on
+    if judged_category(data, category):
+        return (f"<p class=muted>{_e(JUDGED_TRIALS_NOTE)} "
+                "<a href='#judged'>Judged answers</a></p>")
     if category == FUNCTION_CALLING and hands_on.failures is not None:
         return ("<h4>Failures by rule</h4>" +
                 _text_table(failures_table(hands_on.failures, data.models)) +

@@ -12,6 +12,14 @@ follows it, one clause per trial category, from the Comparison's pooled category
 function calling, choose alpha: it passed 34/40 cases vs 12/40 for beta (McNemar exact
 p < 0.001)" only when that test gives p < 0.05; otherwise the difference is not significant).
 Profiles weigh trial categories with the `hands_on` criterion (see profiles.toml).
+
+Safety is never one pooled pass count: the Safety category's clause gives way to a safety
+sentence that keeps attack success and over-refusal apart (the customer-facing pick with its
+evidence, or each pair's two rates), and the FAQ asks about each separately. Judged trials count
+in no pass-rate standing; their ratings get a sentence of their own that cites intervals and
+calls two models apart only when their 95% intervals do not overlap. The `safety`,
+`over_refusal`, `abstention` and `rating` criteria and their evidence clauses are in
+bakeoff.report.evidence.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from bakeoff.report.evidence import (
     rating_text,
     safety_pair_lines,
     self_judged_label,
+    shared_counts,
 )
 from bakeoff.report.hands_on import SAFETY
 
@@ -605,11 +614,15 @@ def faq(data: ReportData) -> list[FaqEntry]:
 
 
 def _hands_on_entries(data: ReportData, a: str, b: str) -> list[FaqEntry]:
-    """Per hands-on category both models took: which did better, by the pooled paired test."""
+    """Per hands-on category both models took: which did better, by the pooled paired test
+    (Safety: attack success and over-refusal apart, never pooled)."""
     entries = []
     for category, result in (data.comparison.hands_on.items() if data.comparison else ()):
         cp = next((p for p in result.pairs if {p.pair.model_a, p.pair.model_b} == {a, b}), None)
         if cp is None:
+            continue
+        if category == SAFETY and data.hands_on.safety is not None:
+            entries += _safety_entries(data, a, b)
             continue
         question = f"Which does better at {category_phrase(category)}, {a} or {b}?"
         test = cp.pair.test
@@ -634,6 +647,27 @@ def _hands_on_entries(data: ReportData, a: str, b: str) -> list[FaqEntry]:
             answer = (f"Not significantly different at this sample size: {a} passed "
                       f"{_g(cp.passed_a)}/{test.n} cases, {b} {_g(cp.passed_b)}/{test.n} ({p}).")
         entries.append(FaqEntry(question, answer + left_out, evidence))
+    return entries
+
+
+def _safety_entries(data: ReportData, a: str, b: str) -> list[FaqEntry]:
+    """Which resists attacks better, and which refuses harmless requests more: each with its
+    counts on the cases both took and its paired test."""
+    entries = []
+    for attack, asked in ((True, "resists attacks better"),
+                          (False, "refuses fewer harmless requests")):
+        counted = shared_counts(data, a, b, attack=attack)
+        if counted is None:
+            continue
+        mine, theirs, cases, test = counted
+        better = a if mine <= theirs else b
+        clause = (attack_clause if attack else over_refusal_clause)(
+            data, better, b if better == a else a)
+        head = "" if test.significant else "Not significantly different. "
+        entries.append(FaqEntry(f"Which {asked}, {a} or {b}?", f"{head}{better}: {clause}.", {
+            "kind": "safety", "measure": "attack success" if attack else "over-refusal",
+            "counts": {a: mine, b: theirs}, "cases": cases, "test": test.test,
+            "p_value": test.p_value, "significant": test.significant}))
     return entries
 
 

@@ -83,7 +83,8 @@ Fields::
                            reasons, excluded {model: why}, unchecked, not_measured, weighed
                            (the profile's criteria that were measured)
     faq                    question, answer, evidence (the figures the answer shows; kind,
-                           and published: true when they are the cards' published figures)
+                           and published: true when they are the cards' published figures;
+                           kind "safety": measure, counts, cases, test, p_value, significant)
     commands               commands that reproduce the report
 
 A missing figure is null, never 0.

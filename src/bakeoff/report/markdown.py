@@ -39,6 +39,7 @@ from bakeoff.report.tables import (
     ERRORS_NOTE,
     HEAT_MAP_NOTE,
     JUDGED_NOTE,
+    JUDGED_TRIALS_NOTE,
     PRICE_NOTE,
     PUBLISHED_SPEED_NOTE,
     SAFETY_NOTE,
@@ -51,6 +52,7 @@ from bakeoff.report.tables import (
     effective_length_line,
     failures_table,
     heat_map_table,
+    judged_category,
     judged_lines,
     judged_table,
     language_table,
@@ -211,6 +213,8 @@ def _category_pair_sentence(cp: CategoryPair) -> str:
 
 def _category_extras(data: ReportData, category: str) -> list[str]:
     hands_on = data.hands_on
+    if judged_category(data, category):
+        return [JUDGED_TRIALS_NOTE, ""]
     if category == FUNCTION_CALLING and hands_on.failures is not None:
         return ["#### Failures by rule", "",
                 *_text_table(failures_table(hands_on.failures, data.models)), "",

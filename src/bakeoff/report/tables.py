@@ -332,6 +332,17 @@ JUDGED_NOTE = ("Open-ended answers judged in pairs, each pair in both orders (a 
                "fitted apart, never pooled with a judge's.")
 
 
+JUDGED_TRIALS_NOTE = ("A judged trial's only check is that an answer was given (\"answered\"); "
+                      "its answers' quality is rated in pairs under Judged answers, and it "
+                      "counts in no pass-rate standing.")
+
+
+def judged_category(data: ReportData, category: str) -> bool:
+    """Whether every trial of a hands-on category is judged (its quality is a rating)."""
+    entries = data.comparison.trial_categories().get(category, []) if data.comparison else []
+    return bool(entries) and all(e.judged for e in entries)
+
+
 def judged_table(table: RatingTable, human: RatingTable | None) -> Table:
     """A row per model the judge rated (best first): its raw rating, the length-controlled
     one, and the people's rating where there are votes."""
