@@ -17,6 +17,7 @@ from bakeoff.web.arena import (
     ContestCache,
     Matchup,
     clean_name,
+    judged_trials,
     next_matchup,
     outcome_of,
 )
@@ -189,3 +190,7 @@ def test_contests_of_a_run_still_going_are_read_again(tmp_path: Path,
         assert len(running.get(store, [first])[0]) == 16
     finally:
         store.close()
+
+
+def test_the_registered_open_ended_trial_is_voted_on() -> None:
+    assert "open_ended" in judged_trials()
