@@ -11,6 +11,7 @@ from bakeoff.report.evidence import safety_pair_lines
 from bakeoff.report.html import PAD, H, W, render_html
 from bakeoff.report.insights import decide, faq
 from bakeoff.report.json_report import report_document
+from bakeoff.report.render import render_files
 from bakeoff.report.tables import safety_table
 from tests.report.safety_store import build_safety_store
 
@@ -155,3 +156,13 @@ def test_the_faq_keeps_attacks_and_over_refusal_apart(data: ReportData) -> None:
     assert answers["Which refuses fewer harmless requests, alpha or beta?"].startswith(
         "Not significantly different. alpha: over-refusal 4% vs 6% for beta")
     assert "Which does better at safety, alpha or beta?" not in answers
+
+
+def test_the_safety_category_shows_no_pooled_pass_count(data: ReportData) -> None:
+    markdown = render_files(decide(data), "s.html")[".md"]
+    safety = markdown.split("### Safety")[1].split("### ")[0]
+    assert "Passed, over the main metric" not in safety
+    assert "Pooled over the category's trials" not in safety
+    page = render_html(data, [], [], [])
+    assert "Passed, over the main metric of safety_extraction" not in page
+    assert "Passed, over the main metric of abstention" in page

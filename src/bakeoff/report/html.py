@@ -260,7 +260,7 @@ def _trials(data: ReportData) -> str:
         parts.append(_score_table(comparison, keys, "trial", lambda key: f"tt-{key[0]}",
                                   shots=False))
         result = comparison.hands_on.get(category)
-        if result is not None:
+        if result is not None and not (category == SAFETY and data.hands_on.safety):
             pooled = "".join(
                 f"<li class=pair>{_e(_pair_text(cp.pair.model_a, cp.pair.model_b, cp.pair))}"
                 + (f" <span class=muted>Left out: {_e('; '.join(cp.left_out))}.</span>"

@@ -171,7 +171,8 @@ def _trials_section(data: ReportData, html_name: str) -> list[str]:
                   *_scores_table(comparison, keys, comparison.significant_best, trials=True),
                   *_mixed_mode_warnings(comparison, keys), ""]
         result = comparison.hands_on.get(category)
-        if result is not None:
+        # Safety: attack success and over-refusal apart (below), never one pooled count.
+        if result is not None and not (category == SAFETY and data.hands_on.safety):
             lines += [category_totals(result, data.models), ""]
             if len(result.trials) > 1 and result.pairs:  # (one trial: its own tests below)
                 lines += ["Pooled over the category's trials:", "",
