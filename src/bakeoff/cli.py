@@ -426,7 +426,8 @@ def _print_ratings(ratings: Ratings) -> None:
         human = table.source == HUMAN
         grid = Table(title=("people's votes" if human else f"judge {table.source}")
                      + " — Bradley–Terry ratings (mean 1000)")
-        for column in ("model", "rating (95% interval)", "length-controlled (95% interval)"):
+        grid.add_column("model", overflow="fold")
+        for column in ("rating (95% interval)", "length-controlled (95% interval)"):
             grid.add_column(column)
         controlled = {r.model: r for r in table.length_controlled or ()}
         for rating in table.raw:
