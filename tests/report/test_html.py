@@ -1,6 +1,5 @@
 """The HTML report in real headless Chromium (Debian's /usr/bin/chromium), network off."""
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,12 +8,12 @@ import pytest
 
 from bakeoff.api import report_from_cards, write_report
 from bakeoff.report.html import SECTIONS
+from tests.helpers.browser import chromium_pages, needs_chromium
 from tests.report.safety_store import build_safety_store
 from tests.report.stored import build_store
 from tests.report.trial_store import build_trial_store, register_trials
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs Debian's chromium")
+pytestmark = needs_chromium
 
 
 def test_the_report_renders_offline_with_every_section(tmp_path: Path) -> None:
@@ -127,33 +126,9 @@ def test_a_report_of_published_figures_renders_and_says_so(tmp_path: Path) -> No
 
 
 def _open_offline(page_file: Path, check: Callable[[Any], None]) -> None:
-    """Open the page in headless Chromium with the network off, run `check` on it, and
-    assert it asked for nothing outside the file and logged no error."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    requests: list[str] = []
-    console_errors: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"])
-        try:
-            context = browser.new_context()
-            context.set_offline(True)
-
-            def refuse(route: object) -> None:
-                requests.append(route.request.url)  # type: ignore[attr-defined]
-                route.abort()  # type: ignore[attr-defined]
-
-            context.route("**/*", lambda route: route.continue_()
-                          if route.request.url.startswith("file:") else refuse(route))
-            page = context.new_page()
-            page.on("console", lambda m: console_errors.append(m.text)
-                    if m.type == "error" else None)
-            page.on("pageerror", lambda e: console_errors.append(str(e)))
-            page.goto(page_file.as_uri())
-            check(page)
-        finally:
-            browser.close()
-    assert requests == []
-    assert console_errors == []
+    """Open the page with the network off and run `check` on it; it may ask for nothing
+    outside the file and log no error."""
+    with chromium_pages(lambda url: url.startswith("file:"), offline=True) as new_page:
+        page = new_page()
+        page.goto(page_file.as_uri())
+        check(page)

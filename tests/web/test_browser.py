@@ -3,20 +3,17 @@ request the pages make must go to 127.0.0.1; anything else is refused and record
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
-
 from bakeoff.store import HUMAN, Store
+from tests.helpers.browser import chromium_pages, needs_chromium
 from tests.web.conftest import Served
 from tests.web.stored import MODELS
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs Debian's chromium")
+pytestmark = needs_chromium
 
 
 def test_two_voters_vote_at_once_blind_then_see_the_names(served: Served) -> None:
@@ -74,38 +71,6 @@ def test_a_run_its_disagreements_an_item_side_by_side_and_a_comparison(
         assert "+0.600" in row and "0.03125 significant" in row
 
 
-@contextmanager
-def _browser() -> Iterator[Callable[[], Any]]:
-    """Pages in separate browser contexts (separate cookies); asserts at the end that no
-    request left 127.0.0.1 and no page logged an error."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    refused: list[str] = []
-    console_errors: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"])
-
-        def refuse(route: Any) -> None:
-            refused.append(route.request.url)
-            route.abort()
-
-        def new_page() -> Any:
-            context = browser.new_context()
-            context.route("**/*", lambda route: route.continue_()
-                          if urlsplit(route.request.url).hostname == "127.0.0.1"
-                          else refuse(route))
-            page = context.new_page()
-            page.set_default_timeout(15_000)
-            page.on("console", lambda m: console_errors.append(m.text)
-                    if m.type == "error" else None)
-            page.on("pageerror", lambda e: console_errors.append(str(e)))
-            return page
-
-        try:
-            yield new_page
-        finally:
-            browser.close()
-    assert refused == []
-    assert console_errors == []
+def _browser() -> AbstractContextManager[Callable[[], Any]]:
+    """Pages in separate browser contexts (separate cookies); no request may leave 127.0.0.1."""
+    return chromium_pages(lambda url: urlsplit(url).hostname == "127.0.0.1")
