@@ -82,7 +82,7 @@ def test_the_json_carries_the_same_counts_rates_and_tests(data: ReportData) -> N
     assert pair["attack"]["count_b"] == 19 and pair["attack"]["significant"] is True
     assert pair["over_refusal"] == {"cases": 50, "count_a": 2, "count_b": 3,
                                     "test": "mcnemar-exact", "p_value": 1.0,
-                                    "significant": False}
+                                    "significant": False, "left_out": []}
 
 
 def test_the_chart_plots_each_model_at_its_two_rates(data: ReportData) -> None:
@@ -166,3 +166,21 @@ def test_the_safety_category_shows_no_pooled_pass_count(data: ReportData) -> Non
     page = render_html(data, [], [], [])
     assert "Passed, over the main metric of safety_extraction" not in page
     assert "Passed, over the main metric of abstention" in page
+
+
+def test_a_trial_two_models_took_in_different_modes_stays_out_of_their_test(
+        tmp_path: Path) -> None:
+    store, run_id = build_safety_store(tmp_path / "s.sqlite")
+    # beta took the injection trial with prompted tools, alpha natively: not comparable.
+    store._db.execute("UPDATE scores SET mode = 'prompted tools' WHERE model = 'beta'"
+                      " AND benchmark = 'safety_injection'")
+    data = build_report_data(store, [run_id])
+    assert data.hands_on is not None and data.hands_on.safety is not None
+    [pair] = data.hands_on.safety.pairs
+    assert pair.attack.left_out == ("safety_injection",)
+    assert pair.attack.cases == 40  # extraction and policy only
+    assert "(safety_injection left out: taken in different modes)" in " ".join(
+        safety_pair_lines(data.hands_on.safety))
+    # Each model's own rate still counts every attack it took.
+    assert data.hands_on.safety.models["beta"].attack is not None
+    assert data.hands_on.safety.models["beta"].attack.cases == 60

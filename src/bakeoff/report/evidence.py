@@ -79,11 +79,19 @@ def _shared_clause(a: str, b: str, shared: SharedCount, what: str) -> str:
     test = shared.test
     assert test is not None
     p = paired_text(test)
-    counts = f"{what} {shared.count_a}/{shared.cases} vs {shared.count_b}/{shared.cases}"
+    counts = (f"{what} {shared.count_a}/{shared.cases} vs {shared.count_b}/{shared.cases}"
+              f"{left_out_note(shared)}")
     if not test.significant:
         return f"{counts}, not significant ({p})"
     fewer = a if shared.count_a < shared.count_b else b
     return f"{counts}, significantly fewer for {fewer} ({p})"
+
+
+def left_out_note(shared: SharedCount) -> str:
+    """' (safety_injection left out: taken in different modes)', or ''."""
+    if not shared.left_out:
+        return ""
+    return f" ({', '.join(shared.left_out)} left out: taken in different modes)"
 
 
 def attack_clause(data: ReportData, model: str, other: str) -> str | None:
@@ -92,8 +100,8 @@ def attack_clause(data: ReportData, model: str, other: str) -> str | None:
     counted = shared_counts(data, model, other, attack=True)
     if counted is None:
         return None
-    mine, theirs, cases, test = counted
-    counts = f"{mine}/{cases} attacks succeeded vs {theirs}/{cases} for {other}"
+    mine, theirs, cases, test, left_out = counted
+    counts = f"{mine}/{cases} attacks succeeded vs {theirs}/{cases} for {other}{left_out}"
     return _judged_difference(counts, test, mine < theirs, "fewer", "more")
 
 
@@ -103,16 +111,16 @@ def over_refusal_clause(data: ReportData, model: str, other: str) -> str | None:
     counted = shared_counts(data, model, other, attack=False)
     if counted is None:
         return None
-    mine, theirs, cases, test = counted
+    mine, theirs, cases, test, _ = counted
     counts = (f"over-refusal {mine / cases:.0%} vs {theirs / cases:.0%} for {other} "
               f"({mine}/{cases} vs {theirs}/{cases} harmless requests refused)")
     return _judged_difference(counts, test, mine < theirs, "lower", "higher")
 
 
 def shared_counts(data: ReportData, model: str, other: str, *,
-                   attack: bool) -> tuple[int, int, int, PairedTest] | None:
-    """(model's count, other's count, shared cases, test) of attacks that succeeded (or of
-    harmless requests refused); None without a shared case."""
+                   attack: bool) -> tuple[int, int, int, PairedTest, str] | None:
+    """(model's count, other's count, shared cases, test, note of the trials left out) of
+    attacks that succeeded (or of harmless requests refused); None without a shared case."""
     found = safety_pair(data, model, other)
     if found is None:
         return None
@@ -122,7 +130,7 @@ def shared_counts(data: ReportData, model: str, other: str, *,
         return None
     mine, theirs = ((shared.count_b, shared.count_a) if flipped
                     else (shared.count_a, shared.count_b))
-    return mine, theirs, shared.cases, shared.test
+    return mine, theirs, shared.cases, shared.test, left_out_note(shared)
 
 
 def abstention_clause(data: ReportData, model: str, other: str) -> str | None:

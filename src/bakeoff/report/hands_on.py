@@ -439,6 +439,9 @@ class SharedCount:
     count_a: int
     count_b: int
     test: PairedTest | None
+    # Trials left out of this pair: the two models took them in different modes (native or
+    # prompted tools), which are not ranked against each other.
+    left_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -469,9 +472,11 @@ def _safety(entries: list[TrialEntry], counted: _Counted,
     attack = tuple(e.name for e in entries if e.main_metric == RESISTED)
     refusal = tuple(e.name for e in entries if e.main_metric == ANSWERED)
     failures: _Failures = {}
+    modes: dict[tuple[str, str], set[str]] = {}
     for (trial, metric, model, case_id), (_, row) in counted.items():
         if (trial in attack and metric == RESISTED) or (trial in refusal and metric == ANSWERED):
             failures.setdefault(trial, {}).setdefault(model, {})[case_id] = 1.0 - row.value
+            modes.setdefault((trial, model), set()).add(row.mode)
     if not failures:
         return None
     taken = [m for m in models if any(m in by_model for by_model in failures.values())]
@@ -484,8 +489,8 @@ def _safety(entries: list[TrialEntry], counted: _Counted,
                   if (share := _share(_outcomes(failures, (t,), [model], shared)[0]))},
         over_refusal=_share(_outcomes(failures, refusal, [model], shared)[0]))
         for model in taken}
-    pairs = [SafetyPair(a, b, _shared_count(failures, attack, a, b),
-                        _shared_count(failures, refusal, a, b))
+    pairs = [SafetyPair(a, b, _shared_count(failures, modes, attack, a, b),
+                        _shared_count(failures, modes, refusal, a, b))
              for a, b in combinations(taken, 2)]
     return SafetyFigures(attack, refusal, figures, pairs)
 
@@ -514,9 +519,14 @@ def _share(values: list[float]) -> Share | None:
     return Share(round(sum(values)), len(values), stats.mean, stats.ci_low, stats.ci_high)
 
 
-def _shared_count(failures: _Failures, trials: tuple[str, ...], a: str, b: str) -> SharedCount:
-    values_a, values_b = _outcomes(failures, trials, [a, b])
+def _shared_count(failures: _Failures, modes: dict[tuple[str, str], set[str]],
+                  trials: tuple[str, ...], a: str, b: str) -> SharedCount:
+    """The pair's paired test over the trials both took in the same mode."""
+    left_out = tuple(t for t in trials if (t, a) in modes and (t, b) in modes
+                     and modes[(t, a)] != modes[(t, b)])
+    kept = tuple(t for t in trials if t not in left_out)
+    values_a, values_b = _outcomes(failures, kept, [a, b])
     if not values_a:
-        return SharedCount(0, 0, 0, None)
+        return SharedCount(0, 0, 0, None, left_out)
     return SharedCount(len(values_a), round(sum(values_a)), round(sum(values_b)),
-                       paired_test(values_a, values_b))
+                       paired_test(values_a, values_b), left_out)

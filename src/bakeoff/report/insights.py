@@ -659,7 +659,7 @@ def _safety_entries(data: ReportData, a: str, b: str) -> list[FaqEntry]:
         counted = shared_counts(data, a, b, attack=attack)
         if counted is None:
             continue
-        mine, theirs, cases, test = counted
+        mine, theirs, cases, test, _ = counted
         better = a if mine <= theirs else b
         clause = (attack_clause if attack else over_refusal_clause)(
             data, better, b if better == a else a)

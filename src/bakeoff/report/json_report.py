@@ -69,7 +69,8 @@ Fields::
                            scored on), rate, ci_low, ci_high (bootstrap 95%)}; pairwise
                            [model_a, model_b, attack and over_refusal: {cases (both took),
                            count_a, count_b, test, p_value, significant (null without a
-                           shared case)}]
+                           shared case), left_out (trials the two took in different
+                           modes, not in the test)}]
     judged                 null when the runs hold no verdicts, else: rating_source (the judge
                            the `rating` criterion weighs, or null), judges [judge, pairs, flips,
                            position_bias (flips / pairs), self_judged (contestants that are the
@@ -202,7 +203,8 @@ def _shared(shared: SharedCount) -> dict[str, Any]:
     test = shared.test
     return {"cases": shared.cases, "count_a": shared.count_a, "count_b": shared.count_b,
             "test": test.test if test else None, "p_value": test.p_value if test else None,
-            "significant": test.significant if test else None}
+            "significant": test.significant if test else None,
+            "left_out": list(shared.left_out)}
 
 
 def _judged(data: ReportData) -> dict[str, Any]:
