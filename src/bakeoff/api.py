@@ -324,15 +324,9 @@ def _slot(model: ModelConfig) -> ModelSlot:
 
 def speed_for_report(store: Store, speed_run_id: int | None) -> SpeedFigures | None:
     """The speed figures of a speed run, or of the latest finished one; None if there is none."""
-    from bakeoff.report.data import speed_figures
-    from bakeoff.speed.summary import speed_summary
+    from bakeoff.report.data import latest_speed_figures
 
-    if speed_run_id is None:
-        finished = [run.id for run in store.speed_runs() if run.status == "finished"]
-        if not finished:
-            return None
-        speed_run_id = finished[-1]
-    return speed_figures(speed_summary(store, speed_run_id))
+    return latest_speed_figures(store, speed_run_id)
 
 
 @dataclass(frozen=True)

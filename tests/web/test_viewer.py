@@ -6,12 +6,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from bakeoff.store import ScoreRow, Store
+from bakeoff.store.sqlite import SpeedLevelRow, SpeedRequestRow
 from bakeoff.types import Score
 from bakeoff.web.compare import compare_runs
 from tests.web.client import get
 from tests.web.conftest import Served, serving
-from tests.web.stored import MODELS
+from tests.web.stored import MODELS, build_store, register_judged
 
 
 def test_the_runs_are_listed_with_their_models(served: Served) -> None:
@@ -119,3 +122,30 @@ def _row(page: str, model: str) -> str:
     found = re.search(rf"<tr><td>{re.escape(model)}</td>.*?</tr>", page)
     assert found is not None, page
     return found.group(0)
+
+
+def test_a_runs_report_shows_the_latest_finished_speed_run(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    register_judged(monkeypatch)
+    path = tmp_path / "bakeoff.sqlite"
+    build_store(path)
+    store = Store(path)
+    speed_run = store.create_speed_run({"runs": 2}, {})
+    # Two requests: first token after 0.25 s, then 41 output tokens in 1 s (41 tokens/s).
+    requests = [SpeedRequestRow(index=i, warmup=False, sent=10.0 * i,
+                                chunk_arrivals=(10.0 * i + 0.25, 10.0 * i + 1.25),
+                                finished=10.0 * i + 1.25, input_tokens=12, output_tokens=41,
+                                token_source="server", finish_reason="stop", error=None)
+                for i in range(2)]
+    store.put_speed_level(SpeedLevelRow(
+        speed_run_id=speed_run, model=MODELS[0], model_identity=MODELS[0], workload="short",
+        mode="concurrency", concurrency=1, rate=None, requests=2, errors=0, wall_s=2.5,
+        output_tokens=82, throughput_tps=82 / 2.5, prompt_tokens=12,
+        prompt_token_source="server", clipped_from=None), requests)
+    store.set_speed_run_status(speed_run, "finished")
+    store.close()
+    with serving(path) as url:
+        report = get(url + "/runs/1/report").body
+    speed = report[report.index("<section id=speed>"):]
+    speed = speed[:speed.index("</section>")]
+    assert f"<td>{MODELS[0]}</td><td>0.250</td>" in speed and "<td>41.0</td>" in speed

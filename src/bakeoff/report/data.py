@@ -223,6 +223,19 @@ def _categories(store: Store,
             for key, by_category in sorted(sums.items())}
 
 
+def latest_speed_figures(store: Store, speed_run_id: int | None = None) -> SpeedFigures | None:
+    """The speed figures of a speed run, or of the latest finished one; None if there is none
+    (what a report of a run shows when no speed run is named)."""
+    from bakeoff.speed.summary import speed_summary
+
+    if speed_run_id is None:
+        finished = [run.id for run in store.speed_runs() if run.status == "finished"]
+        if not finished:
+            return None
+        speed_run_id = finished[-1]
+    return speed_figures(speed_summary(store, speed_run_id))
+
+
 def speed_figures(summary: SpeedSummary, workload: str = "short") -> SpeedFigures:
     """The report's speed input from a stored speed run: percentiles at concurrency 1 of one
     workload (the first one measured when `workload` was not), throughput at every level."""

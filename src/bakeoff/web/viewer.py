@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bakeoff.report.data import build_report_data
+from bakeoff.report.data import build_report_data, latest_speed_figures
 from bakeoff.report.html import render_html
 from bakeoff.report.insights import decide
 from bakeoff.store import RunRow, ScoreRow, Store
@@ -53,12 +53,14 @@ def run_page(app: App, request: Request, run_id: int) -> Response:
 
 
 def report_page(app: App, request: Request, run_id: int) -> Response:
-    """The run's HTML decision report, rendered as `bakeoff report` writes it."""
+    """The run's HTML decision report, rendered as `bakeoff report` writes it (with the
+    latest finished speed run)."""
     with app.store() as store:
         _run(store, run_id)
         if not store.scores(run_id):
             raise HttpError(404, f"run {run_id} has no scores yet: no report")
-        report = decide(build_report_data(store, [run_id]))
+        report = decide(build_report_data(store, [run_id],
+                                          speed=latest_speed_figures(store)))
     return Response(200, render_html(report.data, report.verdict, report.recommendations,
                                      report.faq))
 
