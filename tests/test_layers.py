@@ -23,8 +23,10 @@ FORBIDDEN = {
     "trials": ("config", "providers", "engine", "report", "cost", "store", "api", "cli"),
     # The local server reads the store and renders with report/; the CLI starts it.
     "web": ("api", "cli", "engine", "providers", "config", "cost", "benchmarks"),
-    "judging": ("config", "engine", "benchmarks", "report", "cost", "speed", "web", "api",
-                "cli"),
+    # The judge honours --max-cost through the runner's spending-cap protocol (engine.spending)
+    # and nothing else of the engine.
+    "judging": ("config", "engine.runner", "engine.plan", "engine.chat", "benchmarks", "report",
+                "cost", "speed", "web", "api", "cli"),
 }
 
 

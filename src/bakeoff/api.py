@@ -15,7 +15,7 @@ from bakeoff.benchmarks.registry import get_benchmark
 from bakeoff.config import Config, ConfigError, ModelConfig
 from bakeoff.config import load_config as read_config
 from bakeoff.cost.budget import Budget
-from bakeoff.cost.estimate import Estimate, estimate_run
+from bakeoff.cost.estimate import Estimate, estimate_judging, estimate_run
 from bakeoff.cost.pricing import rates_for
 from bakeoff.engine.plan import (
     RunPlan,
@@ -181,8 +181,9 @@ def run_suite(config: Config, model_names: list[str] | None = None,
     With `max_cost_usd`, no call starts that would take this command's spending past it (see
     bakeoff.cost.budget); the run then stays unfinished, so a rerun resumes it."""
     plan, work = prepare_run(config, model_names, suite_name)
+    priced = [*plan.models, *([config.model(config.judge.model)] if config.judge else [])]
     budget = None if max_cost_usd is None else Budget(
-        max_cost_usd, {model.name: rates_for(model) for model in plan.models})
+        max_cost_usd, {model.name: rates_for(model) for model in priced})
     store = Store(store_path(config, store_file))
     try:
         for name, samples in work.samples().items():
@@ -196,8 +197,11 @@ def run_suite(config: Config, model_names: list[str] | None = None,
         counts = _execute(store, run_id, plan, work, progress, budget)
         store.set_run_status(run_id, "interrupted" if budget and budget.exhausted
                              else "finished")
-        judging = None if budget and budget.exhausted else _judge_after_run(config, store,
-                                                                             run_id, plan)
+        judging = None if budget and budget.exhausted else _judge_after_run(
+            config, store, run_id, plan, budget)
+        if budget and budget.exhausted and judging is not None:
+            # The judge reached the cap: the run resumes (and judges the rest) when rerun.
+            store.set_run_status(run_id, "interrupted")
         report = write_report(store, [run_id], store.path.parent / "reports",
                               speed=speed_for_report(store, None))
     finally:
@@ -206,14 +210,14 @@ def run_suite(config: Config, model_names: list[str] | None = None,
                      report=report, budget=budget, judging=judging)
 
 
-def _judge_after_run(config: Config, store: Store, run_id: int,
-                     plan: RunPlan) -> JudgeSummary | None:
+def _judge_after_run(config: Config, store: Store, run_id: int, plan: RunPlan,
+                     budget: Budget | None) -> JudgeSummary | None:
     """Judge the run's open-ended answers once every model answered, if a judge is set."""
     trials = judged_trials(b.name for b in plan.benchmarks)
     if not trials or config.judge is None:
         return None
     try:
-        return _judge_stored(store, run_id, config.model(config.judge.model), trials)
+        return _judge_stored(store, run_id, config.model(config.judge.model), trials, budget)
     except KeyboardInterrupt:
         raise KeyboardInterrupt(run_id) from None
 
@@ -249,13 +253,13 @@ def judge(config: Config, run_id: int, judge_name: str | None = None,
         store.close()
 
 
-def _judge_stored(store: Store, run_id: int, model: ModelConfig,
-                  trials: tuple[str, ...]) -> JudgeSummary:
+def _judge_stored(store: Store, run_id: int, model: ModelConfig, trials: tuple[str, ...],
+                  budget: Budget | None = None) -> JudgeSummary:
     judge_model = JudgeModel(model.name, model.build(), model.identity(), model.concurrency)
 
     async def main() -> JudgeSummary:
         try:
-            return await judge_run(store, run_id, judge_model, trials)
+            return await judge_run(store, run_id, judge_model, trials, budget)
         finally:
             await judge_model.provider.aclose()
 
@@ -270,7 +274,11 @@ def estimate_suite(config: Config, model_names: list[str] | None = None,
     path = store_path(config, store_file)
     store = Store(path) if path.exists() else None
     try:
-        return estimate_run(plan.models, work.benchmarks, store, trials=work.trials)
+        rows = estimate_run(plan.models, work.benchmarks, store, trials=work.trials)
+        if config.judge is not None:
+            rows += estimate_judging(config.model(config.judge.model), work.trials,
+                                     len(plan.models))
+        return rows
     finally:
         if store is not None:
             store.close()

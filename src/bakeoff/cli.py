@@ -414,7 +414,9 @@ def _print_judging(summary: JudgeSummary) -> None:
     console.print(
         f"judge {summary.judge}: {summary.verdicts} pairs judged in both orders "
         f"({summary.flips} flipped with the order: ties), {summary.unparsable} left out with "
-        f"no verdict line, {summary.failed} left out after a failed call; {summary.calls} "
+        f"no verdict line, {summary.failed} left out after a failed call"
+        f"{f', {summary.capped} left out at the --max-cost cap' if summary.capped else ''}; "
+        f"{summary.calls} "
         f"calls made, {summary.cache_hits} reused from the store", markup=False)
     for failure in summary.failures:
         errors.print(f"judge error: {failure}", markup=False, highlight=False)

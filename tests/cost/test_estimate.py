@@ -8,11 +8,13 @@ from bakeoff.benchmarks.base import ModelAbilities
 from bakeoff.benchmarks.mmlu import MMLU
 from bakeoff.config import bundled_model_config
 from bakeoff.cost.budget import request_text
-from bakeoff.cost.estimate import estimate_run
+from bakeoff.cost.estimate import estimate_judging, estimate_run
+from bakeoff.judging.prompt import JUDGE_MAX_TOKENS
 from bakeoff.providers.bundled import ensure_model
 from bakeoff.providers.llama_cpp.tokenizer import GgufTokenizer
 from bakeoff.providers.openai_kind import OpenAIModelConfig
 from bakeoff.store import Store
+from bakeoff.trials.registry import TRIALS
 from bakeoff.types import (
     Completion,
     GenerationRequest,
@@ -82,3 +84,20 @@ def test_a_loglikelihood_endpoint_is_priced_as_loglikelihood_scoring() -> None:
     requests = mmlu.requests(samples[0], scoring.abilities())
     assert all(isinstance(r, LoglikelihoodRequest) for r in requests)
     assert row.requests == 4 * len(samples) and row.output_tokens_max == 0
+
+
+def test_the_judge_is_estimated_two_calls_per_case_and_pair_at_its_prices() -> None:
+    trial = TRIALS["open_ended"]
+    cases = trial.cases(seed=1, count=2)
+    [row] = estimate_judging(MINI, {"open_ended": (trial, cases)}, contestants=3,
+                             counter=lambda request: 100)
+    answers = sum(2 * case.config.max_tokens for case in cases)  # both answers at max_tokens
+    assert (row.model, row.benchmark, row.requests, row.cached) == (
+        "mini", "judging open_ended", 2 * 3 * 2, 0)
+    assert row.input_tokens == 2 * 3 * (2 * 100 + answers)
+    assert row.output_tokens_max == 12 * JUDGE_MAX_TOKENS
+    assert row.cost_max_usd == pytest.approx(
+        (row.input_tokens * 0.15 + row.output_tokens_max * 0.60) / 1e6)
+    assert estimate_judging(MINI, {"open_ended": (trial, cases)}, contestants=1) == []
+    unjudged = {"safety_policy": (TRIALS["safety_policy"], TRIALS["safety_policy"].cases(1, 2))}
+    assert estimate_judging(MINI, unjudged, contestants=3) == []

@@ -131,6 +131,27 @@ def test_run_judges_after_answering_and_judge_replays_from_the_cache(tmp_path: P
     assert "position bias 0% (0 verdicts flipped with the order)" in again.stdout
 
 
+def test_the_judge_stops_at_the_spending_cap_and_a_rerun_judges_the_rest(
+        tmp_path: Path) -> None:
+    # Only the judge has a price: one call's estimate (its prompt and 192 output tokens at
+    # $1,000 per 1M) is well over $0.10, so the cap refuses the first judge call.
+    priced = JUDGED.replace(f'reply = "{JUDGE_REPLY}"', f'reply = "{JUDGE_REPLY}"\n'
+                            "price_input_per_mtok = 1000.0\nprice_output_per_mtok = 1000.0")
+    root = project(tmp_path, priced)
+    capped = bakeoff("run", "-s", "open", "-m", "careful", "-m", "terse", "--max-cost", "0.10",
+                     cwd=root, env={"COLUMNS": "200"})
+    assert capped.returncode == 3, capped.stderr
+    assert "0 pairs judged" in capped.stdout and "3 left out at the --max-cost cap" in capped.stdout
+    assert "budget reached: run 1" in capped.stderr
+
+    resumed = bakeoff("run", "-s", "open", "-m", "careful", "-m", "terse", "--max-cost", "100",
+                      cwd=root, env={"COLUMNS": "200"})
+    assert resumed.returncode == 0, resumed.stderr
+    assert "run 1 resumed" in resumed.stdout
+    assert "judge referee: 3 pairs judged in both orders" in resumed.stdout
+    assert "6 calls made" in resumed.stdout
+
+
 def test_judge_with_another_model_labels_a_contestant_judging_itself(tmp_path: Path) -> None:
     root = project(tmp_path, MODELS)
     assert bakeoff("run", "-s", "open", "-m", "careful", "-m", "terse", cwd=root).returncode == 0

@@ -12,6 +12,10 @@ in the store (those cost nothing), and for the rest:
   to the same benchmark: their mean output tokens. No typical figure is guessed without them;
 - cost at the model's token prices, for the upper bound and the typical figure. A model priced
   per hour gets no estimate here: its time per call is unknown until it runs.
+
+The judge of open-ended answers gets its own rows (`estimate_judging`): two calls per case of a
+judged trial and pair of contestants, each counted as the judge's prompt plus both answers at
+their case's max_tokens (the answers do not exist yet, so this is an upper bound).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Literal
 from bakeoff.benchmarks.base import Benchmark
 from bakeoff.cost.budget import estimated_input_tokens, max_output_tokens, request_text
 from bakeoff.cost.pricing import Rates, rates_for
+from bakeoff.judging.prompt import JUDGE_MAX_TOKENS, format_request, judge_request
 from bakeoff.providers.base import ModelConfig
 from bakeoff.store import Store
 from bakeoff.trials.base import Case, Trial
@@ -63,6 +68,34 @@ def estimate_run(models: Sequence[ModelConfig], work: dict[str, tuple[Benchmark,
                 rows.append(_estimate(model, name, openings, store, counter, counted_by))
         finally:
             close()
+    return rows
+
+
+def estimate_judging(judge: ModelConfig, trials: dict[str, tuple[Trial, list[Case]]],
+                     contestants: int, counter: Counter | None = None) -> list[Estimate]:
+    """One Estimate per judged trial: the judge's two calls (both orders) per case and pair of
+    contestants, as an upper bound (see the module's docstring)."""
+    pairs = contestants * (contestants - 1) // 2
+    judged = {name: cases for name, (trial, cases) in trials.items() if trial.info.judged}
+    if pairs == 0 or not judged:
+        return []
+    count, counted_by, close = _counter(judge, counter)
+    rows = []
+    try:
+        for name, cases in judged.items():
+            per_case = [count(judge_request(format_request(case.messages), "", ""))
+                        + 2 * max_output_tokens(case.request()) for case in cases]
+            requests = 2 * pairs * len(cases)
+            input_tokens = 2 * pairs * sum(per_case)
+            output_max = requests * JUDGE_MAX_TOKENS
+            rows.append(Estimate(
+                model=judge.name, benchmark=f"judging {name}", requests=requests, cached=0,
+                input_tokens=input_tokens, input_counted_by=counted_by,
+                output_tokens_max=output_max, output_tokens_typical=None,
+                cost_max_usd=_token_cost(rates_for(judge), input_tokens, output_max),
+                cost_typical_usd=None))
+    finally:
+        close()
     return rows
 
 

@@ -13,7 +13,9 @@ same answers never cost a second call, and judging a run again replaces its verd
 same ones. An order without a verdict line leaves the pair out (counted as unparsable), and a
 failed call of the judge model leaves it out too (counted as failed): neither is ever a tie.
 When the judge is also a contestant its verdicts are stored like any other; the ratings name it
-as self-judged (bakeoff.judging.ratings).
+as self-judged (bakeoff.judging.ratings). Under `--max-cost` each call is admitted by the
+run's spending cap first; once a call would pass it, the pairs not yet judged are left out
+(counted as capped) and a rerun with a higher cap judges them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from bakeoff.engine.spending import SpendingCap, SpendingCapReached
 from bakeoff.judging.prompt import format_request, judge_request, parse_verdict
 from bakeoff.providers.base import Provider
 from bakeoff.store import Store, VerdictRow
@@ -53,6 +56,8 @@ class JudgeSummary:
     flips: int = 0
     unparsable: int = 0
     failed: int = 0
+    # Pairs left out because a call would have passed the spending cap (--max-cost).
+    capped: int = 0
     calls: int = 0
     cache_hits: int = 0
     failures: list[str] = field(default_factory=list)
@@ -93,9 +98,10 @@ def matchups(store: Store, run_id: int, trials: Sequence[str]) -> list[Matchup]:
     return found
 
 
-async def judge_run(store: Store, run_id: int, judge: JudgeModel,
-                    trials: Sequence[str]) -> JudgeSummary:
-    """Judge every matchup of the run's `trials` in both orders and store the verdicts."""
+async def judge_run(store: Store, run_id: int, judge: JudgeModel, trials: Sequence[str],
+                    budget: SpendingCap | None = None) -> JudgeSummary:
+    """Judge every matchup of the run's `trials` in both orders and store the verdicts; with
+    `budget`, no call starts that would pass the spending cap."""
     summary = JudgeSummary(judge=judge.name, trials=tuple(trials))
     limit = asyncio.Semaphore(1 if judge.provider.abilities.in_process
                               else max(judge.concurrency, 1))
@@ -107,7 +113,15 @@ async def judge_run(store: Store, run_id: int, judge: JudgeModel,
             summary.cache_hits += 1
             return cached, key
         async with limit:
-            completion = await judge.provider.generate(request)
+            reservation = budget.reserve(judge.name, [request]) if budget else 0.0
+            try:
+                completion = await judge.provider.generate(request)
+            except ProviderError:
+                if budget:
+                    budget.release(reservation)
+                raise
+        if budget:
+            budget.charge(judge.name, reservation, [completion])
         summary.calls += 1
         store.put_completion(key, judge.provider.kind, judge.identity, request, completion)
         return completion, key
@@ -118,6 +132,9 @@ async def judge_run(store: Store, run_id: int, judge: JudgeModel,
                 judge_request(matchup.request, matchup.answer_a, matchup.answer_b))
             second, second_key = await complete(
                 judge_request(matchup.request, matchup.answer_b, matchup.answer_a))
+        except SpendingCapReached:
+            summary.capped += 1
+            return
         except ProviderError as error:
             summary.failed += 1
             line = f"{error.kind}: {error.message}"
