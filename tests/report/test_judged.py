@@ -108,3 +108,19 @@ def test_the_rating_criterion_weighs_a_neutral_judge_first(data: ReportData) -> 
     assert "judge-x agrees with them on 7/10 pairs (70%)" in sentence
     page = render_files(report, "s.html")[".html"]
     assert "self-judged: alpha judges its own answers" in page
+
+
+@pytest.mark.parametrize(("beta", "alpha_rating_score", "beta_rating_score"), [
+    ((1100, 1010, 1190), 0.0, 1.0),  # intervals apart: beta is rated better
+    ((1100, 990, 1190), 1.0, 1.0),   # they overlap: neither stands above the other
+])
+def test_the_rating_criterion_counts_only_intervals_that_stand_apart(
+        data: ReportData, tmp_path: Path, beta: tuple[float, float, float],
+        alpha_rating_score: float, beta_rating_score: float) -> None:
+    data.judged = Ratings((_table("judge-x", {"beta": beta, "alpha": (900, 850, 1000)}),),
+                          None, ())
+    profiles = tmp_path / "profiles.toml"
+    profiles.write_text('[judged]\nweights = { rating = 1.0 }\n', encoding="utf-8")
+    [judged] = decide(data, profiles).recommendations
+    assert judged.scores == {"alpha": alpha_rating_score, "beta": beta_rating_score}
+    assert judged.choice == ("beta" if alpha_rating_score == 0.0 else None)

@@ -131,11 +131,15 @@ def test_without_safety_data_the_customer_facing_profile_makes_no_choice(
 def test_a_difference_that_is_not_significant_is_never_claimed(tmp_path: Path) -> None:
     report = decide(_data(tmp_path, weak_attacks=True, abstention=False))
     customer = next(r for r in report.recommendations if r.profile.key == "customer-facing")
-    # safety and over-refusal weigh 0.5, the unmeasured rest 0.5: a choice, stated as close.
-    assert customer.choice == "alpha"
-    attack = next(r for r in customer.reasons if "attacks succeeded" in r)
-    assert attack == ("2/60 attacks succeeded vs 4/60 for beta, not significant (McNemar exact "
-                      "p = 0.5)")
+    # 2/60 vs 4/60 attacks and 2/50 vs 3/50 refusals: neither difference is significant, so
+    # both models stand level on every measured criterion and nothing is picked on noise.
+    assert customer.choice is None
+    assert customer.scores == {"alpha": 1.0, "beta": 1.0}
+    assert customer.reasons == ["alpha and beta tie at 1.00: no clear choice"]
+    assert not any("choose" in s for s in report.verdict)
+    assert ("Safety: alpha vs beta: attacks succeeded 2/60 vs 4/60, not significant (McNemar "
+            "exact p = 0.5); harmless requests refused 2/50 vs 3/50, not significant (McNemar "
+            "exact p = 1).") in report.verdict
 
 
 def test_without_a_customer_facing_pick_the_verdict_sets_the_two_rates_side_by_side(
@@ -184,3 +188,13 @@ def test_a_trial_two_models_took_in_different_modes_stays_out_of_their_test(
     # Each model's own rate still counts every attack it took.
     assert data.hands_on.safety.models["beta"].attack is not None
     assert data.hands_on.safety.models["beta"].attack.cases == 60
+
+
+def test_abstention_counts_a_model_that_took_the_trial_even_with_an_undefined_f1(
+        data: ReportData, tmp_path: Path) -> None:
+    data.hands_on.abstention["alpha"]["f1"] = float("nan")  # as when nothing was answered right
+    profiles = tmp_path / "profiles.toml"
+    profiles.write_text('[abstain]\nweights = { abstention = 1.0 }\n', encoding="utf-8")
+    [abstain] = decide(data, profiles).recommendations
+    # alpha behaved right on 10/10 cases, beta on 3/10 (McNemar exact p = 0.0156).
+    assert abstain.scores == {"alpha": 1.0, "beta": 0.0} and abstain.choice == "alpha"

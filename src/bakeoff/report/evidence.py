@@ -154,6 +154,29 @@ def abstention_clause(data: ReportData, model: str, other: str) -> str | None:
     return _judged_difference(counts, test, right_mine > right_theirs, "more", "fewer")
 
 
+def significantly_better(data: ReportData, criterion: str, model: str, other: str) -> bool:
+    """Whether the data show `model` better than `other` on a measured criterion: fewer attacks
+    succeeded or fewer harmless requests refused (McNemar on the cases both took), more right
+    abstention behaviour (the Abstention category's paired test), or a judged rating whose 95%
+    interval lies wholly above the other's."""
+    if criterion in ("safety", "over_refusal"):
+        counted = shared_counts(data, model, other, attack=criterion == "safety")
+        return counted is not None and counted[3].significant and counted[0] < counted[1]
+    if criterion == "abstention":
+        result = data.comparison.hands_on.get(ABSTENTION) if data.comparison else None
+        cp = next((p for p in result.pairs
+                   if {p.pair.model_a, p.pair.model_b} == {model, other}), None) if result else None
+        if cp is None or cp.pair.test is None or not cp.pair.test.significant:
+            return False
+        mine, theirs = ((cp.passed_a, cp.passed_b) if cp.pair.model_a == model
+                        else (cp.passed_b, cp.passed_a))
+        return mine > theirs
+    if criterion == "rating":
+        rated, rival = judged_rating(data, model), judged_rating(data, other)
+        return rated is not None and rival is not None and rated.low > rival.high
+    raise ValueError(f"no significance rule for {criterion!r}")
+
+
 def _judged_difference(counts: str, test: PairedTest, better: bool, good: str,
                        bad: str) -> str:
     if not test.significant:

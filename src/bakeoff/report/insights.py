@@ -37,7 +37,6 @@ from bakeoff.report.data import ReportData
 from bakeoff.report.evidence import (
     TEST_NAMES,
     abstention_clause,
-    abstention_f1,
     attack_clause,
     attack_success,
     judged_rating,
@@ -50,6 +49,7 @@ from bakeoff.report.evidence import (
     safety_pair_lines,
     self_judged_label,
     shared_counts,
+    significantly_better,
 )
 from bakeoff.report.hands_on import SAFETY
 
@@ -234,12 +234,15 @@ _LABELS = {"quality": "measured quality", "hands_on": "hands-on trials",
            "context": "context window", "languages": "languages listed",
            "safety": "attack resistance", "over_refusal": "over-refusal",
            "abstention": "abstention F1", "rating": "judged rating"}
-# Criteria scored from a rate in [0, 1] where higher is better (1 - attack success, 1 -
-# over-refusal, abstention F1): value / best, every model 1 when the best is 0.
-_RATES: dict[str, Figure] = {
-    "safety": lambda d, m: None if (s := attack_success(d, m)) is None else 1 - s.rate,
-    "over_refusal": lambda d, m: None if (s := over_refusal(d, m)) is None else 1 - s.rate,
-    "abstention": abstention_f1,
+# Criteria measured on a few dozen cases, scored like quality: 1 when no other model is
+# significantly better on it (report.evidence.significantly_better), else 0, so that a
+# difference the data do not show never decides a pick. The figure says who was measured.
+_STANDINGS: dict[str, Figure] = {
+    "safety": lambda d, m: None if (s := attack_success(d, m)) is None else s.rate,
+    "over_refusal": lambda d, m: None if (s := over_refusal(d, m)) is None else s.rate,
+    # Taken the trial, even where the F1 is undefined (no question answered right).
+    "abstention": lambda d, m: 1.0 if m in d.hands_on.abstention else None,
+    "rating": lambda d, m: None if (r := judged_rating(d, m)) is None else r.rating,
 }
 
 
@@ -311,10 +314,8 @@ def _criterion_scores(data: ReportData, profile: Profile, criterion: str,
         if all(s is None for s in standing.values()):
             return None
         return {m: (s[0] / s[1] if s else 0.0) for m, s in standing.items()}
-    if criterion in _RATES:
-        return _rate_scores({m: _RATES[criterion](data, m) for m in models})
-    if criterion == "rating":
-        return _rating_scores(data, models)
+    if criterion in _STANDINGS:
+        return _measured_standing(data, criterion, models)
     higher = criterion in _HIGHER
     figure = (_HIGHER if higher else _LOWER)[criterion]
     values = {m: figure(data, m) for m in models}
@@ -326,23 +327,16 @@ def _criterion_scores(data: ReportData, profile: Profile, criterion: str,
             for m, v in values.items()}
 
 
-def _rate_scores(values: dict[str, float | None]) -> dict[str, float] | None:
-    known = [v for v in values.values() if v is not None]
-    if not known:
+def _measured_standing(data: ReportData, criterion: str,
+                       models: list[str]) -> dict[str, float] | None:
+    """1 for a measured model that no other measured model is significantly better than, else 0
+    (0 too for a model without the figure); None when nobody was measured."""
+    measured = [m for m in models if _STANDINGS[criterion](data, m) is not None]
+    if not measured:
         return None
-    best = max(known)
-    return {m: 0.0 if v is None else (v / best if best > 0 else 1.0) for m, v in values.items()}
-
-
-def _rating_scores(data: ReportData, models: list[str]) -> dict[str, float] | None:
-    """The judged rating as twice the expected share of wins against the best-rated model:
-    1 for the best, 0.5 at 191 points below it, towards 0 far below."""
-    ratings = {m: rating.rating for m in models if (rating := judged_rating(data, m))}
-    if not ratings:
-        return None
-    best = max(ratings.values())
-    return {m: 2 / (1 + 10 ** ((best - ratings[m]) / 400)) if m in ratings else 0.0
-            for m in models}
+    return {m: float(m in measured and not any(
+        significantly_better(data, criterion, other, m) for other in measured if other != m))
+        for m in models}
 
 
 def _apply_constraints(data: ReportData,
