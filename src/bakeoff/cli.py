@@ -6,34 +6,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
-from bakeoff import api
-from bakeoff.api import load_config
-from bakeoff.cache import FetchError, IntegrityError
-from bakeoff.catalog import CardError, GGUFError, ModelCard
-from bakeoff.config import Config, ConfigError, bundled_model_config
-from bakeoff.judging.judge import JudgeSummary
-from bakeoff.judging.ratings import Rating, Ratings, RatingTable
-from bakeoff.providers.bundled import BUNDLED_MODELS
-from bakeoff.report.insights import ProfileError
-from bakeoff.report.markdown import terminal_summary
-from bakeoff.store import HUMAN, Store, StoreError
-from bakeoff.types import GenerationConfig
+# Everything else is imported by the command that needs it, so that `bakeoff --help` and
+# `bakeoff models` start fast (tests/test_startup.py keeps the heavy packages out of this list).
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from bakeoff import api
+    from bakeoff.catalog import ModelCard
+    from bakeoff.config import Config
+    from bakeoff.judging.judge import JudgeSummary
+    from bakeoff.judging.ratings import Rating, Ratings, RatingTable
 
 app = typer.Typer(
     help="Compare large language models head to head: quality, speed and cost.",
@@ -63,8 +52,7 @@ def user_errors() -> Iterator[None]:
     """Turn the errors a user can cause into one clear line and exit code 2."""
     try:
         yield
-    except (UserError, ConfigError, StoreError, IntegrityError, FetchError, LookupError,
-            CardError, GGUFError) as exc:
+    except _user_errors() as exc:
         message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
         errors.print(f"bakeoff: error: {message}", markup=False, highlight=False)
         raise typer.Exit(2) from None
@@ -73,10 +61,28 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The error classes, imported only once an exception is on its way."""
+    from bakeoff.cache import FetchError, IntegrityError
+    from bakeoff.catalog import CardError, GGUFError
+    from bakeoff.config import ConfigError
+    from bakeoff.store import StoreError
+
+    return (UserError, ConfigError, StoreError, IntegrityError, FetchError, LookupError,
+            CardError, GGUFError)
+
+
 def _data_errors() -> tuple[type[Exception], ...]:
     from bakeoff.benchmarks.data import DataUnavailable
 
     return (DataUnavailable,)
+
+
+def load_config(path: Path | None) -> Config:
+    """bakeoff.toml (or the embedded default) with every benchmark it names checked."""
+    from bakeoff import api
+
+    return api.load_config(path)
 
 
 class RichProgress:
@@ -115,6 +121,18 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
                                         "past USD; rerun with a higher cap to resume.")] = None,
         ) -> None:
     """Run a suite on the models and write a report. Re-running resumes or reuses answers."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from bakeoff import api
+    from bakeoff.report.markdown import terminal_summary
+
     if estimate:
         _print_estimate(config, model, suite, store)
         return
@@ -151,7 +169,9 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
 
 
 def _print_estimate(config: Path | None, model: list[str] | None, suite: str | None,
-                    store: Path | None) -> None:
+                                    store: Path | None) -> None:
+    from bakeoff import api
+
     with user_errors():
         rows = api.estimate_suite(load_config(config), model, suite, store)
     table = Table(title="estimate (no model called)")
@@ -181,6 +201,9 @@ def ask(prompt: Annotated[str, typer.Argument(help="The prompt to send to every 
         max_tokens: Annotated[int, typer.Option(min=1)] = 256,
         temperature: Annotated[float, typer.Option(min=0.0)] = 0.0) -> None:
     """Send one prompt to each model and show the answers side by side."""
+    from bakeoff import api
+    from bakeoff.types import GenerationConfig
+
     with user_errors():
         settings = load_config(config)
         if not model:
@@ -239,9 +262,12 @@ def models(config: ConfigOption = None,
                "--all-cards", help="Add every shipped card to the spec sheet.")] = False) -> None:
     """List the models, then their spec sheets side by side (with any cards asked for)."""
     from bakeoff.catalog.sheet import source_lines, spec_rows
+    from bakeoff.config import load_config as read_config
 
     with user_errors():
-        settings = load_config(config)
+        # The file itself only: its benchmark names are checked by the commands that use
+        # them, as that needs every benchmark and trial imported (seconds, not milliseconds).
+        settings = read_config(config)
         sheet, per_hour = _spec_cards(settings, cards, all_cards)
     table = Table(title="models")
     table.add_column("name", no_wrap=True)
@@ -269,6 +295,8 @@ def _spec_cards(settings: Config, cards: str | None,
     shipped cards asked for; and each column's configured price per hour."""
     from bakeoff.catalog import card_names, load_card
     from bakeoff.catalog.resolve import model_card
+    from bakeoff.config import bundled_model_config
+    from bakeoff.providers.bundled import BUNDLED_MODELS
 
     user_models = [] if settings.source == "<embedded default>" else list(settings.models)
     listed = user_models + [bundled_model_config(n) for n in BUNDLED_MODELS
@@ -290,6 +318,9 @@ def _spec_cards(settings: Config, cards: str | None,
 
 
 def _model_rows(settings: Config) -> list[list[str]]:
+    from bakeoff.config import bundled_model_config
+    from bakeoff.providers.bundled import BUNDLED_MODELS
+
     rows = []
     user_models = [] if settings.source == "<embedded default>" else settings.models
     for m in user_models:
@@ -314,6 +345,7 @@ def _price(value: float | None) -> str:
 @app.command()
 def benchmarks(config: ConfigOption = None) -> None:
     """List the benchmarks: shots, scoring modes, metrics and data sources (in order tried)."""
+    from bakeoff import api
     from bakeoff.benchmarks.listing import source_names
 
     with user_errors():
@@ -333,6 +365,8 @@ def benchmarks(config: ConfigOption = None) -> None:
 @app.command()
 def tasks(config: ConfigOption = None) -> None:
     """List the hands-on trials: category, how answers are checked, languages, case counts."""
+    from bakeoff import api
+
     with user_errors():
         trials = api.trial_listing(load_config(config))
     table = Table(title="hands-on trials (suites name them like benchmarks)")
@@ -355,6 +389,8 @@ def data(config: ConfigOption = None,
          timeout: Annotated[float, typer.Option(
              min=0.1, help="Seconds to wait for the Hugging Face hub.")] = 3.0) -> None:
     """Show each benchmark's data sources and whether each is usable on this machine now."""
+    from bakeoff import api
+
     with user_errors():
         settings = load_config(config)
         statuses = api.data_statuses(settings, timeout)
@@ -370,6 +406,9 @@ def data(config: ConfigOption = None,
 @app.command()
 def runs(config: ConfigOption = None, store: StoreOption = None) -> None:
     """List the runs in the store."""
+    from bakeoff import api
+    from bakeoff.store import Store
+
     with user_errors():
         settings = load_config(config)
         path = api.store_path(settings, store)
@@ -398,6 +437,8 @@ def judge(run_id: Annotated[int, typer.Argument(help="Run number (see `bakeoff r
                               "model in the config).")] = None,
           config: ConfigOption = None, store: StoreOption = None) -> None:
     """Judge a run's open-ended answers in pairs (both orders) and print the ratings."""
+    from bakeoff import api
+
     with user_errors():
         settings = load_config(config)
         path = api.store_path(settings, store)
@@ -424,6 +465,8 @@ def _print_judging(summary: JudgeSummary) -> None:
 
 def _print_ratings(ratings: Ratings) -> None:
     """Each source's Bradley–Terry table, raw and length-controlled, with its bias figures."""
+    from bakeoff.store import HUMAN
+
     for table in (*ratings.judges, *([ratings.human] if ratings.human else [])):
         human = table.source == HUMAN
         grid = Table(title=("people's votes" if human else f"judge {table.source}")
@@ -481,6 +524,11 @@ def report(run_ids: Annotated[list[int] | None, typer.Argument(
                                "section; default: the latest finished one, if any.")] = None
            ) -> None:
     """Write the report of one or more runs (HTML, Markdown, JSON) and print its summary."""
+    from bakeoff import api
+    from bakeoff.report.insights import ProfileError
+    from bakeoff.report.markdown import terminal_summary
+    from bakeoff.store import Store
+
     with user_errors():
         settings = load_config(config)
         path = api.store_path(settings, store)
@@ -533,9 +581,11 @@ def speed(
     max_tokens: Annotated[int, typer.Option(min=1, help="Output tokens asked for.")] = 128,
 ) -> None:
     """Measure TTFT, output speed, TPOT and load behaviour, one model after another."""
+    from bakeoff import api
     from bakeoff.speed.api import run_speed, speed_settings
     from bakeoff.speed.table import speed_tables
     from bakeoff.speed.workloads import SpeedSettingsError
+    from bakeoff.store import Store
 
     with user_errors():
         settings = load_config(config)
@@ -570,6 +620,9 @@ def export(run_id: Annotated[int, typer.Argument(help="Run number (see `bakeoff 
                "--format", "-f", help="json or csv.")] = "json",
            config: ConfigOption = None, store: StoreOption = None) -> None:
     """Export a run's per-sample scores and pairwise tests as JSON or CSV."""
+    from bakeoff import api
+    from bakeoff.store import Store
+
     with user_errors():
         if export_format not in ("json", "csv"):
             raise UserError(f"--format {export_format!r}: use json or csv")
@@ -610,7 +663,7 @@ def view(config: ConfigOption = None, store: StoreOption = None,
 
 def _serve(config: Path | None, store: Path | None, run_ids: list[int], port: int,
            landing: str) -> None:
-    from bakeoff import web
+    from bakeoff import api, web
 
     with user_errors():
         path = api.store_path(load_config(config), store)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bakeoff.catalog import GGUFError, card_from_gguf, read_header
+from bakeoff.catalog import GGUFError, card_from_gguf, gguf, read_header
 from bakeoff.catalog.loader import gguf_card
 from bakeoff.providers.bundled import BUNDLED_MODELS, ensure_model
 
@@ -63,10 +63,26 @@ def test_a_moe_file_gives_its_architecture_size_context_and_quantisation(tmp_pat
     assert card.sources["context_window"] == "GGUF metadata of tiny.gguf"
 
 
+def test_a_long_array_of_strings_is_skipped_the_same_across_read_chunks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = moe_file(tmp_path / "tiny.gguf")
+    whole = read_header(path)
+    for chunk in (8, 9, 13, 64):  # length prefixes and strings split at every offset
+        monkeypatch.setattr(gguf, "_CHUNK", chunk)
+        assert read_header(path) == whole
+
+
 @pytest.mark.parametrize(("data", "message"), [
     (b"GGML" + b"\0" * 20, "no GGUF magic"),
     (b"GGUF" + struct.pack("<IQQ", 1, 0, 0), "version 1 is not supported"),
     (b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + _string("k"), "ends inside the header"),
+    (b"GGUF" + struct.pack("<IQQ", 3, 0, 1)
+     + _kv("tokenizer.ggml.tokens", 9, struct.pack("<IQ", 8, 100) + _string("t0")),
+     "ends inside the header"),
+    (b"GGUF" + struct.pack("<IQQ", 3, 0, 1)
+     + _kv("tokenizer.ggml.tokens", 9, struct.pack("<IQ", 8, 65) + _string("t0") * 64
+           + struct.pack("<Q", 5) + b"t"),
+     "ends inside the header"),
 ])
 def test_a_bad_file_is_one_clear_error(tmp_path: Path, data: bytes, message: str) -> None:
     path = tmp_path / "bad.gguf"

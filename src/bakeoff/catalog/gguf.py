@@ -28,6 +28,8 @@ _KEEP_ARRAY = 64
 _SCALARS: dict[int, str] = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f",
                             7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
 _STRING, _ARRAY = 8, 9
+_LENGTH = struct.Struct("<Q")  # a string's length prefix
+_CHUNK = 1 << 20  # bytes read at a time when skipping a long array of strings
 
 # llama.cpp's `llama_ftype` (general.file_type): what most tensors are quantised to.
 FILE_TYPES: dict[int, str] = {
@@ -116,6 +118,23 @@ class _Reader:
     def skip(self, size: int) -> None:
         self.file.seek(size, 1)
 
+    def skip_strings(self, count: int) -> None:
+        """Walk past `count` strings reading only their lengths, a chunk at a time: a
+        tokenizer's vocabulary has ~150k, too many to read one by one when a user waits."""
+        base, at, size = self.file.tell(), 0, 0  # `at`: offset in the chunk read at `base`
+        chunk, length = b"", _LENGTH.unpack_from
+        for _ in range(count):
+            if at + 8 > size:
+                base += at
+                self.file.seek(base)
+                chunk, at = self.file.read(_CHUNK), 0
+                size = len(chunk)
+                if size < 8:
+                    raise EOFError("file ends inside the header")
+            at += 8 + length(chunk, at)[0]
+        self.file.seek(base + at - 1)
+        self.take(1)  # the last string's last byte is there
+
 
 def _read(reader: _Reader) -> GGUFHeader:
     if reader.take(4) != MAGIC:
@@ -148,6 +167,8 @@ def _array(reader: _Reader) -> Any:
         return [_value(reader, element_type) for _ in range(count)]
     if element_type in _SCALARS:
         reader.skip(count * struct.calcsize(_SCALARS[element_type]))
+    elif element_type == _STRING:
+        reader.skip_strings(count)
     else:
         for _ in range(count):
             _value(reader, element_type)
