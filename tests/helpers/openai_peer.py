@@ -1,5 +1,6 @@
 """A scripted OpenAI-compatible peer (httpx.MockTransport) for faults and wire formats a real
-server cannot produce on demand. The provider and the SDK under test are real."""
+server cannot produce on demand. The provider and the SDK under test are real: `generate`
+takes the non-streamed path, `streamed` the streamed one."""
 
 from __future__ import annotations
 
@@ -45,11 +46,39 @@ def sse(events: Iterable[dict[str, Any] | str], done: bool = True) -> bytes:
 
 
 def answer(*pieces: str, usage: tuple[int, int] | None = (5, 2)) -> Reply:
+    """A chat answer in `pieces`: streamed when the request asks for a stream, else whole."""
     events: list[dict[str, Any]] = [chat_chunk(p) for p in pieces]
     events.append(chat_chunk(finish="stop"))
     if usage is not None:
         events.append(usage_chunk(*usage))
-    return stream_reply(sse(events))
+    streamed = stream_reply(sse(events))
+    whole = json_reply(chat_answer("".join(pieces), usage=usage))
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        return (streamed if json.loads(request.content).get("stream") else whole)(request)
+    return reply
+
+
+def chat_answer(content: str | None, finish: str | None = "stop",
+                usage: tuple[int, int] | None = (5, 2),
+                tool_calls: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A non-streamed chat.completion body."""
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_calls is not None:
+        message["tool_calls"] = tool_calls
+    body: dict[str, Any] = {"id": "c1", "object": "chat.completion", "created": 1, "model": "m",
+                            "choices": [{"index": 0, "message": message,
+                                         "finish_reason": finish}]}
+    if usage is not None:
+        body["usage"] = {"prompt_tokens": usage[0], "completion_tokens": usage[1],
+                         "total_tokens": sum(usage)}
+    return body
+
+
+def json_reply(body: dict[str, Any] | str) -> Reply:
+    content = body if isinstance(body, str) else json.dumps(body)
+    return lambda _request: httpx.Response(
+        200, headers={"content-type": "application/json"}, content=content.encode())
 
 
 def stream_reply(body: bytes) -> Reply:
@@ -127,4 +156,17 @@ def generate_error(peer: FakePeer, request: GenerationRequest = CHAT,
                    **options: Any) -> ProviderError:
     with pytest.raises(ProviderError) as caught:
         generate(peer, request, **options)
+    return caught.value
+
+
+def streamed(peer: FakePeer, request: GenerationRequest = CHAT, **options: Any) -> Completion:
+    """`generate` through the streamed path (with retries), as `bakeoff ask` takes it."""
+    result: Completion = run_against(peer, lambda p: p.generate_streamed(request), **options)
+    return result
+
+
+def streamed_error(peer: FakePeer, request: GenerationRequest = CHAT,
+                   **options: Any) -> ProviderError:
+    with pytest.raises(ProviderError) as caught:
+        streamed(peer, request, **options)
     return caught.value

@@ -40,6 +40,8 @@ from tests.helpers.openai_peer import (
     sse,
     status_reply,
     stream_reply,
+    streamed,
+    streamed_error,
 )
 
 # --- the happy path over the wire ------------------------------------------------------------
@@ -59,14 +61,19 @@ def test_stream_yields_deltas_then_completion_with_server_usage() -> None:
     assert final.timing.first_token == deltas[0].at
 
 
-def test_request_asks_for_streamed_usage_and_omits_empty_settings() -> None:
+@pytest.mark.parametrize("streaming", [False, True])
+def test_request_asks_for_streamed_usage_and_omits_empty_settings(streaming: bool) -> None:
     peer = FakePeer(answer("x"))
     config = GenerationConfig(max_tokens=7, temperature=0.0, seed=None, stop=())
-    generate(peer, GenerationRequest(config=config, messages=(Message("user", "hi"),)))
+    (streamed if streaming else generate)(
+        peer, GenerationRequest(config=config, messages=(Message("user", "hi"),)))
     body = peer.body()
     assert peer.requests[0].url.path == "/v1/chat/completions"
-    assert body["stream"] is True
-    assert body["stream_options"] == {"include_usage": True}
+    if streaming:
+        assert body["stream"] is True
+        assert body["stream_options"] == {"include_usage": True}
+    else:
+        assert not {"stream", "stream_options"} & body.keys()
     assert body["messages"] == [{"role": "user", "content": "hi"}]
     assert (body["max_tokens"], body["temperature"], body["top_p"]) == (7, 0.0, 1.0)
     assert "seed" not in body and "stop" not in body
@@ -81,7 +88,7 @@ def test_prompt_request_goes_to_completions_with_stop_and_seed() -> None:
     peer = FakePeer(stream_reply(sse(text_chunks)))
     request = GenerationRequest(prompt="Capital of France:",
                                 config=GenerationConfig(stop=("\n",), seed=7))
-    completion = generate(peer, request)
+    completion = streamed(peer, request)
     assert peer.requests[0].url.path == "/v1/completions"
     assert (peer.body()["prompt"], peer.body()["stop"], peer.body()["seed"]) == (
         "Capital of France:", ["\n"], 7)
@@ -89,10 +96,13 @@ def test_prompt_request_goes_to_completions_with_stop_and_seed() -> None:
 
 
 def test_missing_usage_falls_back_to_labelled_estimate() -> None:
-    completion = generate(FakePeer(answer("a", "b", "c", usage=None)),
-                          GenerationRequest(messages=(Message("user", "12345678"),)))
-    assert completion.usage.source == "estimate"
-    assert (completion.usage.input_tokens, completion.usage.output_tokens) == (2, 3)
+    # Streamed: one token per chunk with content; whole: characters // 4, at least 1.
+    request = GenerationRequest(messages=(Message("user", "12345678"),))
+    chunked = streamed(FakePeer(answer("a", "b", "c", usage=None)), request)
+    whole = generate(FakePeer(answer("abc", "defgh", usage=None)), request)
+    assert chunked.usage.source == whole.usage.source == "estimate"
+    assert (chunked.usage.input_tokens, chunked.usage.output_tokens) == (2, 3)
+    assert (whole.usage.input_tokens, whole.usage.output_tokens) == (2, 2)
 
 
 def test_extra_body_is_sent() -> None:
@@ -165,44 +175,44 @@ def test_refused_connection_is_a_connection_error() -> None:
 @pytest.mark.parametrize("cut", [httpx.RemoteProtocolError, httpx.ReadError])
 def test_stream_cut_midway_restarts_the_whole_request(cut: type[httpx.TransportError]) -> None:
     peer = FakePeer(cut_reply(cut), answer("whole ", "answer"))
-    completion = generate(peer)
+    completion = streamed(peer)
     assert completion.text == "whole answer"  # nothing kept from the cut attempt
     assert len(peer.requests) == 2
 
 
 def test_stream_cut_every_time_is_a_connection_error() -> None:
-    error = generate_error(FakePeer(cut_reply(httpx.RemoteProtocolError)))
+    error = streamed_error(FakePeer(cut_reply(httpx.RemoteProtocolError)))
     assert (error.kind, error.attempts) == ("connection", FAST.max_attempts)
 
 
 def test_malformed_json_is_retried_then_an_error() -> None:
     peer = FakePeer(stream_reply(sse([chat_chunk("a"), '{"choices": [ broken'])))
-    error = generate_error(peer, retry=RetryPolicy(max_attempts=5, base_delay_s=0.001))
+    error = streamed_error(peer, retry=RetryPolicy(max_attempts=5, base_delay_s=0.001))
     assert error.kind == "bad_response"
     assert error.attempts == 3 == len(peer.requests)  # bad_response_attempts, not max_attempts
 
 
 def test_malformed_json_once_then_success() -> None:
     peer = FakePeer(stream_reply(sse(["not json"])), answer("ok"))
-    assert generate(peer).text == "ok"
+    assert streamed(peer).text == "ok"
 
 
 def test_empty_choices_is_a_bad_response() -> None:
     empty = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m",
              "choices": []}
     peer = FakePeer(stream_reply(sse([empty])))
-    error = generate_error(peer)
+    error = streamed_error(peer)
     assert error.kind == "bad_response"
     assert len(peer.requests) == 3
 
 
 def test_stream_with_no_content_and_no_finish_reason_is_a_bad_response() -> None:
-    error = generate_error(FakePeer(stream_reply(sse([chat_chunk()]))))
+    error = streamed_error(FakePeer(stream_reply(sse([chat_chunk()]))))
     assert error.kind == "bad_response"
 
 
 def test_empty_answer_that_finished_is_a_real_answer() -> None:
-    completion = generate(FakePeer(stream_reply(sse([chat_chunk(finish="stop")]))))
+    completion = streamed(FakePeer(stream_reply(sse([chat_chunk(finish="stop")]))))
     assert (completion.text, completion.finish_reason) == ("", "stop")
 
 

@@ -44,17 +44,27 @@ def with_provider(server: LlamaServer, action: Callable[[OpenAICompatProvider], 
     return asyncio.run(main())
 
 
-def generate(server: LlamaServer, request: GenerationRequest) -> Completion:
-    return with_provider(server, lambda provider: provider.generate(request))
+def generate(server: LlamaServer, request: GenerationRequest, *,
+             streaming: bool = False) -> Completion:
+    """A completion through the non-streamed path, or the streamed one (first token timed)."""
+    return with_provider(server, lambda provider: (
+        provider.generate_streamed if streaming else provider.generate)(request))
 
 
-def test_chat_answers_with_text_usage_and_timing(llama_server: LlamaServer) -> None:
-    completion = generate(llama_server, CHAT)
+@pytest.mark.parametrize("streaming", [False, True])
+def test_chat_answers_with_text_usage_and_timing(llama_server: LlamaServer,
+                                                 streaming: bool) -> None:
+    completion = generate(llama_server, CHAT, streaming=streaming)
     assert completion.text.strip()
     assert completion.finish_reason in ("stop", "length")
     assert completion.usage.output_tokens > 0
-    assert completion.timing.first_token is not None
-    assert completion.timing.started <= completion.timing.first_token <= completion.timing.finished
+    if streaming:
+        assert completion.timing.first_token is not None
+        assert completion.timing.started <= completion.timing.first_token
+        assert completion.timing.first_token <= completion.timing.finished
+    else:
+        assert completion.timing.first_token is None
+        assert completion.timing.started <= completion.timing.finished
 
 
 def test_completions_prompt_stops_at_the_stop_string(llama_server: LlamaServer) -> None:
@@ -152,16 +162,18 @@ def test_json_schema_answer_parses_and_follows_the_schema(llama_server: LlamaSer
     assert llama_server.request_count() == before + 2
 
 
-def test_a_named_tool_choice_streams_a_tool_call(llama_server: LlamaServer) -> None:
+@pytest.mark.parametrize("streaming", [False, True])
+def test_a_named_tool_choice_gets_a_tool_call(llama_server: LlamaServer,
+                                              streaming: bool) -> None:
     request = GenerationRequest(messages=(Message("user", "What is the weather in Paris?"),),
                                 tools=(WEATHER,), tool_choice="get_weather", config=STRUCTURED)
-    completion = generate(llama_server, request)
+    completion = generate(llama_server, request, streaming=streaming)
     (call,) = completion.tool_calls
     assert call.name == "get_weather" and call.id
     arguments = call.parsed_arguments()
     assert arguments is not None and isinstance(arguments["city"], str)
     assert (completion.text, completion.finish_reason) == ("", "tool_calls")
-    assert completion.timing.first_token is not None
+    assert (completion.timing.first_token is not None) == streaming
 
 
 def test_tool_turns_are_accepted_and_answered(llama_server: LlamaServer) -> None:

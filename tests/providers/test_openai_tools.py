@@ -32,6 +32,8 @@ from tests.helpers.openai_peer import (
     sse,
     status_reply,
     stream_reply,
+    streamed,
+    streamed_error,
     usage_chunk,
 )
 
@@ -98,7 +100,7 @@ def test_tools_and_tool_choice_are_sent_in_openai_form(choice: str, wire: Any) -
             "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}},
     ]
     assert body["tool_choice"] == wire
-    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+    assert not {"stream", "stream_options"} & body.keys()  # generate does not stream
 
 
 def test_tool_turns_are_sent_in_openai_form() -> None:
@@ -189,7 +191,7 @@ def test_parallel_calls_split_over_many_chunks_are_assembled_in_index_order() ->
         chat_chunk(finish="tool_calls"),
         usage_chunk(20, 9),
     )
-    completion = generate(peer, GenerationRequest(messages=ASK, tools=(WEATHER, TIME)))
+    completion = streamed(peer, GenerationRequest(messages=ASK, tools=(WEATHER, TIME)))
     assert completion.tool_calls == (
         ToolCall("call_a", "get_weather", '{"city": "Paris"}'),
         ToolCall("call_b", "get_time", '{"city": "Oslo"}'),
@@ -203,7 +205,7 @@ def test_id_and_name_repeated_in_every_delta_are_kept_once() -> None:
     pieces = ['{"city"', ': "Paris"', "}"]
     peer = tool_stream(*[call_chunk(0, id="call_x", name="get_weather", arguments=piece)
                          for piece in pieces], chat_chunk(finish="tool_calls"))
-    (call,) = generate(peer, GenerationRequest(messages=ASK, tools=(WEATHER,))).tool_calls
+    (call,) = streamed(peer, GenerationRequest(messages=ASK, tools=(WEATHER,))).tool_calls
     assert call == ToolCall("call_x", "get_weather", '{"city": "Paris"}')
 
 
@@ -211,7 +213,7 @@ def test_text_and_calls_in_one_answer_are_both_kept() -> None:
     peer = tool_stream(chat_chunk("Let me check."),
                        call_chunk(0, id="c", name="get_weather", arguments='{"city":"Rome"}'),
                        chat_chunk(finish="tool_calls"))
-    completion = generate(peer, GenerationRequest(messages=ASK, tools=(WEATHER,)))
+    completion = streamed(peer, GenerationRequest(messages=ASK, tools=(WEATHER,)))
     assert completion.text == "Let me check."
     assert [call.name for call in completion.tool_calls] == ["get_weather"]
 
@@ -235,7 +237,7 @@ def test_a_stream_of_only_tool_calls_is_a_completion_timed_from_the_first_call()
 def test_a_call_without_an_id_gets_one_from_its_index() -> None:
     peer = tool_stream(call_chunk(0, name="get_weather", arguments="{}"),
                        chat_chunk(finish="tool_calls"))
-    (call,) = generate(peer, GenerationRequest(messages=ASK, tools=(WEATHER,))).tool_calls
+    (call,) = streamed(peer, GenerationRequest(messages=ASK, tools=(WEATHER,))).tool_calls
     assert call.id == "call_0"
 
 
@@ -250,14 +252,14 @@ def test_an_unreadable_tool_call_delta_is_a_retried_bad_response(bad: dict[str, 
     chunk = chat_chunk()
     chunk["choices"][0]["delta"]["tool_calls"] = [bad]
     peer = tool_stream(chunk, chat_chunk(finish="tool_calls"))
-    error = generate_error(peer, GenerationRequest(messages=ASK, tools=(WEATHER,)))
+    error = streamed_error(peer, GenerationRequest(messages=ASK, tools=(WEATHER,)))
     assert (error.kind, error.retryable) == ("bad_response", True)
     assert len(peer.requests) == 3  # retried like any unreadable chunk
 
 
 def test_a_call_that_never_names_its_function_is_a_bad_response() -> None:
     peer = tool_stream(call_chunk(0, id="c", arguments="{}"), chat_chunk(finish="tool_calls"))
-    error = generate_error(peer, GenerationRequest(messages=ASK, tools=(WEATHER,)))
+    error = streamed_error(peer, GenerationRequest(messages=ASK, tools=(WEATHER,)))
     assert error.kind == "bad_response"
     assert "no function name" in error.message
 
@@ -267,7 +269,7 @@ def test_a_malformed_json_chunk_among_tool_calls_is_retried_then_succeeds() -> N
     good = stream_reply(sse([call_chunk(0, id="c", name="get_weather", arguments="{}"),
                              chat_chunk(finish="tool_calls")]))
     peer = FakePeer(broken, good)
-    completion = generate(peer, GenerationRequest(messages=ASK, tools=(WEATHER,)))
+    completion = streamed(peer, GenerationRequest(messages=ASK, tools=(WEATHER,)))
     assert completion.tool_calls == (ToolCall("c", "get_weather", "{}"),)
     assert len(peer.requests) == 2
     assert json.loads(peer.requests[1].content)["tools"][0]["function"]["name"] == "get_weather"

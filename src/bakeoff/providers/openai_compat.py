@@ -1,9 +1,14 @@
 """Any OpenAI-compatible endpoint (OpenAI, vLLM, SGLang, llama.cpp servers, ...) as a Provider.
 
-Every request is streamed with `stream_options={"include_usage": True}`, so time to first
-token is always measured and the server's token counts are used where it sends them.
-The official SDK makes the HTTP calls with its own retries off: bakeoff retries with
-`RetryPolicy`, and every failure becomes a `ProviderError` of a known kind.
+Two paths. `generate` (benchmarks, trials, judges) sends one non-streamed request and reads
+the JSON answer itself, posting with httpx2 directly: building the SDK's objects cost more CPU
+than the rest of the request path together, and httpx2's connection pool stays fast with many
+requests in flight where httpx's does not (perf/api_throughput.py, docs/PERFORMANCE.md). No
+one needs time to first token there, so such a completion has `first_token` None.
+`stream` (speed runs) streams through the official SDK with
+`stream_options={"include_usage": True}`, so time to first token is measured. Either way the
+server's token counts are used where it sends them, bakeoff retries with `RetryPolicy` (the
+SDK's own retries are off), and every failure becomes a `ProviderError` of a known kind.
 
 The API key is read from the named environment variable at call time and sent as a
 per-request header; its value is scrubbed from every message bakeoff builds from an error.
@@ -53,6 +58,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 import httpx
+import httpx2
 import openai
 from openai.types import Completion as CompletionChunk
 from openai.types import CompletionChoice
@@ -87,6 +93,7 @@ from bakeoff.types import (
 PLACEHOLDER_API_KEY = "not-needed"
 _MAX_DETAIL_CHARS = 300
 
+Response = httpx.Response | httpx2.Response
 SdkStream = openai.AsyncStream[ChatCompletionChunk] | openai.AsyncStream[CompletionChunk]
 
 
@@ -101,7 +108,8 @@ class OpenAICompatProvider:
 
     def __init__(self, model_id: str, *, base_url: str, api_key_env: str | None = None,
                  endpoint: Literal["chat", "completions"] = "chat", timeout_s: float = 120.0,
-                 retry: RetryPolicy | None = None, http_client: httpx.AsyncClient | None = None,
+                 retry: RetryPolicy | None = None,
+                 http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
                  extra_body: Mapping[str, Any] | None = None,
                  abilities: Abilities | None = None) -> None:
         """`abilities` default to chat with tools and JSON Schema output but no loglikelihood:
@@ -117,6 +125,12 @@ class OpenAICompatProvider:
         self._owns_http_client = http_client is None
         # Set once the server refuses OpenAI's response_format (see the module docstring).
         self._schema_as_json_object = False
+        # The non-streamed path's client: the caller's, or one that keeps a connection per
+        # worker alive (20 are kept by default; the runner allows up to 256 in flight).
+        self._http = http_client or httpx2.AsyncClient(
+            timeout=timeout_s, limits=httpx2.Limits(max_connections=None,
+                                                    max_keepalive_connections=256))
+        self._base = base_url.rstrip("/")
         self._client = openai.AsyncOpenAI(
             base_url=base_url,
             api_key=PLACEHOLDER_API_KEY,  # the real key goes in each request's headers
@@ -127,7 +141,12 @@ class OpenAICompatProvider:
         )
 
     async def generate(self, request: GenerationRequest) -> Completion:
-        """One completion; a failure, even mid-stream, restarts the whole request."""
+        """One non-streamed completion (`first_token` None), retried as a whole."""
+        return await call_with_retries(functools.partial(self._generate_once, request),
+                                       self._retry)
+
+    async def generate_streamed(self, request: GenerationRequest) -> Completion:
+        """`generate` through the stream, for a caller that shows time to first token."""
         return await call_with_retries(lambda: collect(self.stream(request)), self._retry)
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
@@ -168,6 +187,7 @@ class OpenAICompatProvider:
         # A client the caller passed in is the caller's to close.
         if self._owns_http_client:
             await self._client.close()
+            await self._http.aclose()
 
     def _read_api_key(self) -> str:
         if self._api_key_env is None:
@@ -190,6 +210,42 @@ class OpenAICompatProvider:
         finally:
             await chunks.close()
         yield progress.completion(started, _prompt_text(request))
+
+    async def _generate_once(self, request: GenerationRequest) -> Completion:
+        check_abilities(self.model_id, self.abilities, request)
+        api_key = self._read_api_key()
+        started = time.time()
+        if request.prompt is not None:
+            response = await self._post(request, "/completions", {"prompt": request.prompt},
+                                        api_key)
+        else:
+            as_object = self._schema_as_json_object
+            response = await self._post_chat(request, api_key, schema_as_json_object=as_object)
+            if not as_object and response.status_code >= 400 and _refuses_json_schema(
+                    request, response.status_code, response.text):
+                self._schema_as_json_object = True
+                response = await self._post_chat(request, api_key, schema_as_json_object=True)
+        return _read_answer(_json_answer(response, api_key), started, request)
+
+    async def _post_chat(self, request: GenerationRequest, api_key: str, *,
+                         schema_as_json_object: bool) -> Response:
+        fields = _chat_body(request, schema_as_json_object=schema_as_json_object)
+        return await self._post(request, "/chat/completions", fields, api_key)
+
+    async def _post(self, request: GenerationRequest, path: str, fields: dict[str, Any],
+                    api_key: str) -> Response:
+        """POST one non-streamed request; transport failures become ProviderErrors."""
+        payload = {"model": self.model_id, **fields, **_sampling_arguments(request.config),
+                   **self._extra_body}
+        failure: ProviderError | None = None
+        try:
+            return await self._http.post(
+                self._base + path, content=json.dumps(payload).encode(),
+                headers={"Authorization": f"Bearer {api_key}",
+                         "Content-Type": "application/json"})
+        except Exception as error:
+            failure = _translate(error, secret=api_key)
+        raise failure  # outside the handler: see stream()
 
     async def _score_once(self, request: LoglikelihoodRequest) -> float:
         api_key = self._read_api_key()
@@ -228,7 +284,7 @@ class OpenAICompatProvider:
         try:
             return await self._open_chat(request, common, schema_as_json_object=as_object)
         except openai.APIStatusError as error:
-            if as_object or not _refuses_json_schema(request, error):
+            if as_object or not _refuses_json_schema(request, error.status_code, error.message):
                 raise
         # Sent again outside the handler, so no later error chains the refusal (and its key).
         self._schema_as_json_object = True
@@ -243,12 +299,86 @@ class OpenAICompatProvider:
         return chat_stream
 
 
-def _refuses_json_schema(request: GenerationRequest, error: openai.APIStatusError) -> bool:
+def _refuses_json_schema(request: GenerationRequest, status: int, message: str) -> bool:
     """A server that takes only json_object refusing OpenAI's form (llama-cpp-python: HTTP 500,
     "Input should be 'text' or 'json_object'"). Other refusals naming the field, such as
     OpenAI's of a schema its strict mode rejects, are errors as they stand."""
-    return (request.response_format is not None and error.status_code in (400, 422, 500)
-            and "response_format" in error.message and "json_object" in error.message)
+    return (request.response_format is not None and status in (400, 422, 500)
+            and "response_format" in message and "json_object" in message)
+
+
+def _json_answer(response: Response, secret: str) -> Any:
+    """The parsed JSON of a successful answer; a ProviderError for an error status or text
+    that is not JSON."""
+    if response.status_code >= 400:
+        raise _http_status_error(response.status_code, response.headers,
+                                 _error_message(response.text), secret)
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        pass
+    raise ProviderError("bad_response", "malformed response (not JSON: "
+                        f"{_scrub(response.text, secret)})", retryable=True)
+
+
+def _error_message(text: str) -> str:
+    """The `error.message` of an OpenAI-style error body, else the body as it is."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text
+    error = body.get("error") if isinstance(body, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    return message if isinstance(message, str) else text
+
+
+def _read_answer(body: Any, started: float, request: GenerationRequest) -> Completion:
+    """The Completion in a non-streamed answer of either endpoint."""
+    try:
+        completion = _answer_completion(body, started, request)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise ProviderError("bad_response", f"unreadable answer ({type(error).__name__}: "
+                            f"{str(error)[:_MAX_DETAIL_CHARS]})", retryable=True) from None
+    return completion
+
+
+def _answer_completion(body: Any, started: float, request: GenerationRequest) -> Completion:
+    choices = body["choices"]
+    if not choices:
+        raise ProviderError("bad_response", "the answer has no choices", retryable=True)
+    choice = choices[0]
+    finish_reason = _text(choice.get("finish_reason"), "finish_reason")
+    calls: tuple[ToolCall, ...] = ()
+    if request.prompt is not None:
+        text = _text(choice["text"], "text") or ""
+    else:
+        message = choice["message"]
+        text = _text(message.get("content"), "content") or ""
+        calls = tuple(_tool_call(index, call)
+                      for index, call in enumerate(message.get("tool_calls") or ()))
+    if not text and not calls and finish_reason is None:
+        raise ProviderError("bad_response", "the answer has no content, no tool call and no "
+                            "finish_reason", retryable=True)
+    usage = body.get("usage")
+    return Completion(
+        text=text,
+        usage=Usage(int(usage["prompt_tokens"]), int(usage["completion_tokens"]), "server")
+        if usage else Usage(len(_prompt_text(request)) // 4, max(len(text) // 4, 1 if text
+                                                                  or calls else 0), "estimate"),
+        timing=Timing(started=started, finished=time.time()),
+        finish_reason=finish_reason,
+        tool_calls=calls,
+    )
+
+
+def _tool_call(index: int, call: dict[str, Any]) -> ToolCall:
+    function = call["function"]
+    name = _text(function.get("name"), "function name")
+    if not name:
+        raise ProviderError("bad_response", f"tool call {index} has no function name",
+                            retryable=True)
+    return ToolCall(id=_text(call.get("id"), "tool call id") or f"call_{index}", name=name,
+                    arguments=_text(function.get("arguments"), "function arguments") or "")
 
 
 def continuation_logprob(choice: CompletionChoice, prompt: str, context_chars: int) -> float:
@@ -472,9 +602,11 @@ def _translate(error: Exception, *, secret: str) -> ProviderError:
     detail = _scrub(str(error), secret)
     if isinstance(error, openai.APIStatusError):
         return _status_error(error, _scrub(error.message, secret))
-    if isinstance(error, openai.APITimeoutError | httpx.TimeoutException):
+    if isinstance(error, openai.APITimeoutError | httpx.TimeoutException
+                  | httpx2.TimeoutException):
         return ProviderError("timeout", f"request timed out ({detail})", retryable=True)
-    if isinstance(error, openai.APIConnectionError | httpx.TransportError):
+    if isinstance(error, openai.APIConnectionError | httpx.TransportError
+                  | httpx2.TransportError):
         # Includes streams cut mid-way: the SDK wraps httpx's RemoteProtocolError / ReadError.
         cause = _scrub(repr(error.__cause__), secret) if error.__cause__ else detail
         return ProviderError("connection", f"connection failed ({cause})", retryable=True)
@@ -487,9 +619,14 @@ def _translate(error: Exception, *, secret: str) -> ProviderError:
 
 
 def _status_error(error: openai.APIStatusError, detail: str) -> ProviderError:
-    status = error.status_code
-    message = f"HTTP {status}: {detail}"
-    retry_after = parse_retry_after(error.response.headers)
+    return _http_status_error(error.status_code, error.response.headers, detail, "")
+
+
+def _http_status_error(status: int, headers: Mapping[str, str], detail: str,
+                       secret: str) -> ProviderError:
+    """The ProviderError for an HTTP error status (`detail` scrubbed of `secret` here)."""
+    message = f"HTTP {status}: {_scrub(detail, secret)}"
+    retry_after = parse_retry_after(headers)
     kind: ErrorKind
     if status == 429:
         kind, retryable = "rate_limited", True
