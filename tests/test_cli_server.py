@@ -50,6 +50,7 @@ def test_ask_shows_each_answer_with_latency_tokens_and_cost(tmp_path: Path,
     out = result.stdout
     assert "served" in out and "smollm2-135m-instruct" in out
     assert "first token" in out
+    assert "first token —" not in out  # ask streams, so every answer has its first token
     assert "tokens in / out" in out
     assert "$0.0000" in out  # priced model: a cost; the local model has none
     assert "no price" in out

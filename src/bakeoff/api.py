@@ -395,7 +395,9 @@ def ask(config: Config, model_names: list[str], prompt: str,
 
     async def one(model: ModelConfig, provider: Provider) -> Answer:
         try:
-            return Answer(model, await provider.generate(request), None)
+            # Streamed where the provider can, so the answer shows its time to first token.
+            generate = getattr(provider, "generate_streamed", provider.generate)
+            return Answer(model, await generate(request), None)
         except ProviderError as error:
             return Answer(model, None, error.record())
         finally:
