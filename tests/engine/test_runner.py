@@ -5,10 +5,14 @@ failures on demand; the real-model paths are covered by the resume and server te
 """
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
+
+import pytest
 
 from bakeoff.engine.runner import ModelSlot, Runner
 from bakeoff.store import Store
+from bakeoff.types import Completion, Sample, Score
 from tests.helpers.fakes import EchoBenchmark, ScriptedProvider
 
 
@@ -61,3 +65,34 @@ def test_concurrency_is_bounded_per_model(tmp_path: Path) -> None:
     run_once(store, store.create_run("h", "t", {"models": []}, {}), provider,
              EchoBenchmark(20), concurrency=3)
     assert provider.most_in_flight == 3
+
+
+class UnscorableBenchmark(EchoBenchmark):
+    """Answers are fine; scoring them fails (a bug in a benchmark)."""
+
+    def score_all(self, sample: Sample, completions: Sequence[Completion]) -> list[Score]:
+        raise ValueError("scoring broke")
+
+
+def test_a_scored_sample_has_its_completions_in_the_store(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    run_id = store.create_run("h", "t", {"models": []}, {})
+    run_once(store, run_id, ScriptedProvider(set()), EchoBenchmark(4))
+    scores = store.scores(run_id)
+    assert len(scores) == 4
+    for score in scores:
+        (key,) = score.completion_keys
+        stored = store.completion(key)
+        assert stored is not None and stored.text == score.extracted
+
+
+def test_completions_paid_for_are_kept_when_scoring_fails(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    run_id = store.create_run("h", "t", {"models": []}, {})
+    provider = ScriptedProvider(set())
+    with pytest.raises(ValueError, match="scoring broke"):
+        run_once(store, run_id, provider, UnscorableBenchmark(1), concurrency=1)
+    assert store.scores(run_id) == []
+    again = ScriptedProvider(set())
+    run_once(store, run_id, again, EchoBenchmark(1))
+    assert (provider.calls, again.calls) == (["word0"], [])  # answered from the store

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bakeoff.store import Store, StoreError
+from bakeoff.store import NewCompletion, Store, StoreError
 from bakeoff.store.migrations import MIGRATIONS
 from bakeoff.types import (
     Completion,
@@ -74,6 +74,21 @@ def test_a_score_clears_the_error_of_the_same_sample(tmp_path: Path) -> None:
     assert store.errors(run) == []
     assert store.scored_sample_ids(run, "m", "b") == {"s1"}
     assert store.scores(run)[0].completion_keys == ("k",)
+
+
+def test_scores_and_their_new_completions_are_committed_together(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    run = store.create_run("h", "quick", {"models": []}, {})
+    key = request_key("openai", "m", REQUEST)
+    new = NewCompletion(key, "openai", "m", REQUEST, COMPLETION)
+    with pytest.raises(sqlite3.IntegrityError):  # no such run: the scores are refused
+        store.put_scores(run + 1, "m", "b", "generative", 0, [Score("s1", "acc", 1.0)], [key],
+                         completions=[new])
+    assert store.completion(key) is None  # and so is the completion written beside them
+    store.put_scores(run, "m", "b", "generative", 0, [Score("s1", "acc", 1.0)], [key],
+                     completions=[new])
+    assert store.completion(key) == COMPLETION
+    assert store.scored_sample_ids(run, "m", "b") == {"s1"}
 
 
 def test_runs_resume_only_when_unfinished(tmp_path: Path) -> None:

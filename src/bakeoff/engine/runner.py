@@ -5,8 +5,9 @@ is answered and scored in one step; a (trial, case) is a chat of one or more tur
 (bakeoff.engine.chat) whose transcript is stored beside its checks.
 Models run in-process share one CPU lock, so on a laptop they take turns instead of thrashing
 the cores. Before a call, the runner looks the request up in the store; after it, the
-completion is committed at once. A sample already scored in this run is skipped, so a run
-that was interrupted (Ctrl-C, kill -9) resumes where it stopped.
+completion is committed at once: a benchmark sample's completions together with its scores
+(one transaction per sample), a trial's turn by turn. A sample already scored in this run is
+skipped, so a run that was interrupted (Ctrl-C, kill -9) resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bakeoff.benchmarks.base import Benchmark
 from bakeoff.engine.chat import run_chat
 from bakeoff.engine.spending import SpendingCap, SpendingCapReached
 from bakeoff.providers.base import Provider
-from bakeoff.store import Store
+from bakeoff.store import NewCompletion, Store
 from bakeoff.trials.base import Case, Trial
 from bakeoff.types import (
     Completion,
@@ -181,15 +182,20 @@ class Runner:
         requests = benchmark.requests(unit.sample, abilities)
         keys = [request_key(slot.provider.kind, slot.identity, r) for r in requests]
         try:
-            completions = await self._complete(slot, requests, keys)
+            completions, fresh = await self._answer(slot, requests, keys)
         except ProviderError as error:
             self.store.put_error(self.run_id, slot.name, unit.benchmark_name, unit.sample.id,
                                  error.record())
             self.counts.errors += 1
             return True
-        scores = benchmark.score_all(unit.sample, completions)
+        try:
+            scores = benchmark.score_all(unit.sample, completions)
+        except BaseException:
+            self._store_completions(fresh)  # paid for: kept even when scoring fails
+            raise
         self.store.put_scores(self.run_id, slot.name, unit.benchmark_name,
-                              benchmark.mode_for(abilities), benchmark.info.shots, scores, keys)
+                              benchmark.mode_for(abilities), benchmark.info.shots, scores, keys,
+                              completions=fresh)
         self.counts.scored += 1
         return False
 
@@ -220,14 +226,30 @@ class Runner:
 
     async def _complete(self, slot: ModelSlot, requests: Sequence[Request],
                         keys: Sequence[str]) -> list[Completion]:
+        """The completions of `requests`, from the store or the model; new ones committed."""
+        completions, fresh = await self._answer(slot, requests, keys)
+        self._store_completions(fresh)
+        return completions
+
+    async def _answer(self, slot: ModelSlot, requests: Sequence[Request],
+                      keys: Sequence[str]) -> tuple[list[Completion], list[NewCompletion]]:
+        """The completions of `requests`, and those of them that are new (not stored yet)."""
         cached = self.store.completions(keys)
         self.counts.cache_hits += len(cached)
         missing = [(k, r) for k, r in zip(keys, requests, strict=True) if k not in cached]
-        fresh = await self._budgeted_call(slot, [r for _, r in missing])
-        for (key, request), completion in zip(missing, fresh, strict=True):
-            self.store.put_completion(key, slot.provider.kind, slot.identity, request, completion)
-            cached[key] = completion
-        return [cached[k] for k in keys]
+        if not missing:
+            return [cached[k] for k in keys], []
+        answers = await self._budgeted_call(slot, [r for _, r in missing])
+        fresh = [NewCompletion(key, slot.provider.kind, slot.identity, request, completion)
+                 for (key, request), completion in zip(missing, answers, strict=True)]
+        for new in fresh:
+            cached[new.key] = new.completion
+        return [cached[k] for k in keys], fresh
+
+    def _store_completions(self, fresh: Sequence[NewCompletion]) -> None:
+        for new in fresh:
+            self.store.put_completion(new.key, new.provider, new.model_identity, new.request,
+                                      new.completion)
 
     async def _budgeted_call(self, slot: ModelSlot,
                              requests: Sequence[Request]) -> list[Completion]:

@@ -4,6 +4,7 @@ from bakeoff.store.sqlite import (
     HUMAN,
     OUTCOMES,
     ErrorRow,
+    NewCompletion,
     RunRow,
     ScoreRow,
     Store,
@@ -11,5 +12,5 @@ from bakeoff.store.sqlite import (
     VerdictRow,
 )
 
-__all__ = ["HUMAN", "OUTCOMES", "ErrorRow", "RunRow", "ScoreRow", "Store", "StoreError",
-           "VerdictRow"]
+__all__ = ["HUMAN", "OUTCOMES", "ErrorRow", "NewCompletion", "RunRow", "ScoreRow", "Store",
+           "StoreError", "VerdictRow"]

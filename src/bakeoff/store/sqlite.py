@@ -1,9 +1,10 @@
 """The run store: one SQLite file in WAL mode.
 
-Every completion is written (and committed) the moment it arrives, keyed by a hash of
-(provider, model, request), so an interrupted run loses at most the calls in flight and a
-re-run never asks for the same completion twice. Secrets never reach this file: requests hold
-no keys, and configs only name the environment variable a key is read from.
+Every completion is committed as soon as it arrives (a benchmark sample's together with its
+scores, in one transaction), keyed by a hash of (provider, model, request), so an interrupted
+run loses at most the calls in flight and a re-run never asks for the same completion twice.
+Secrets never reach this file: requests hold no keys, and configs only name the environment
+variable a key is read from.
 """
 
 from __future__ import annotations
@@ -146,6 +147,17 @@ class SpeedLevelRow:
     id: int = 0  # set by the store
 
 
+@dataclass(frozen=True)
+class NewCompletion:
+    """A completion to cache under `key`, as `Store.put_completion` takes it."""
+
+    key: str
+    provider: str
+    model_identity: str
+    request: Request
+    completion: Completion
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -240,12 +252,17 @@ class Store:
 
     def put_completion(self, key: str, provider: str, model_identity: str, request: Request,
                        completion: Completion) -> None:
+        self._write_completion(NewCompletion(key, provider, model_identity, request, completion))
+
+    def _write_completion(self, new: NewCompletion) -> None:
+        completion = new.completion
         self._db.execute(
             "INSERT OR REPLACE INTO completions (key, provider, model_identity, request_json,"
             " text, logprob, input_tokens, output_tokens, usage_source, started, first_token,"
             " finished, finish_reason, created_at, tool_calls_json)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (key, provider, model_identity, _dumps(request.as_dict()), completion.text,
+            (new.key, new.provider, new.model_identity, _dumps(new.request.as_dict()),
+             completion.text,
              completion.logprob, completion.usage.input_tokens, completion.usage.output_tokens,
              completion.usage.source, completion.timing.started, completion.timing.first_token,
              completion.timing.finished, completion.finish_reason, time.time(),
@@ -282,9 +299,15 @@ class Store:
         return {r["sample_id"] for r in rows}
 
     def put_scores(self, run_id: int, model: str, benchmark: str, mode: str, shots: int,
-                   scores: Sequence[Score], completion_keys: Sequence[str]) -> None:
-        """Store a sample's scores; a success clears an earlier error record of that sample."""
+                   scores: Sequence[Score], completion_keys: Sequence[str],
+                   completions: Sequence[NewCompletion] = ()) -> None:
+        """Store a sample's scores; a success clears an earlier error record of that sample.
+
+        `completions` (the sample's new answers) are written in the same transaction: one
+        commit per sample, and never a score without the completions it was made from."""
         with self._transaction():
+            for new in completions:
+                self._write_completion(new)
             self._write_scores(run_id, model, benchmark, mode, shots, scores, completion_keys)
 
     def put_trial_result(self, run_id: int, model: str, trial: str, mode: str,
@@ -500,5 +523,5 @@ def _completion(row: sqlite3.Row) -> Completion:
     )
 
 
-__all__ = ["ErrorRow", "RunRow", "ScoreRow", "SpeedLevelRow", "SpeedRequestRow", "SpeedRunRow",
-           "Store", "StoreError"]
+__all__ = ["ErrorRow", "NewCompletion", "RunRow", "ScoreRow", "SpeedLevelRow", "SpeedRequestRow",
+           "SpeedRunRow", "Store", "StoreError"]
