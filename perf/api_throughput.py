@@ -10,7 +10,7 @@ N requests cannot finish before ceil(N / C) x L).
 
     .venv/bin/python perf/api_throughput.py [--requests 1000] [--repeats 3]
         [--levels 0:64,200:64,200:256] [--out perf/results/api_throughput.json]
-        [--profile perf/results/api_throughput.prof]
+        [--profile /tmp/api_throughput.prof]
 
 Each level runs `--repeats` times; the JSON keeps every run and the median. The server is a
 separate process so that its CPU is not counted as bakeoff's. lm-evaluation-harness is not
@@ -246,7 +246,7 @@ def measure(levels: list[tuple[int, int]], requests: int, repeats: int,
                 with tempfile.TemporaryDirectory() as scratch:
                     coroutine = _run_level(f"http://127.0.0.1:{port}/v1", requests, concurrency,
                                            Path(scratch))
-                    if profile is not None and repeat == 0 and latency_ms == 0:
+                    if profile is not None and repeat == 0 and not results:
                         profiler = cProfile.Profile()
                         runs.append(profiler.runcall(asyncio.run, coroutine))
                         profiler.dump_stats(profile)
@@ -290,7 +290,7 @@ def main() -> None:
     parser.add_argument("--levels", default="0:64,200:64,200:256",
                         help="latency_ms:concurrency pairs")
     parser.add_argument("--out", type=Path, default=ROOT / "perf/results/api_throughput.json")
-    parser.add_argument("--profile", type=Path, help="cProfile of the first latency-0 run")
+    parser.add_argument("--profile", type=Path, help="cProfile of the first level's first run")
     args = parser.parse_args()
     if args.serve:
         serve(int(args.serve[0]), float(args.serve[1]))
