@@ -72,6 +72,7 @@ from bakeoff.providers.base import (
     check_abilities,
     collect,
 )
+from bakeoff.providers.pacing import observe_response
 from bakeoff.providers.retry import RetryPolicy, call_with_retries, parse_retry_after
 from bakeoff.types import (
     Abilities,
@@ -211,6 +212,7 @@ class OpenAICompatProvider:
                              api_key: str) -> AsyncGenerator[StreamEvent, None]:
         started = time.time()
         chunks = await self._open_stream(request, api_key)
+        observe_response(chunks.response.headers)
         progress = _StreamProgress()
         try:
             async for chunk in chunks:
@@ -235,6 +237,7 @@ class OpenAICompatProvider:
                     request, response.status_code, response.text):
                 self._schema_as_json_object = True
                 response = await self._post_chat(request, api_key, schema_as_json_object=True)
+        observe_response(response.headers)  # rate-limit headers, for the endpoint's pacer
         return _read_answer(_json_answer(response, api_key), started, request)
 
     async def _post_chat(self, request: GenerationRequest, api_key: str, *,

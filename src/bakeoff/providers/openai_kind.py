@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from bakeoff.providers.base import ModelConfig, Provider
+from bakeoff.providers.pacing import endpoint_pacer
 from bakeoff.providers.retry import RetryPolicy
 from bakeoff.types import Abilities
 
@@ -44,7 +45,9 @@ class OpenAIModelConfig(ModelConfig):
         return OpenAICompatProvider(
             self.api_model, base_url=self.base_url, api_key_env=self.api_key_env,
             endpoint=self.endpoint, timeout_s=self.timeout_s, abilities=self.abilities(),
-            retry=RetryPolicy(max_attempts=self.max_retries + 1))
+            retry=RetryPolicy(max_attempts=self.max_retries + 1, pacer=endpoint_pacer(
+                self.base_url, self.api_key_env, requests_per_minute=self.requests_per_minute,
+                tokens_per_minute=self.tokens_per_minute)))
 
     def identity(self) -> str:
         return f"openai|{self.base_url}|{self.api_model}|{self.endpoint}"

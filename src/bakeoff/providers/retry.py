@@ -1,7 +1,10 @@
 """How bakeoff retries a failed provider call: exponential backoff with full jitter.
 
 Only a `ProviderError` marked `retryable` is retried. When the server says how long to wait
-(Retry-After, or OpenAI's retry-after-ms) that wait is used instead of the backoff.
+(Retry-After, OpenAI's retry-after-ms, or the reset of a spent x-ratelimit budget) that wait is
+used instead of the backoff. A policy with a `Pacer` (providers/pacing.py) takes a start slot
+from it before every attempt and tells it of each answer, so that a 429 slows every request to
+the endpoint, not only the one that got it.
 """
 
 from __future__ import annotations
@@ -12,10 +15,17 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
-from bakeoff.types import ErrorKind, ProviderError
+from bakeoff.providers.pacing import (
+    Pacer,
+    Ticket,
+    attempt_context,
+    end_attempt,
+    parse_duration,
+)
+from bakeoff.types import Completion, ErrorKind, ProviderError
 
 T = TypeVar("T")
 
@@ -29,12 +39,14 @@ class RetryPolicy:
     """At most `max_attempts` calls in all; waits grow from `base_delay_s` up to `max_delay_s`.
 
     A malformed response rarely fixes itself, so it gets at most `bad_response_attempts`.
+    `pacer`, where set, paces the attempts of every request to the same endpoint.
     """
 
     max_attempts: int = 5
     base_delay_s: float = 0.5
     max_delay_s: float = 30.0
     bad_response_attempts: int = 3
+    pacer: Pacer | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -62,18 +74,27 @@ class RetryPolicy:
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait from `retry-after-ms` or `retry-after` (seconds or an HTTP date)."""
+    """Seconds to wait from `retry-after-ms` or `retry-after` (seconds or an HTTP date), else
+    from the `x-ratelimit-reset-*` of a budget whose `x-ratelimit-remaining-*` is 0."""
     lowered = {name.lower(): value for name, value in headers.items()}
     milliseconds = _as_float(lowered.get("retry-after-ms"))
     if milliseconds is not None:
         return max(milliseconds / 1000.0, 0.0)
     value = lowered.get("retry-after")
     if value is None:
-        return None
+        return _spent_budget_reset(lowered)
     seconds = _as_float(value)
     if seconds is not None:
         return max(seconds, 0.0)
     return _seconds_until_http_date(value, time.time() if now is None else now)
+
+
+def _spent_budget_reset(lowered: Mapping[str, str]) -> float | None:
+    resets = [parse_duration(lowered.get(f"x-ratelimit-reset-{kind}"))
+              for kind in ("requests", "tokens")
+              if _as_float(lowered.get(f"x-ratelimit-remaining-{kind}")) == 0]
+    known = [reset for reset in resets if reset is not None]
+    return max(known) if known else None
 
 
 def _as_float(text: str | None) -> float | None:
@@ -99,18 +120,40 @@ async def call_with_retries(fn: Callable[[], Awaitable[T]], policy: RetryPolicy,
                             sleep: Sleep = asyncio.sleep) -> T:
     """Await `fn()` until it succeeds, retrying retryable `ProviderError`s per `policy`.
 
-    The error that ends the loop is raised with `attempts` set to the calls made.
+    The error that ends the loop is raised with `attempts` set to the calls made. With a
+    pacer, a 429's wait becomes the pacer's pause, which every request to the endpoint waits.
     """
+    pacer = policy.pacer
     attempt = 1
     while True:
+        ticket = await pacer.acquire() if pacer else None
         try:
-            return await fn()
+            return await _attempt(fn, pacer, ticket)
         except ProviderError as error:
             error.attempts = attempt
+            wait = policy.delay_s(attempt, error.retry_after_s)
+            paced = pacer is not None and error.kind == "rate_limited"
+            if pacer is not None and ticket is not None and paced:
+                pacer.limited(ticket, wait, error.retry_after_s)
             if not error.retryable or attempt >= policy.attempts_for(error.kind):
                 raise
-            wait = policy.delay_s(attempt, error.retry_after_s)
             log.info("attempt %d failed (%s: %s); retrying in %.2fs",
                      attempt, error.kind, error.message, wait)
-            await sleep(wait)
+            if not paced:
+                await sleep(wait)
             attempt += 1
+
+
+async def _attempt(fn: Callable[[], Awaitable[T]], pacer: Pacer | None,
+                   ticket: Ticket | None) -> T:
+    """One call of `fn`; a pacer learns of its answer's headers and of its success."""
+    if pacer is None or ticket is None:
+        return await fn()
+    context = attempt_context(pacer, ticket)
+    try:
+        result = await fn()
+    finally:
+        end_attempt(context)
+    usage = result.usage if isinstance(result, Completion) else None
+    pacer.succeeded(ticket, usage.input_tokens + usage.output_tokens if usage else None)
+    return result

@@ -1,0 +1,152 @@
+"""How fast, and how politely, bakeoff gets through an endpoint's requests-per-minute limit.
+
+Starts a loopback OpenAI-compatible server that enforces the limit as hosted APIs do, a token
+bucket holding a minute's requests and refilled at the limit's rate, answering 429 with
+Retry-After / retry-after-ms over it (tests/helpers/rate_limited_server.py), then runs
+bakeoff's real runner on it: a generative benchmark of N one-turn prompts, one model at the
+given concurrency, every completion and score stored in a real SQLite store. Two servers:
+"headers" also sends OpenAI's x-ratelimit-limit-/remaining-/reset-requests on every answer
+(as OpenAI does); "retry-after" sends nothing but the 429s' Retry-After.
+
+    .venv/bin/python perf/rate_limit.py [--requests 600] [--rpm 300] [--concurrency 64]
+        [--servers headers,retry-after] [--out perf/results/rate_limit.json]
+
+With a full bucket at the start, N requests cannot finish before (N - rpm) / (rpm / 60)
+seconds; 600 at 300 RPM: 60 s. Records per server the wall seconds, the 429s answered, and
+the versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # for tests.helpers
+
+from tests.helpers.rate_limited_server import RateLimitedServer  # noqa: E402
+
+from bakeoff.benchmarks.base import BenchmarkInfo, Mode  # noqa: E402
+from bakeoff.engine.runner import ModelSlot, Runner  # noqa: E402
+from bakeoff.providers.openai_kind import OpenAIModelConfig  # noqa: E402
+from bakeoff.providers.pacing import endpoint_pacer  # noqa: E402
+from bakeoff.store import Store  # noqa: E402
+from bakeoff.types import (  # noqa: E402
+    Abilities,
+    Completion,
+    GenerationConfig,
+    GenerationRequest,
+    Message,
+    Request,
+    Sample,
+    Score,
+)
+
+ANSWER = "Paris"  # what the server always answers
+
+
+class AskBenchmark:
+    """N distinct one-turn chat prompts; right when the answer is the server's fixed text."""
+
+    info = BenchmarkInfo("ask", 0, "exact_match", "one-turn chat prompts", "made here")
+
+    def __init__(self, count: int) -> None:
+        stamp = time.time_ns()  # distinct prompts per run, so nothing comes from a cache
+        self.samples = [Sample(f"ask/{i}", f"question {i} of {stamp}", ANSWER)
+                        for i in range(count)]
+
+    def load_samples(self, limit: int | None = None) -> list[Sample]:
+        return self.samples[:limit]
+
+    def mode_for(self, abilities: Abilities) -> Mode:
+        return "generative"
+
+    def requests(self, sample: Sample, abilities: Abilities) -> list[Request]:
+        return [GenerationRequest(config=GenerationConfig(max_tokens=16),
+                                  messages=(Message("user", sample.input),))]
+
+    def score(self, sample: Sample, completions: Sequence[Completion]) -> Score:
+        text = completions[0].text
+        return Score(sample.id, "exact_match", float(text == sample.target), text)
+
+    def score_all(self, sample: Sample, completions: Sequence[Completion]) -> list[Score]:
+        return [self.score(sample, completions)]
+
+
+async def run_once(requests: int, rpm: int, concurrency: int, headers: bool,
+                   store_dir: Path) -> dict[str, Any]:
+    server = RateLimitedServer(rpm=rpm, burst=rpm, headers=headers)
+    await server.start()
+    model = OpenAIModelConfig(name="limited", provider="openai", base_url=server.base_url,
+                              concurrency=concurrency)
+    provider = model.build()
+    store = Store(store_dir / "store.sqlite")
+    try:
+        benchmark = AskBenchmark(requests)
+        run_id = store.create_run("perf", "perf", {}, {})
+        slot = ModelSlot(model.name, provider, model.identity(), concurrency)
+        wall = time.perf_counter()
+        counts = await Runner(store, run_id).run([slot], {"ask": (benchmark, benchmark.samples)})
+        wall = time.perf_counter() - wall
+        stored = sum(1 for row in store.scores(run_id) if row.value == 1.0)
+    finally:
+        await provider.aclose()
+        store.close()
+        await server.stop()
+    pacer = endpoint_pacer(server.base_url, None)
+    return {"server": "headers" if headers else "retry-after", "wall_s": round(wall, 2),
+            "answers_429": server.refused, "answered": server.answered,
+            "errors": counts.errors, "right_and_stored": stored,
+            "learned_requests_per_s": pacer.learned_per_s}
+
+
+def _commit() -> str:
+    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True, check=False)
+    dirty = subprocess.run(["git", "diff", "--quiet", "--", "src"], cwd=ROOT, check=False)
+    return result.stdout.strip() + ("+changes" if dirty.returncode else "")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--rpm", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--servers", default="headers,retry-after")
+    parser.add_argument("--out", type=Path, default=ROOT / "perf/results/rate_limit.json")
+    args = parser.parse_args()
+    runs = []
+    for name in args.servers.split(","):
+        with tempfile.TemporaryDirectory() as scratch:
+            result = asyncio.run(run_once(args.requests, args.rpm, args.concurrency,
+                                          name == "headers", Path(scratch)))
+        runs.append(result)
+        print(json.dumps(result), flush=True)
+    record = {
+        "what": f"{args.requests} requests at a {args.rpm} requests-per-minute limit "
+                f"(token bucket of {args.rpm}, full at the start), concurrency "
+                f"{args.concurrency}, through bakeoff's runner into a SQLite store",
+        "floor_s": max(args.requests - args.rpm, 0) / (args.rpm / 60),
+        "runs": runs,
+        "versions": {"bakeoff": _commit(), "python": platform.python_version(),
+                     "httpx": version("httpx"), "openai": version("openai")},
+        "machine": f"{platform.machine()}, {platform.processor() or platform.system()}",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
