@@ -138,16 +138,24 @@ class _Connection(asyncio.Protocol):
             if self.latency_s:
                 await asyncio.sleep(self.latency_s)
             stream = b'"stream":true' in body.replace(b" ", b"")
-            parts = (_chat_body if path.endswith("/chat/completions") else _text_body)(stream)
             assert self.transport is not None
-            if stream:
-                head = (b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
-                        b"transfer-encoding: chunked\r\n\r\n")
-                chunks = [b"%x\r\n%s\r\n" % (len(p), p) for p in parts]
-                self.transport.write(head + b"".join(chunks) + b"0\r\n\r\n")
-            else:
-                self.transport.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-                                     b"content-length: %d\r\n\r\n%s" % (len(parts[0]), parts[0]))
+            self.transport.write(_ANSWERS[path.endswith("/chat/completions"), stream])
+
+
+def _answer(chat: bool, stream: bool) -> bytes:
+    """The whole HTTP answer (made once: the server should cost as little CPU as it can)."""
+    parts = (_chat_body if chat else _text_body)(stream)
+    if stream:
+        head = (b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                b"transfer-encoding: chunked\r\n\r\n")
+        chunks = [b"%x\r\n%s\r\n" % (len(p), p) for p in parts]
+        return head + b"".join(chunks) + b"0\r\n\r\n"
+    return (b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+            b"content-length: %d\r\n\r\n%s" % (len(parts[0]), parts[0]))
+
+
+_ANSWERS = {(chat, stream): _answer(chat, stream) for chat in (True, False)
+            for stream in (True, False)}
 
 
 def serve(port: int, latency_s: float) -> None:

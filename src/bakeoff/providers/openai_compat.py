@@ -1,10 +1,11 @@
 """Any OpenAI-compatible endpoint (OpenAI, vLLM, SGLang, llama.cpp servers, ...) as a Provider.
 
 Two paths. `generate` (benchmarks, trials, judges) sends one non-streamed request and reads
-the JSON answer itself, posting with httpx2 directly: building the SDK's objects cost more CPU
-than the rest of the request path together, and httpx2's connection pool stays fast with many
-requests in flight where httpx's does not (perf/api_throughput.py, docs/PERFORMANCE.md). No
-one needs time to first token there, so such a completion has `first_token` None.
+the JSON answer itself, posting directly: with plain_http.py's lean client to plain-http
+endpoints (self-hosted servers), with httpx2 to the others. Building the SDK's objects cost
+more CPU than the rest of the request path together, and httpx2 about twice what the lean
+client costs (perf/api_throughput.py, docs/PERFORMANCE.md). No one needs time to first token
+there, so such a completion has `first_token` None.
 `stream` (speed runs) streams through the official SDK with
 `stream_options={"include_usage": True}`, so time to first token is measured. Either way the
 server's token counts are used where it sends them, bakeoff retries with `RetryPolicy` (the
@@ -66,6 +67,7 @@ from openai.types import CompletionChoice
 from openai.types.chat import ChatCompletionChunk
 from openai.types.chat.chat_completion_chunk import ChoiceDelta
 
+from bakeoff.providers import plain_http
 from bakeoff.providers.base import (
     StreamDelta,
     StreamEvent,
@@ -98,7 +100,8 @@ _MAX_DETAIL_CHARS = 300
 # CPU per request where one took 1.7 (perf/api_throughput.py).
 _CONNECTION_POOLS = 8
 
-Response = httpx.Response | httpx2.Response
+Response = httpx.Response | httpx2.Response | plain_http.PlainResponse
+HttpClient = httpx.AsyncClient | httpx2.AsyncClient | plain_http.PlainHTTPClient
 SdkStream = openai.AsyncStream[ChatCompletionChunk] | openai.AsyncStream[CompletionChunk]
 
 
@@ -130,13 +133,14 @@ class OpenAICompatProvider:
         self._owns_http_client = http_client is None
         # Set once the server refuses OpenAI's response_format (see the module docstring).
         self._schema_as_json_object = False
-        # The non-streamed path's clients: the caller's, or a few of its own taken in turn.
+        # The non-streamed path's clients: the caller's; for plain http (no proxy) a lean
+        # client of bakeoff's own (see plain_http.py); else a few httpx2 ones taken in turn.
         # A pool's bookkeeping costs time in proportion to its connections at every request,
         # so with 256 in flight one pool spends more CPU than the rest of the path; each
         # keeps a connection per request in flight alive (20 are kept by default).
         # They are made at the first request, sharing one SSL context (loading the CA
         # certificates takes tens of milliseconds), so a speed run or `ask` never pays.
-        self._http: list[httpx.AsyncClient | httpx2.AsyncClient] = (
+        self._http: list[HttpClient] = (
             [] if http_client is None else [http_client])
         self._timeout_s = timeout_s
         self._turn = itertools.count()
@@ -260,7 +264,9 @@ class OpenAICompatProvider:
             failure = _translate(error, secret=api_key)
         raise failure  # outside the handler: see stream()
 
-    def _next_client(self) -> httpx.AsyncClient | httpx2.AsyncClient:
+    def _next_client(self) -> HttpClient:
+        if not self._http and plain_http.usable_for(self._base):
+            self._http = [plain_http.PlainHTTPClient(self._base, timeout_s=self._timeout_s)]
         if not self._http:
             context = httpx2.create_ssl_context()
             self._http = [httpx2.AsyncClient(
