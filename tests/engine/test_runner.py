@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bakeoff.engine.runner import ModelSlot, Runner
-from bakeoff.store import Store
-from bakeoff.types import Completion, Sample, Score
+from bakeoff.store import ScoredSample, Store
+from bakeoff.types import Completion, GenerationRequest, Sample, Score
 from tests.helpers.fakes import EchoBenchmark, ScriptedProvider
 
 
@@ -96,3 +96,51 @@ def test_completions_paid_for_are_kept_when_scoring_fails(tmp_path: Path) -> Non
     again = ScriptedProvider(set())
     run_once(store, run_id, again, EchoBenchmark(1))
     assert (provider.calls, again.calls) == (["word0"], [])  # answered from the store
+
+
+class CommitChecker(ScriptedProvider):
+    """Before each answer, reads the store through its own connection: every sample answered
+    earlier must be committed by then, scores and completion alike."""
+
+    def __init__(self, path: Path, run_id: int) -> None:
+        # Failures send a worker straight to its next sample, past the scored ones' commit.
+        super().__init__({f"word{i}" for i in range(0, 40, 3)})
+        self.reader = Store(path)
+        self.run_id = run_id
+        self.answered: set[str] = set()
+        self.uncommitted_at_a_call: list[set[str]] = []
+
+    async def generate(self, request: GenerationRequest) -> Completion:
+        committed = self.reader.scored_sample_ids(self.run_id, "m", "echo")
+        if self.answered - committed:
+            self.uncommitted_at_a_call.append(self.answered - committed)
+        completion = await super().generate(request)  # raises for the failing words
+        self.answered.add(f"echo/{request.messages[-1].content.removeprefix('word')}")
+        return completion
+
+
+def test_no_request_is_sent_while_an_answered_sample_is_uncommitted(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    run_id = store.create_run("h", "t", {"models": []}, {})
+    provider = CommitChecker(tmp_path / "s.sqlite", run_id)
+    run_once(store, run_id, provider, EchoBenchmark(40), concurrency=8)
+    assert provider.uncommitted_at_a_call == []
+    assert len(provider.answered) == 40 - 14
+    assert store.scored_sample_ids(run_id, "m", "echo") == provider.answered
+    provider.reader.close()
+
+
+def test_samples_answered_together_share_a_commit(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    run_id = store.create_run("h", "t", {"models": []}, {})
+    commits: list[int] = []
+    put_scored = store.put_scored
+
+    def counted(samples: Sequence[ScoredSample]) -> None:
+        commits.append(len(samples))
+        put_scored(samples)
+
+    store.put_scored = counted  # type: ignore[method-assign]
+    run_once(store, run_id, ScriptedProvider(set()), EchoBenchmark(40), concurrency=8)
+    assert sum(commits) == 40
+    assert max(commits) > 1

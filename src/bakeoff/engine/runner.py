@@ -5,9 +5,12 @@ is answered and scored in one step; a (trial, case) is a chat of one or more tur
 (bakeoff.engine.chat) whose transcript is stored beside its checks.
 Models run in-process share one CPU lock, so on a laptop they take turns instead of thrashing
 the cores. Before a call, the runner looks the request up in the store; after it, the
-completion is committed at once: a benchmark sample's completions together with its scores
-(one transaction per sample), a trial's turn by turn. A sample already scored in this run is
-skipped, so a run that was interrupted (Ctrl-C, kill -9) resumes where it stopped.
+completion is committed at once: a benchmark sample's completions together with its scores,
+a trial's turn by turn. Samples answered at the same moment share one transaction: a scored
+sample waits one turn of the event loop for the others, and no request is sent while an
+answered sample is not committed, so a kill loses only the requests in flight. A sample
+already scored in this run is skipped, so a run that was interrupted (Ctrl-C, kill -9)
+resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from bakeoff.benchmarks.base import Benchmark
 from bakeoff.engine.chat import run_chat
 from bakeoff.engine.spending import SpendingCap, SpendingCapReached
 from bakeoff.providers.base import Provider
-from bakeoff.store import NewCompletion, Store
+from bakeoff.store import NewCompletion, ScoredSample, Store
 from bakeoff.trials.base import Case, Trial
 from bakeoff.types import (
     Completion,
@@ -117,6 +120,8 @@ class Runner:
         self.counts = RunCounts()
         self.stopping = False
         self._cpu_lock = asyncio.Lock()
+        # Scored samples not committed yet (see the module docstring).
+        self._unsaved: list[ScoredSample] = []
 
     def request_stop(self) -> None:
         """Take no new work (Ctrl-C): units in flight finish or are cancelled, nothing is lost."""
@@ -126,7 +131,10 @@ class Runner:
                   trials: TrialWork | None = None) -> RunCounts:
         """Score every sample of every benchmark and every case of every trial with every
         model; skip what is done."""
-        await asyncio.gather(*(self._run_model(slot, work, trials or {}) for slot in slots))
+        try:
+            await asyncio.gather(*(self._run_model(slot, work, trials or {}) for slot in slots))
+        finally:
+            self._save()
         return self.counts
 
     async def _run_model(self, slot: ModelSlot, work: Work, trials: TrialWork) -> None:
@@ -193,11 +201,19 @@ class Runner:
         except BaseException:
             self._store_completions(fresh)  # paid for: kept even when scoring fails
             raise
-        self.store.put_scores(self.run_id, slot.name, unit.benchmark_name,
-                              benchmark.mode_for(abilities), benchmark.info.shots, scores, keys,
-                              completions=fresh)
+        self._unsaved.append(ScoredSample(self.run_id, slot.name, unit.benchmark_name,
+                                          benchmark.mode_for(abilities), benchmark.info.shots,
+                                          scores, keys, fresh))
         self.counts.scored += 1
+        await asyncio.sleep(0)  # samples answered in this turn of the loop join the commit
+        self._save()
         return False
+
+    def _save(self) -> None:
+        """Commit the scored samples not committed yet, in one transaction."""
+        if self._unsaved:
+            samples, self._unsaved = self._unsaved, []
+            self.store.put_scored(samples)
 
     async def _process_trial(self, slot: ModelSlot, unit: TrialUnit) -> bool:
         """Talk one case through, check it, store scores and transcript."""
@@ -234,6 +250,7 @@ class Runner:
     async def _answer(self, slot: ModelSlot, requests: Sequence[Request],
                       keys: Sequence[str]) -> tuple[list[Completion], list[NewCompletion]]:
         """The completions of `requests`, and those of them that are new (not stored yet)."""
+        self._save()  # nothing is asked while an answered sample is uncommitted
         cached = self.store.completions(keys)
         self.counts.cache_hits += len(cached)
         missing = [(k, r) for k, r in zip(keys, requests, strict=True) if k not in cached]

@@ -6,11 +6,12 @@ from bakeoff.store.sqlite import (
     ErrorRow,
     NewCompletion,
     RunRow,
+    ScoredSample,
     ScoreRow,
     Store,
     StoreError,
     VerdictRow,
 )
 
-__all__ = ["HUMAN", "OUTCOMES", "ErrorRow", "NewCompletion", "RunRow", "ScoreRow", "Store",
-           "StoreError", "VerdictRow"]
+__all__ = ["HUMAN", "OUTCOMES", "ErrorRow", "NewCompletion", "RunRow", "ScoreRow",
+           "ScoredSample", "Store", "StoreError", "VerdictRow"]

@@ -1,8 +1,9 @@
 """The run store: one SQLite file in WAL mode.
 
-Every completion is committed as soon as it arrives (a benchmark sample's together with its
-scores, in one transaction), keyed by a hash of (provider, model, request), so an interrupted
-run loses at most the calls in flight and a re-run never asks for the same completion twice.
+Every completion is committed as soon as it arrives (benchmark samples' together with their
+scores, several samples to a transaction), keyed by a hash of (provider, model, request), so
+an interrupted run loses at most the calls in flight and a re-run never asks for the same
+completion twice.
 Secrets never reach this file: requests hold no keys, and configs only name the environment
 variable a key is read from.
 """
@@ -158,6 +159,20 @@ class NewCompletion:
     completion: Completion
 
 
+@dataclass(frozen=True)
+class ScoredSample:
+    """A benchmark sample's scores and its new completions, as `Store.put_scored` takes them."""
+
+    run_id: int
+    model: str
+    benchmark: str
+    mode: str
+    shots: int
+    scores: Sequence[Score]
+    completion_keys: Sequence[str]
+    completions: Sequence[NewCompletion] = ()
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -309,6 +324,15 @@ class Store:
             for new in completions:
                 self._write_completion(new)
             self._write_scores(run_id, model, benchmark, mode, shots, scores, completion_keys)
+
+    def put_scored(self, samples: Sequence[ScoredSample]) -> None:
+        """`put_scores` for several samples in one transaction (one commit for them all)."""
+        with self._transaction():
+            for sample in samples:
+                for new in sample.completions:
+                    self._write_completion(new)
+                self._write_scores(sample.run_id, sample.model, sample.benchmark, sample.mode,
+                                   sample.shots, sample.scores, sample.completion_keys)
 
     def put_trial_result(self, run_id: int, model: str, trial: str, mode: str,
                          scores: Sequence[Score], completion_keys: Sequence[str],
@@ -523,5 +547,5 @@ def _completion(row: sqlite3.Row) -> Completion:
     )
 
 
-__all__ = ["ErrorRow", "NewCompletion", "RunRow", "ScoreRow", "SpeedLevelRow", "SpeedRequestRow",
-           "SpeedRunRow", "Store", "StoreError"]
+__all__ = ["ErrorRow", "NewCompletion", "RunRow", "ScoreRow", "ScoredSample", "SpeedLevelRow",
+           "SpeedRequestRow", "SpeedRunRow", "Store", "StoreError"]
