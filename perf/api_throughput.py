@@ -10,11 +10,14 @@ N requests cannot finish before ceil(N / C) x L).
 
     .venv/bin/python perf/api_throughput.py [--requests 1000] [--repeats 3]
         [--levels 0:64,200:64,200:256] [--out perf/results/api_throughput.json]
-        [--profile /tmp/api_throughput.prof]
+        [--profile /tmp/api_throughput.prof] [--revision GIT_REVISION] [--compare-clients]
 
 Each level runs `--repeats` times; the JSON keeps every run and the median. The server is a
-separate process so that its CPU is not counted as bakeoff's. lm-evaluation-harness is not
-run side by side here (see docs/PERFORMANCE.md).
+separate process so that its CPU is not counted as bakeoff's. `--revision` measures bakeoff as
+it was at that commit (exported with git archive and imported from there), for before/after
+figures from one script. lm-evaluation-harness is not run side by side here (see
+docs/PERFORMANCE.md). `--compare-clients` also times each HTTP client the request path could
+use (the OpenAI SDK's non-streamed call, httpx, httpx2, bakeoff's plain_http) alone.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import cProfile
 import json
 import math
 import multiprocessing
+import os
 import platform
 import socket
 import statistics
@@ -282,11 +286,90 @@ def measure(levels: list[tuple[int, int]], requests: int, repeats: int,
     return results
 
 
-def _commit() -> str:
-    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True, check=False)
+async def _bare_client(name: str, base_url: str, requests: int,
+                       concurrency: int) -> dict[str, float]:
+    """One HTTP client alone (no runner, no store) posting the same chat request."""
+    import httpx
+    import httpx2
+    import openai
+
+    from bakeoff.providers.plain_http import PlainHTTPClient
+
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 16}
+    content, headers = json.dumps(body).encode(), {"Content-Type": "application/json"}
+    url = base_url + "/chat/completions"
+    sdk = openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0)
+    clients: dict[str, Any] = {
+        "httpx": httpx.AsyncClient(limits=httpx.Limits(max_connections=None,
+                                                       max_keepalive_connections=256)),
+        "httpx2": httpx2.AsyncClient(limits=httpx2.Limits(max_connections=None,
+                                                          max_keepalive_connections=256)),
+        "plain_http": PlainHTTPClient(base_url, timeout_s=60)}
+
+    async def one() -> str:
+        if name == "openai_sdk":
+            answer = await sdk.chat.completions.create(model="m", max_tokens=16, messages=[
+                {"role": "user", "content": "hi"}])
+            return answer.choices[0].message.content or ""
+        response = await clients[name].post(url, content=content, headers=headers)
+        text: str = json.loads(response.content)["choices"][0]["message"]["content"]
+        return text
+
+    async def worker(left: list[int]) -> None:
+        while left:
+            left.pop()
+            await one()
+
+    try:
+        await asyncio.gather(*(worker(list(range(concurrency))) for _ in range(concurrency)))
+        left = list(range(requests))
+        cpu, wall = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(worker(left) for _ in range(concurrency)))
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    finally:
+        await sdk.close()
+        for client in clients.values():
+            await client.aclose()
+    return {"requests_per_s": requests / wall, "cpu_ms_per_request": 1000 * cpu / requests}
+
+
+def compare_clients(requests: int) -> list[dict[str, Any]]:
+    """The HTTP clients the request path could use, alone, at latency 0 / concurrency 64."""
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port), "0"])
+    results = []
+    try:
+        _wait_for(port)
+        for name in ("openai_sdk", "httpx", "httpx2", "plain_http"):
+            result = asyncio.run(_bare_client(name, f"http://127.0.0.1:{port}/v1", requests, 64))
+            results.append({"client": name, **result})
+            print(f"{name}: {result['requests_per_s']:.0f} req/s, "
+                  f"{result['cpu_ms_per_request']:.2f} ms CPU/request", flush=True)
+    finally:
+        server.terminate()
+        server.wait()
+    return results
+
+
+def _commit(revision: str = "HEAD") -> str:
+    result = subprocess.run(["git", "rev-parse", "--short", revision], cwd=ROOT,
+                            capture_output=True, text=True, check=True)
+    if revision != "HEAD":
+        return result.stdout.strip()
     dirty = subprocess.run(["git", "diff", "--quiet", "--", "src"], cwd=ROOT, check=False)
     return result.stdout.strip() + ("+changes" if dirty.returncode else "")
+
+
+def _measure_revision(revision: str, arguments: list[str]) -> None:
+    """Run this script on bakeoff's source as of `revision`."""
+    commit = _commit(revision)
+    with tempfile.TemporaryDirectory() as scratch:
+        archive = subprocess.run(["git", "archive", commit, "src"], cwd=ROOT,
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", scratch], input=archive, check=True)
+        environment = {**os.environ, "PYTHONPATH": str(Path(scratch) / "src")}
+        subprocess.run([sys.executable, __file__, *arguments, "--measured-commit", commit],
+                       env=environment, check=True)
 
 
 def main() -> None:
@@ -299,20 +382,36 @@ def main() -> None:
                         help="latency_ms:concurrency pairs")
     parser.add_argument("--out", type=Path, default=ROOT / "perf/results/api_throughput.json")
     parser.add_argument("--profile", type=Path, help="cProfile of the first level's first run")
+    parser.add_argument("--revision", help="measure bakeoff as of this git revision")
+    parser.add_argument("--compare-clients", action="store_true",
+                        help="also time each HTTP client alone (non-streamed, latency 0)")
+    parser.add_argument("--measured-commit", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(int(args.serve[0]), float(args.serve[1]))
         return
+    if args.revision:
+        arguments = sys.argv[1:]
+        at = arguments.index("--revision")
+        _measure_revision(args.revision, arguments[:at] + arguments[at + 2:])
+        return
+    import bakeoff
+    print(f"bakeoff from {Path(bakeoff.__file__).parent}", flush=True)
     levels = [(int(a), int(b)) for a, b in (pair.split(":") for pair in args.levels.split(","))]
     results = measure(levels, args.requests, args.repeats, args.profile)
+    clients = compare_clients(args.requests) if args.compare_clients else None
     record = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "python perf/api_throughput.py " + " ".join(sys.argv[1:]),
+        "command": "python perf/api_throughput.py " + " ".join(
+            a for a in sys.argv[1:] if a != "--measured-commit" and a != args.measured_commit)
+        + (f" --revision {args.measured_commit}" if args.measured_commit else ""),
         "machine": {"platform": platform.platform(), "cpus": multiprocessing.cpu_count(),
                     "processor": platform.processor() or platform.machine()},
         "versions": {"python": platform.python_version(), "openai": version("openai"),
-                     "httpx": version("httpx"), "bakeoff_commit": _commit()},
+                     "httpx": version("httpx"), "httpx2": version("httpx2"),
+                     "bakeoff_commit": args.measured_commit or _commit()},
         "levels": results,
+        **({"bare_clients": clients} if clients is not None else {}),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n")
