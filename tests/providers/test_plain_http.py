@@ -161,6 +161,7 @@ def test_an_answer_that_is_not_http_is_a_protocol_error() -> None:
 @pytest.mark.parametrize(("url", "proxy", "expected"), [
     ("http://127.0.0.1:8000/v1", None, True),
     ("https://api.openai.com/v1", None, False),
+    ("http://user:secret@127.0.0.1:8000/v1", None, False),  # httpx2 sends the credentials
     ("http://gpu-box:8000/v1", "http://proxy:3128", False),
     ("http://localhost:8000/v1", "http://proxy:3128", True),  # listed in no_proxy
 ])

@@ -4,8 +4,8 @@ Self-hosted servers (vLLM, SGLang, llama.cpp) are usually reached over plain htt
 machine or network, where bakeoff's own CPU is what limits a run: httpx2 spends about 0.6 ms
 of CPU on each request, this client a fraction of that (perf/api_throughput.py). It does only
 what that path needs: POST a JSON body on a kept-alive connection and read one answer
-(Content-Length, chunked or close-delimited; gzip or deflate). https, and any endpoint the
-environment routes through a proxy, go through httpx2 instead (`usable_for`).
+(Content-Length, chunked or close-delimited; gzip or deflate). https, URLs with credentials,
+and any endpoint the environment routes through a proxy go through httpx2 (`usable_for`).
 
 Failures raise httpx2's exception types (ConnectError, ReadError, RemoteProtocolError,
 ReadTimeout), so callers map them as they map httpx2's. A request sent on a kept-alive
@@ -40,9 +40,10 @@ class PlainResponse:
 
 
 def usable_for(base_url: str) -> bool:
-    """True for a plain-http URL that the environment does not send through a proxy."""
+    """True for a plain-http URL without credentials in it that the environment does not send
+    through a proxy."""
     parts = urllib.parse.urlsplit(base_url)
-    if parts.scheme != "http" or not parts.hostname:
+    if parts.scheme != "http" or not parts.hostname or parts.username is not None:
         return False
     proxies = urllib.request.getproxies()
     if not (proxies.get("http") or proxies.get("all")):
