@@ -1,8 +1,10 @@
 """What every provider kind shares: the Provider protocol and the keys of a `[[models]]` entry.
 
-A provider knows nothing of benchmarks. It turns a `GenerationRequest` into a `Completion`
-(streamed, so time to first token is always measured) and, where the backend exposes token
-log-probabilities, scores continuations. Failures raise `ProviderError`.
+A provider knows nothing of benchmarks. It turns a `GenerationRequest` into a `Completion`:
+`stream` yields the text as it arrives, so time to first token is measured (speed runs);
+`generate` may send the request whole, with `first_token` None (benchmarks, trials, judges).
+Where the backend exposes token log-probabilities, it scores continuations. Failures raise
+`ProviderError`.
 
 `ModelConfig` holds the keys every model has (name, prices, card, concurrency); each provider
 kind subclasses it with its own keys and says how the model is built, what identifies its
