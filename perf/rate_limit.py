@@ -9,11 +9,11 @@ given concurrency, every completion and score stored in a real SQLite store. Two
 (as OpenAI does); "retry-after" sends nothing but the 429s' Retry-After.
 
     .venv/bin/python perf/rate_limit.py [--requests 600] [--rpm 300] [--concurrency 64]
-        [--servers headers,retry-after] [--out perf/results/rate_limit.json]
+        [--servers headers,retry-after] [--repeats 3] [--out perf/results/rate_limit.json]
 
 With a full bucket at the start, N requests cannot finish before (N - rpm) / (rpm / 60)
-seconds; 600 at 300 RPM: 60 s. Records per server the wall seconds, the 429s answered, and
-the versions.
+seconds; 600 at 300 RPM: 60 s. Records per server every run's wall seconds and 429s answered,
+their medians, and the versions.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -124,21 +125,29 @@ def main() -> None:
     parser.add_argument("--rpm", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--servers", default="headers,retry-after")
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "perf/results/rate_limit.json")
     args = parser.parse_args()
-    runs = []
+    servers = []
     for name in args.servers.split(","):
-        with tempfile.TemporaryDirectory() as scratch:
-            result = asyncio.run(run_once(args.requests, args.rpm, args.concurrency,
-                                          name == "headers", Path(scratch)))
-        runs.append(result)
-        print(json.dumps(result), flush=True)
+        runs = []
+        for _ in range(args.repeats):
+            with tempfile.TemporaryDirectory() as scratch:
+                result = asyncio.run(run_once(args.requests, args.rpm, args.concurrency,
+                                              name == "headers", Path(scratch)))
+            runs.append(result)
+            print(json.dumps(result), flush=True)
+        servers.append({"server": name,
+                        "median_wall_s": statistics.median(run["wall_s"] for run in runs),
+                        "median_answers_429": statistics.median(run["answers_429"]
+                                                                for run in runs),
+                        "runs": runs})
     record = {
         "what": f"{args.requests} requests at a {args.rpm} requests-per-minute limit "
                 f"(token bucket of {args.rpm}, full at the start), concurrency "
                 f"{args.concurrency}, through bakeoff's runner into a SQLite store",
         "floor_s": max(args.requests - args.rpm, 0) / (args.rpm / 60),
-        "runs": runs,
+        "servers": servers,
         "versions": {"bakeoff": _commit(), "python": platform.python_version(),
                      "httpx": version("httpx"), "openai": version("openai")},
         "machine": f"{platform.machine()}, {platform.processor() or platform.system()}",

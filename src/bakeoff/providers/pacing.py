@@ -10,7 +10,7 @@ takes a start slot from the pacer; the slots are spaced at the slowest of these 
   spent they go at the rate the bucket refills ((limit - remaining) / reset, else limit / 60 s);
   without a limit header a spent budget waits for the reset;
 - a learned rate (AIMD) when the server says nothing but 429: the first 429 sets it to the
-  larger of 1 / Retry-After and the successes of the last minute per second (5% under), each
+  larger of 1 / Retry-After and the successes of the last minute per second (2% under), each
   later 429 (of a request sent after the previous cut) halves it, and each success raises it
   by 1/30 of a request a second (so it doubles in about 30 s of successes).
 
@@ -38,7 +38,7 @@ _SLOWEST_LEARNED_PER_S = 1.0 / 60.0  # the learned rate never drops below a requ
 # Each success raises the learned rate by this many requests a second: whatever the rate, it
 # doubles in about 30 s of successes, so probing back up costs few 429s.
 _PROBE_PER_SUCCESS = 1.0 / 30.0
-_MARGIN = 0.95  # of a server's stated rate: sent a little slower, few arrive early
+_MARGIN = 0.98  # of a server's stated rate: sent a little slower, few arrive early
 _MINUTE_S = 60.0
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 
@@ -73,20 +73,25 @@ class _Lane:
 
     cap_per_s: float | None = None
     limit: float | None = None          # x-ratelimit-limit-*: the budget when full
-    remaining: float | None = None      # x-ratelimit-remaining-*, as of request `told_by`
+    remaining: float | None = None      # x-ratelimit-remaining-*, as of answer `told_seq`
     reset_s: float | None = None        # x-ratelimit-reset-*: until the budget is full again
     reset_at: float = -math.inf
+    told_seq: int = 0
+    # Requests (in pacer order) the server's `remaining` is taken to have counted: those sent
+    # before its answer except the ones still in flight, which may reach it later.
     told_by: int = 0
     next_at: float = -math.inf
 
-    def observe(self, headers: Mapping[str, str], kind: str, seq: int, now: float) -> None:
+    def observe(self, headers: Mapping[str, str], kind: str, seq: int, counted: int,
+                now: float) -> None:
         limit = _number(headers.get(f"x-ratelimit-limit-{kind}"))
         remaining = _number(headers.get(f"x-ratelimit-remaining-{kind}"))
         reset_s = parse_duration(headers.get(f"x-ratelimit-reset-{kind}"))
-        if remaining is None or seq < self.told_by:
+        if remaining is None or seq < self.told_seq:
             return  # an older answer than the one already read
         self.limit = limit if limit is not None else self.limit
-        self.remaining, self.told_by, self.reset_s = remaining, seq, reset_s
+        self.remaining, self.told_seq, self.told_by = remaining, seq, counted
+        self.reset_s = reset_s
         self.reset_at = now + reset_s if reset_s is not None else -math.inf
 
     def spent(self, sent_since: float) -> bool:
@@ -105,13 +110,15 @@ class _Lane:
         return _MARGIN * self.limit / _MINUTE_S
 
     def reserve(self, now: float, cost: float, rate: float | None) -> float:
-        """The earliest start for `cost` at `rate` (None: at once); books it."""
+        """The earliest start for `cost` at `rate`, booked; None: at once, beside the booked."""
+        if not rate:
+            return now
         start = max(now, self.next_at)
-        self.next_at = start + cost / rate if rate else start
+        self.next_at = start + cost / rate
         return start
 
 
-@dataclass
+@dataclass(eq=False)
 class Pacer:
     """Start slots for the requests to one endpoint (see the module docstring)."""
 
@@ -123,13 +130,15 @@ class Pacer:
     learned_per_s: float | None = None
     _requests: _Lane = field(default_factory=_Lane)
     _tokens: _Lane = field(default_factory=_Lane)
-    _sent: int = 0
+    _sent: int = 0                      # tickets issued (their seq)
+    _started: int = 0
+    _in_flight: int = 0
     _limits_seen: int = 0
     _paused_until: float = -math.inf
     _last_cut_seq: int = -1
     _mean_tokens: float = 0.0
     _finished: int = 0
-    _successes: deque[float] = field(default_factory=deque)
+    _successes: deque[float] = field(default_factory=deque, repr=False)
 
     def __post_init__(self) -> None:
         self.tighten(self.requests_per_minute, self.tokens_per_minute)
@@ -153,21 +162,27 @@ class Pacer:
             tokens = self._mean_tokens
             start = max(self._requests.reserve(now, 1.0, self._request_rate()),
                         self._tokens.reserve(now, tokens, self._token_rate(tokens)))
-            # Counted as sent from here, so that the budget covers those waiting for a slot.
             self._sent += 1
             ticket, booked_in = Ticket(self._sent, tokens), self._limits_seen
             if start > now:
                 await self.sleep(start - now)
             # A 429 while waiting voids the slot: it was booked at a rate now known too fast.
             if booked_in == self._limits_seen and self._gate(self.clock()) <= self.clock():
+                self._started += 1
+                self._in_flight += 1
                 return ticket
 
     def observe(self, ticket: Ticket, headers: Mapping[str, str]) -> None:
         """Read the rate-limit headers of the answer to `ticket`'s request."""
         lowered = {name.lower(): value for name, value in headers.items()}
         now = self.clock()
-        self._requests.observe(lowered, "requests", ticket.seq, now)
-        self._tokens.observe(lowered, "tokens", ticket.seq, now)
+        counted = self._started - (self._in_flight - 1)
+        self._requests.observe(lowered, "requests", ticket.seq, counted, now)
+        self._tokens.observe(lowered, "tokens", ticket.seq, counted, now)
+
+    def finished(self, ticket: Ticket) -> None:
+        """The request's answer (or failure) is in: it is no longer in flight."""
+        self._in_flight -= 1
 
     def succeeded(self, ticket: Ticket, tokens: int | None = None) -> None:
         """The request got an answer; `tokens` it used, where known."""
@@ -190,7 +205,9 @@ class Pacer:
         self._limits_seen += 1
         now = self.clock()
         self._paused_until = max(self._paused_until, now + wait_s)
-        self._requests.next_at = max(self._requests.next_at, self._paused_until)
+        # The slots booked so far are void (see acquire): the schedule starts again after the
+        # pause, not after them.
+        self._requests.next_at = self._paused_until
         if self._requests.limit is not None or ticket.seq <= self._last_cut_seq:
             return  # the server states its limit; or this 429 belongs to the last cut
         self._last_cut_seq = self._sent
@@ -205,18 +222,18 @@ class Pacer:
         """Until when nobody may start: a 429's pause, or a spent budget without a rate."""
         gate = self._paused_until
         for lane, cost in ((self._requests, 1.0), (self._tokens, self._mean_tokens)):
-            if lane.spent(cost * (self._sent - lane.told_by)) and lane.limit is None:
+            if lane.spent(cost * (self._started - lane.told_by)) and lane.limit is None:
                 gate = max(gate, lane.reset_at)
         return gate
 
     def _request_rate(self) -> float | None:
         lane = self._requests
-        server = lane.refill_per_s() if lane.spent(self._sent - lane.told_by) else None
+        server = lane.refill_per_s() if lane.spent(self._started - lane.told_by) else None
         return _lower(_lower(lane.cap_per_s, self.learned_per_s), server)
 
     def _token_rate(self, tokens: float) -> float | None:
         lane = self._tokens
-        sent_since = tokens * (self._sent - lane.told_by)
+        sent_since = tokens * (self._started - lane.told_by)
         server = lane.refill_per_s() if lane.spent(sent_since) else None
         return _lower(lane.cap_per_s, server)
 

@@ -154,6 +154,7 @@ async def _attempt(fn: Callable[[], Awaitable[T]], pacer: Pacer | None,
         result = await fn()
     finally:
         end_attempt(context)
+        pacer.finished(ticket)
     usage = result.usage if isinstance(result, Completion) else None
     pacer.succeeded(ticket, usage.input_tokens + usage.output_tokens if usage else None)
     return result
