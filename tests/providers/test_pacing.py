@@ -115,7 +115,7 @@ def test_a_spent_header_budget_paces_at_the_refill_rate() -> None:
     paced, time = pacer()
     told = asyncio.run(paced.acquire())
     # 8 or 9 in use (remaining is rounded down), back in 4 s: 2 a second, kept 2% under.
-    paced.observe(told, {"X-RateLimit-Limit-Requests": "11",
+    paced.observe(told, {"x-ratelimit-limit-requests": "11",
                          "x-ratelimit-remaining-requests": "2",
                          "x-ratelimit-reset-requests": "4s"})
     assert starts(paced, time, 4) == [0.0, 0.0, 0.0, pytest.approx(1 / (0.98 * 2.0))]

@@ -84,11 +84,11 @@ class _Lane:
 
     def observe(self, headers: Mapping[str, str], kind: str, seq: int, counted: int,
                 now: float) -> None:
-        limit = _number(headers.get(f"x-ratelimit-limit-{kind}"))
         remaining = _number(headers.get(f"x-ratelimit-remaining-{kind}"))
-        reset_s = parse_duration(headers.get(f"x-ratelimit-reset-{kind}"))
         if remaining is None or seq < self.told_seq:
-            return  # an older answer than the one already read
+            return  # no word on this limit, or an older answer than the one already read
+        limit = _number(headers.get(f"x-ratelimit-limit-{kind}"))
+        reset_s = parse_duration(headers.get(f"x-ratelimit-reset-{kind}"))
         self.limit = limit if limit is not None else self.limit
         self.remaining, self.told_seq, self.told_by = remaining, seq, counted
         self.reset_s = reset_s
@@ -153,6 +153,11 @@ class Pacer:
 
     async def acquire(self) -> Ticket:
         """Wait for this attempt's start slot."""
+        if self._unlimited():  # the common case, kept cheap: nothing known to pace by
+            self._sent += 1
+            self._started += 1
+            self._in_flight += 1
+            return Ticket(self._sent, self._mean_tokens)
         while True:
             gate = self._gate(self.clock())
             if gate > self.clock():
@@ -173,12 +178,12 @@ class Pacer:
                 return ticket
 
     def observe(self, ticket: Ticket, headers: Mapping[str, str]) -> None:
-        """Read the rate-limit headers of the answer to `ticket`'s request."""
-        lowered = {name.lower(): value for name, value in headers.items()}
+        """Read the rate-limit headers of the answer to `ticket`'s request. `headers` is
+        looked up by lower-case names (httpx's headers match any case)."""
         now = self.clock()
         counted = self._started - (self._in_flight - 1)
-        self._requests.observe(lowered, "requests", ticket.seq, counted, now)
-        self._tokens.observe(lowered, "tokens", ticket.seq, counted, now)
+        self._requests.observe(headers, "requests", ticket.seq, counted, now)
+        self._tokens.observe(headers, "tokens", ticket.seq, counted, now)
 
     def finished(self, ticket: Ticket) -> None:
         """The request's answer (or failure) is in: it is no longer in flight."""
@@ -217,6 +222,12 @@ class Pacer:
         else:
             self.learned_per_s /= 2.0
         self.learned_per_s = max(self.learned_per_s, _SLOWEST_LEARNED_PER_S)
+
+    def _unlimited(self) -> bool:
+        requests, tokens = self._requests, self._tokens
+        return (self.learned_per_s is None and requests.cap_per_s is None
+                and tokens.cap_per_s is None and requests.remaining is None
+                and tokens.remaining is None and self._paused_until <= self.clock())
 
     def _gate(self, now: float) -> float:
         """Until when nobody may start: a 429's pause, or a spent budget without a rate."""
