@@ -72,6 +72,10 @@ def test_bundled_names_resolve_without_config() -> None:
         (GOOD.replace('bundled = "smollm2-135m-instruct"',
                       'bundled = "smollm2-135m-instruct"\nbase_url = "http://a"'),
          "bakeoff.toml: models[2] ('local').base_url: unknown key"),
+        # A rate cap paces an endpoint's requests: a model run in-process has none to pace.
+        (GOOD.replace('bundled = "smollm2-135m-instruct"',
+                      'bundled = "smollm2-135m-instruct"\nrequests_per_minute = 60'),
+         "bakeoff.toml: models[2] ('local').requests_per_minute: unknown key"),
         (GOOD.replace('bundled = "smollm2-135m-instruct"', 'n_ctx = 2048'),
          "bakeoff.toml: models[2] ('local'): provider 'llama-cpp' needs exactly one of bundled "
          "or path"),

@@ -98,10 +98,6 @@ class ModelConfig(BaseModel):
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
     provider: str
     concurrency: Annotated[int, Field(ge=1, le=256)] = 4
-    # Caps on what is sent to the model's endpoint (shared by every model on it), kept from
-    # the first request; without them bakeoff paces itself by the server's headers and 429s.
-    requests_per_minute: Annotated[float, Field(gt=0)] | None = None
-    tokens_per_minute: Annotated[float, Field(gt=0)] | None = None
     # The context window the report shows (a card's figure when not set).
     context: Annotated[int, Field(ge=1)] | None = None
     price_input_per_mtok: Annotated[float, Field(ge=0)] | None = None

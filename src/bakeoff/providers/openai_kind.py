@@ -33,6 +33,10 @@ class OpenAIModelConfig(ModelConfig):
     structured_output: bool = True
     timeout_s: Annotated[float, Field(gt=0)] = 120.0
     max_retries: Annotated[int, Field(ge=0, le=20)] = 4
+    # Caps on what is sent to the model's endpoint (shared by every model on it), kept from
+    # the first request; without them bakeoff paces itself by the server's headers and 429s.
+    requests_per_minute: Annotated[float, Field(gt=0)] | None = None
+    tokens_per_minute: Annotated[float, Field(gt=0)] | None = None
 
     @property
     def api_model(self) -> str:
