@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -169,6 +170,12 @@ class GenerationRequest:
             ("structured_output", self.response_format is not None)) if used]
         return tuple(wanted)
 
+    @cached_property
+    def canonical(self) -> str:
+        """`as_dict()` as canonical JSON, made once per request: its cache key and its stored
+        form both use it."""
+        return canonical_json(self.as_dict())
+
     def as_dict(self) -> dict[str, Any]:
         """Plain data for the cache key and the store. Tool and format fields appear only when
         set, so every request that uses none of them keeps the key it always had."""
@@ -190,6 +197,10 @@ class LoglikelihoodRequest:
     context: str
     continuation: str
 
+    @cached_property
+    def canonical(self) -> str:
+        return canonical_json(self.as_dict())
+
     def as_dict(self) -> dict[str, Any]:
         return {"kind": "loglikelihood", **asdict(self)}
 
@@ -198,10 +209,13 @@ Request = GenerationRequest | LoglikelihoodRequest
 
 
 def request_key(provider_kind: str, model_id: str, request: Request) -> str:
-    """The cache key of a request: same provider, model and request give the same key."""
-    payload = {"provider": provider_kind, "model": model_id, "request": request.as_dict()}
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """The cache key of a request: same provider, model and request give the same key.
+
+    The hashed text is canonical_json({"provider": ..., "model": ..., "request": as_dict()}),
+    written out in its sorted key order so that the request's part is made once."""
+    text = (f'{{"model":{canonical_json(model_id)},"provider":{canonical_json(provider_kind)},'
+            f'"request":{request.canonical}}}')
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

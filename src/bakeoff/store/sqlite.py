@@ -276,7 +276,7 @@ class Store:
             " text, logprob, input_tokens, output_tokens, usage_source, started, first_token,"
             " finished, finish_reason, created_at, tool_calls_json)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (new.key, new.provider, new.model_identity, _dumps(new.request.as_dict()),
+            (new.key, new.provider, new.model_identity, new.request.canonical,
              completion.text,
              completion.logprob, completion.usage.input_tokens, completion.usage.output_tokens,
              completion.usage.source, completion.timing.started, completion.timing.first_token,
