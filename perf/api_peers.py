@@ -1,0 +1,212 @@
+"""bakeoff and lm-evaluation-harness side by side on the same loopback API server.
+
+For each level (latency per request, concurrency) this starts the loopback OpenAI-compatible
+server of perf/api_throughput.py in a child process and, against that one server, alternately
+runs:
+
+- bakeoff: the path perf/api_throughput.py measures (the runner, a generative benchmark of N
+  distinct one-turn chat prompts, every completion and score stored in a fresh SQLite store);
+- lm-eval: lm-evaluation-harness's `local-chat-completions` model, its `generate_until` called
+  directly with N `Instance`s (distinct one-turn chat prompts, no task, no tokenizer), in a
+  child process run by the peer venv's Python; nothing is stored per request;
+- lm-eval cached: the same wrapped in lm-eval's `CachingLM` (what `--use_cache` does), which
+  writes every answer to a SqliteDict as it arrives, the nearest to bakeoff's storing.
+
+Each runs `--repeats` times per level (the order rotates per repeat); the JSON keeps every run
+and the median. Wall time and CPU time are those of the process that sends the requests, around
+the request calls alone (not interpreter start-up or imports). Build the peer venv once (torch
+is not needed for lm-eval's API models), then run with bakeoff's venv:
+
+    python3 -m venv /tmp/peer-venv && /tmp/peer-venv/bin/pip install "lm-eval[api]"
+    .venv/bin/python perf/api_peers.py [--peer-python /tmp/peer-venv/bin/python]
+        [--requests 1000] [--repeats 3] [--levels 0:64,200:64,200:256]
+        [--out perf/results/api_throughput_peers.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PEERS = ("bakeoff", "lm-eval", "lm-eval cached")
+
+
+# --- lm-eval's side: runs in the peer venv, imports nothing of bakeoff ----------------------
+
+def lmeval_run(base_url: str, requests: int, concurrency: int, cache_db: str | None) -> None:
+    """Send `requests` chat prompts through local-chat-completions; print one JSON line."""
+    import logging
+    import tempfile
+
+    logging.disable(logging.WARNING)
+    from lm_eval.api.instance import Instance
+    from lm_eval.api.model import CachingLM
+    from lm_eval.api.registry import get_model
+    from lm_eval.models.api_models import JsonChatStr
+
+    model = get_model("local-chat-completions")(
+        base_url=base_url + "/chat/completions", model="loop", num_concurrent=concurrency,
+        tokenizer_backend=None, tokenized_requests=False, max_retries=1, max_gen_toks=16)
+    stamp = time.time_ns()  # distinct prompts per run
+    gen_kwargs = {"until": [], "max_gen_toks": 16, "do_sample": False}
+    instances = [
+        Instance("generate_until", {}, (JsonChatStr(json.dumps(
+            [{"role": "user", "content": f"question {i} of {stamp}"}])), gen_kwargs), i)
+        for i in range(requests)]
+    with tempfile.TemporaryDirectory() as scratch:
+        lm: Any = model if cache_db is None else CachingLM(model, f"{scratch}/{cache_db}")
+        cpu, wall = time.process_time(), time.perf_counter()
+        answers = lm.generate_until(instances)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        if cache_db is not None:
+            stored = len(lm.dbdict)
+            lm.dbdict.close()
+        else:
+            stored = 0
+    right = sum(answer == "The answer is 42." for answer in answers)
+    print(json.dumps({"wall_s": wall, "cpu_s": cpu, "right": right, "stored": stored}))
+
+
+# --- the driver: bakeoff's venv -----------------------------------------------------------------
+
+def _lmeval(peer_python: str, base_url: str, requests: int, concurrency: int,
+            cached: bool) -> dict[str, float]:
+    command = [peer_python, __file__, "--lmeval-worker", base_url, str(requests),
+               str(concurrency)] + (["--cached"] if cached else [])
+    output = subprocess.run(command, capture_output=True, text=True, check=False)
+    if output.returncode:
+        raise SystemExit(f"lm-eval failed:\n{output.stderr[-3000:]}")
+    result: dict[str, float] = json.loads(output.stdout.strip().splitlines()[-1])
+    if result["right"] != requests or (cached and result["stored"] != requests):
+        raise SystemExit(f"lm-eval: {result} of {requests} requests")
+    return {**result, "requests_per_s": requests / result["wall_s"],
+            "cpu_ms_per_request": 1000 * result["cpu_s"] / requests}
+
+
+def _bakeoff(base_url: str, requests: int, concurrency: int) -> dict[str, float]:
+    import asyncio
+    import tempfile
+
+    import api_throughput
+
+    with tempfile.TemporaryDirectory() as scratch:
+        return asyncio.run(api_throughput._run_level(base_url, requests, concurrency,
+                                                     Path(scratch)))
+
+
+def _summary(runs: list[dict[str, float]], requests: int, ideal_s: float) -> dict[str, Any]:
+    wall = statistics.median(r["wall_s"] for r in runs)
+    return {"requests_per_s": requests / wall,
+            "cpu_ms_per_request": statistics.median(r["cpu_ms_per_request"] for r in runs),
+            "ratio_to_ideal": ideal_s / wall if ideal_s else None, "runs": runs}
+
+
+def measure(levels: list[tuple[int, int]], requests: int, repeats: int,
+            peer_python: str) -> list[dict[str, Any]]:
+    import api_throughput
+
+    results = []
+    for latency_ms, concurrency in levels:
+        port = api_throughput._free_port()
+        server = subprocess.Popen([sys.executable, api_throughput.__file__, "--serve",
+                                   str(port), str(latency_ms / 1000)])
+        base_url = f"http://127.0.0.1:{port}/v1"
+        runs: dict[str, list[dict[str, float]]] = {peer: [] for peer in PEERS}
+        try:
+            api_throughput._wait_for(port)
+            for repeat in range(repeats):
+                order = PEERS[repeat % 3:] + PEERS[:repeat % 3]
+                for peer in order:
+                    if peer == "bakeoff":
+                        run = _bakeoff(base_url, requests, concurrency)
+                    else:
+                        run = _lmeval(peer_python, base_url, requests, concurrency,
+                                      cached=peer == "lm-eval cached")
+                    runs[peer].append(run)
+        finally:
+            server.terminate()
+            server.wait()
+        ideal_s = math.ceil(requests / concurrency) * latency_ms / 1000
+        level = {"latency_ms": latency_ms, "concurrency": concurrency, "requests": requests,
+                 "ideal_requests_per_s": requests / ideal_s if ideal_s else None,
+                 **{peer: _summary(runs[peer], requests, ideal_s) for peer in PEERS}}
+        results.append(level)
+        for peer in PEERS:
+            summary = level[peer]
+            ratio = "" if summary["ratio_to_ideal"] is None else \
+                f", {summary['ratio_to_ideal']:.3f} of ideal"
+            print(f"latency {latency_ms} ms, concurrency {concurrency}, {peer}: "
+                  f"{summary['requests_per_s']:.0f} req/s, "
+                  f"{summary['cpu_ms_per_request']:.2f} ms CPU/request{ratio}", flush=True)
+    return results
+
+
+def _peer_versions(peer_python: str) -> dict[str, str | None]:
+    script = ("import json, platform\nfrom importlib.metadata import version\n"
+              "def v(name):\n    try:\n        return version(name)\n"
+              "    except Exception:\n        return None\n"
+              "print(json.dumps({'python': platform.python_version(), 'lm_eval': v('lm_eval'),"
+              " 'torch': v('torch'), 'aiohttp': v('aiohttp'), 'sqlitedict': v('sqlitedict')}))")
+    output = subprocess.run([peer_python, "-c", script], capture_output=True, text=True,
+                            check=True)
+    versions: dict[str, str | None] = json.loads(output.stdout)
+    return versions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lmeval-worker", nargs=3, metavar=("BASE_URL", "N", "CONCURRENCY"),
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--cached", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--peer-python", default="/tmp/peer-venv/bin/python")
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--levels", default="0:64,200:64,200:256",
+                        help="latency_ms:concurrency pairs")
+    parser.add_argument("--out", type=Path,
+                        default=ROOT / "perf/results/api_throughput_peers.json")
+    args = parser.parse_args()
+    if args.lmeval_worker:
+        base_url, count, concurrency = args.lmeval_worker
+        lmeval_run(base_url, int(count), int(concurrency),
+                   "answers.sqlite" if args.cached else None)
+        return
+    sys.path.insert(0, str(Path(__file__).parent))  # for api_throughput
+    import api_throughput
+
+    levels = [(int(a), int(b)) for a, b in (pair.split(":") for pair in args.levels.split(","))]
+    results = measure(levels, args.requests, args.repeats, args.peer_python)
+    from importlib.metadata import version
+    record = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "python perf/api_peers.py " + " ".join(sys.argv[1:]),
+        "machine": {"platform": platform.platform(), "cpus": multiprocessing.cpu_count(),
+                    "processor": platform.processor() or platform.machine()},
+        "versions": {"bakeoff": {"python": platform.python_version(),
+                                 "openai": version("openai"), "httpx2": version("httpx2"),
+                                 "bakeoff_commit": api_throughput._commit()},
+                     "lm_eval": _peer_versions(args.peer_python)},
+        "stores_per_request": {
+            "bakeoff": "every completion and score in SQLite (bakeoff.store)",
+            "lm-eval": "nothing: answers are returned in memory",
+            "lm-eval cached": "every answer in a SqliteDict (CachingLM, as --use_cache)"},
+        "levels": results,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
