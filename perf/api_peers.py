@@ -17,8 +17,8 @@ and the median. Wall time and CPU time are those of the process that sends the r
 the request calls alone (not interpreter start-up or imports). Build the peer venv once (torch
 is not needed for lm-eval's API models), then run with bakeoff's venv:
 
-    python3 -m venv /tmp/peer-venv && /tmp/peer-venv/bin/pip install "lm-eval[api]"
-    .venv/bin/python perf/api_peers.py [--peer-python /tmp/peer-venv/bin/python]
+    python3 -m venv .peer-venv && .peer-venv/bin/pip install "lm-eval[api]"
+    .venv/bin/python perf/api_peers.py [--peer-python .peer-venv/bin/python]
         [--requests 1000] [--repeats 3] [--levels 0:64,200:64,200:256]
         [--out perf/results/api_throughput_peers.json]
 """
@@ -169,7 +169,7 @@ def main() -> None:
     parser.add_argument("--lmeval-worker", nargs=3, metavar=("BASE_URL", "N", "CONCURRENCY"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--cached", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--peer-python", default="/tmp/peer-venv/bin/python")
+    parser.add_argument("--peer-python", default=".peer-venv/bin/python")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--levels", default="0:64,200:64,200:256",

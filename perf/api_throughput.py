@@ -10,7 +10,7 @@ N requests cannot finish before ceil(N / C) x L).
 
     .venv/bin/python perf/api_throughput.py [--requests 1000] [--repeats 3]
         [--levels 0:64,200:64,200:256] [--out perf/results/api_throughput.json]
-        [--profile /tmp/api_throughput.prof] [--revision GIT_REVISION] [--compare-clients]
+        [--profile api_throughput.prof] [--revision GIT_REVISION] [--compare-clients]
 
 Each level runs `--repeats` times; the JSON keeps every run and the median. The server is a
 separate process so that its CPU is not counted as bakeoff's. `--revision` measures bakeoff as
@@ -197,9 +197,9 @@ class AskBenchmark:
 
     info = BenchmarkInfo("ask", 0, "exact_match", "one-turn chat prompts", "made here")
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, answer: str = ANSWER) -> None:
         stamp = time.time_ns()  # distinct prompts per run, so nothing comes from a cache
-        self.samples = [Sample(f"ask/{i}", f"question {i} of {stamp}", ANSWER)
+        self.samples = [Sample(f"ask/{i}", f"question {i} of {stamp}", answer)
                         for i in range(count)]
 
     def load_samples(self, limit: int | None = None) -> list[Sample]:

@@ -31,7 +31,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -40,55 +39,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests.helpers
 
+from api_throughput import AskBenchmark  # noqa: E402  (perf/, the script's own folder)
 from tests.helpers.rate_limited_server import RateLimitedServer  # noqa: E402
 
-from bakeoff.benchmarks.base import BenchmarkInfo, Mode  # noqa: E402
 from bakeoff.engine.runner import ModelSlot, Runner  # noqa: E402
 from bakeoff.providers.openai_compat import OpenAICompatProvider  # noqa: E402
 from bakeoff.providers.openai_kind import OpenAIModelConfig  # noqa: E402
 from bakeoff.providers.pacing import endpoint_pacer  # noqa: E402
 from bakeoff.providers.retry import RetryPolicy  # noqa: E402
 from bakeoff.store import Store  # noqa: E402
-from bakeoff.types import (  # noqa: E402
-    Abilities,
-    Completion,
-    GenerationConfig,
-    GenerationRequest,
-    Message,
-    Request,
-    Sample,
-    Score,
-)
 
-ANSWER = "Paris"  # what the server always answers
-
-
-class AskBenchmark:
-    """N distinct one-turn chat prompts; right when the answer is the server's fixed text."""
-
-    info = BenchmarkInfo("ask", 0, "exact_match", "one-turn chat prompts", "made here")
-
-    def __init__(self, count: int) -> None:
-        stamp = time.time_ns()  # distinct prompts per run, so nothing comes from a cache
-        self.samples = [Sample(f"ask/{i}", f"question {i} of {stamp}", ANSWER)
-                        for i in range(count)]
-
-    def load_samples(self, limit: int | None = None) -> list[Sample]:
-        return self.samples[:limit]
-
-    def mode_for(self, abilities: Abilities) -> Mode:
-        return "generative"
-
-    def requests(self, sample: Sample, abilities: Abilities) -> list[Request]:
-        return [GenerationRequest(config=GenerationConfig(max_tokens=16),
-                                  messages=(Message("user", sample.input),))]
-
-    def score(self, sample: Sample, completions: Sequence[Completion]) -> Score:
-        text = completions[0].text
-        return Score(sample.id, "exact_match", float(text == sample.target), text)
-
-    def score_all(self, sample: Sample, completions: Sequence[Completion]) -> list[Score]:
-        return [self.score(sample, completions)]
+ANSWER = "Paris"  # what the rate-limited server always answers
 
 
 async def run_once(requests: int, rpm: int, concurrency: int, headers: bool, paced: bool,
@@ -102,7 +63,7 @@ async def run_once(requests: int, rpm: int, concurrency: int, headers: bool, pac
         retry=RetryPolicy(max_attempts=model.max_retries + 1))
     store = Store(store_dir / "store.sqlite")
     try:
-        benchmark = AskBenchmark(requests)
+        benchmark = AskBenchmark(requests, ANSWER)
         run_id = store.create_run("perf", "perf", {}, {})
         slot = ModelSlot(model.name, provider, model.identity(), concurrency)
         wall = time.perf_counter()
