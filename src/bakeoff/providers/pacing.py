@@ -84,10 +84,10 @@ class _Lane:
 
     def observe(self, headers: Mapping[str, str], kind: str, seq: int, counted: int,
                 now: float) -> None:
-        remaining = _number(headers.get(f"x-ratelimit-remaining-{kind}"))
+        remaining = header_number(headers.get(f"x-ratelimit-remaining-{kind}"))
         if remaining is None or seq < self.told_seq:
             return  # no word on this limit, or an older answer than the one already read
-        limit = _number(headers.get(f"x-ratelimit-limit-{kind}"))
+        limit = header_number(headers.get(f"x-ratelimit-limit-{kind}"))
         reset_s = parse_duration(headers.get(f"x-ratelimit-reset-{kind}"))
         self.limit = limit if limit is not None else self.limit
         self.remaining, self.told_seq, self.told_by = remaining, seq, counted
@@ -255,7 +255,8 @@ def _lower(first: float | None, second: float | None) -> float | None:
     return first if second is None else min(first, second)
 
 
-def _number(text: str | None) -> float | None:
+def header_number(text: str | None) -> float | None:
+    """A header's value as a number; None when absent or not a number."""
     if text is None:
         return None
     try:

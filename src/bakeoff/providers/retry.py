@@ -23,6 +23,7 @@ from bakeoff.providers.pacing import (
     Ticket,
     attempt_context,
     end_attempt,
+    header_number,
     parse_duration,
 )
 from bakeoff.types import Completion, ErrorKind, ProviderError
@@ -77,13 +78,13 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
     """Seconds to wait from `retry-after-ms` or `retry-after` (seconds or an HTTP date), else
     from the `x-ratelimit-reset-*` of a budget whose `x-ratelimit-remaining-*` is 0."""
     lowered = {name.lower(): value for name, value in headers.items()}
-    milliseconds = _as_float(lowered.get("retry-after-ms"))
+    milliseconds = header_number(lowered.get("retry-after-ms"))
     if milliseconds is not None:
         return max(milliseconds / 1000.0, 0.0)
     value = lowered.get("retry-after")
     if value is None:
         return _spent_budget_reset(lowered)
-    seconds = _as_float(value)
+    seconds = header_number(value)
     if seconds is not None:
         return max(seconds, 0.0)
     return _seconds_until_http_date(value, time.time() if now is None else now)
@@ -92,18 +93,9 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
 def _spent_budget_reset(lowered: Mapping[str, str]) -> float | None:
     resets = [parse_duration(lowered.get(f"x-ratelimit-reset-{kind}"))
               for kind in ("requests", "tokens")
-              if _as_float(lowered.get(f"x-ratelimit-remaining-{kind}")) == 0]
+              if header_number(lowered.get(f"x-ratelimit-remaining-{kind}")) == 0]
     known = [reset for reset in resets if reset is not None]
     return max(known) if known else None
-
-
-def _as_float(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        return float(text.strip())
-    except ValueError:
-        return None
 
 
 def _seconds_until_http_date(text: str, now: float) -> float | None:
