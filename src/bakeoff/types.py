@@ -121,7 +121,7 @@ class Abilities:
     structured_output: bool = False
     # Token counts arrive with a streamed answer (else they are recounted or estimated).
     streaming_usage: bool = False
-    # The model runs in this process and answers one request at a time.
+    # The model runs in this process (its concurrency: requests decoded together).
     in_process: bool = False
     # "completions": raw prompts work; "chat": only chat messages.
     endpoint: Endpoint = "chat"

@@ -3,8 +3,9 @@
 Each model gets `concurrency` workers pulling units from its own queue: a (benchmark, sample)
 is answered and scored in one step; a (trial, case) is a chat of one or more turns
 (bakeoff.engine.chat) whose transcript is stored beside its checks.
-Models run in-process share one CPU lock, so on a laptop they take turns instead of thrashing
-the cores. Before a call, the runner looks the request up in the store; after it, the
+Models run in-process take turns on one llama thread (providers/llama_cpp/provider.py), so on
+a laptop they never thrash the cores; their `concurrency` is how many requests they decode
+together. Before a call, the runner looks the request up in the store; after it, the
 completion is committed at once: a benchmark sample's completions together with its scores,
 a trial's turn by turn. Samples answered at the same moment share one transaction: a scored
 sample waits one turn of the event loop for the others, and no request is sent while an
@@ -119,7 +120,6 @@ class Runner:
         self.budget = budget
         self.counts = RunCounts()
         self.stopping = False
-        self._cpu_lock = asyncio.Lock()
         # Scored samples not committed yet (see the module docstring).
         self._unsaved: list[ScoredSample] = []
 
@@ -150,7 +150,7 @@ class Runner:
             for unit in sorted(todo, key=lambda u: u.order) if slot.in_process else todo:
                 queue.put_nowait(unit)
         workers = [asyncio.create_task(self._worker(slot, queue))
-                   for _ in range(1 if slot.in_process else slot.concurrency)]
+                   for _ in range(slot.concurrency)]
         try:
             await asyncio.gather(*workers)
         finally:
@@ -172,11 +172,7 @@ class Runner:
                and not (self.budget and self.budget.exhausted)):
             unit = queue.get_nowait()
             try:
-                if slot.in_process:
-                    async with self._cpu_lock:
-                        failed = await self._process(slot, unit)
-                else:
-                    failed = await self._process(slot, unit)
+                failed = await self._process(slot, unit)
             except SpendingCapReached:
                 return
             self.progress.advance(slot.name, unit.benchmark_name, error=failed)
@@ -293,8 +289,14 @@ class Runner:
             for scored, logprob in zip(scoring, logprobs, strict=True):
                 results[id(scored)] = Completion(
                     text="", usage=Usage(0, 0, "none"), timing=timing, logprob=logprob)
-        for request in requests:
-            if isinstance(request, GenerationRequest):
+        generation = [r for r in requests if isinstance(r, GenerationRequest)]
+        if slot.in_process:
+            # maj@k and pass@k samples join the model's parallel decoding together (their
+            # shared prompt is evaluated once); its slots bound what runs at once.
+            answers = await asyncio.gather(*(slot.provider.generate(r) for r in generation))
+            results.update((id(r), a) for r, a in zip(generation, answers, strict=True))
+        else:  # one at a time: `concurrency` bounds the requests in flight to an endpoint
+            for request in generation:
                 results[id(request)] = await slot.provider.generate(request)
         self.counts.calls += len(requests)
         self.counts.by_model[slot.name] = self.counts.by_model.get(slot.name, 0) + len(requests)

@@ -103,8 +103,8 @@ async def judge_run(store: Store, run_id: int, judge: JudgeModel, trials: Sequen
     """Judge every matchup of the run's `trials` in both orders and store the verdicts; with
     `budget`, no call starts that would pass the spending cap."""
     summary = JudgeSummary(judge=judge.name, trials=tuple(trials))
-    limit = asyncio.Semaphore(1 if judge.provider.abilities.in_process
-                              else max(judge.concurrency, 1))
+    # An in-process judge decodes `concurrency` requests together (parallel local decoding).
+    limit = asyncio.Semaphore(max(judge.concurrency, 1))
 
     async def complete(request: GenerationRequest) -> tuple[Completion, str]:
         key = request_key(judge.provider.kind, judge.identity, request)

@@ -20,11 +20,18 @@ from bakeoff.providers.base import ModelConfig, Provider, Tokenizer
 from bakeoff.providers.bundled import BUNDLED_MODELS, bundled_path, ensure_model
 from bakeoff.types import Abilities
 
+# Sequences decoded together by default: the fastest setting measured on the bundled models
+# (docs/PERFORMANCE.md, "Parallel local decoding").
+DEFAULT_PARALLEL = 8
+
 
 class LlamaCppModelConfig(ModelConfig):
     """A GGUF model: one of the bundled models by name, or a file."""
 
     provider: Literal["llama-cpp"]
+    # Requests decoded together as parallel sequences of one batch (1: one at a time, and
+    # answers that never depend on other requests; see providers/llama_cpp/parallel.py).
+    concurrency: Annotated[int, Field(ge=1, le=64)] = DEFAULT_PARALLEL
     bundled: str | None = None
     path: Path | None = None
     n_ctx: Annotated[int, Field(ge=256)] = 4096
@@ -46,7 +53,8 @@ class LlamaCppModelConfig(ModelConfig):
         from bakeoff.providers.llama_cpp.provider import LlamaCppProvider
 
         return LlamaCppProvider(self.model_file(), self.name, n_ctx=self.n_ctx,
-                                flash_attn=self.flash_attn, n_threads=self.n_threads)
+                                flash_attn=self.flash_attn, n_threads=self.n_threads,
+                                parallel=self.concurrency)
 
     def identity(self) -> str:
         if self.bundled:
@@ -55,7 +63,9 @@ class LlamaCppModelConfig(ModelConfig):
             assert self.path is not None  # the validator wants one of the two
             stat = self.path.stat()
             weights = f"{self.path.resolve()}|{stat.st_size}|{int(stat.st_mtime)}"
-        return f"llama-cpp|{weights}|n_ctx={self.n_ctx}|flash_attn={self.flash_attn}"
+        identity = f"llama-cpp|{weights}|n_ctx={self.n_ctx}|flash_attn={self.flash_attn}"
+        # Answers decoded in parallel may differ from sequential ones: never mix them.
+        return identity + (f"|parallel={self.concurrency}" if self.concurrency > 1 else "")
 
     def abilities(self) -> Abilities:
         from bakeoff.providers.llama_cpp.template import template_accepts_tools
@@ -97,7 +107,7 @@ class LlamaCppModelConfig(ModelConfig):
 
 def bundled_model_config(name: str) -> LlamaCppModelConfig:
     """A bundled model as `-m NAME` or the embedded default configures it."""
-    return LlamaCppModelConfig(name=name, provider="llama-cpp", bundled=name, concurrency=1)
+    return LlamaCppModelConfig(name=name, provider="llama-cpp", bundled=name)
 
 
 __all__ = ["LlamaCppModelConfig", "bundled_model_config"]

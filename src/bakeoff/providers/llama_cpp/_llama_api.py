@@ -271,3 +271,88 @@ def route_llama_logs() -> None:
     # Kept in a module global: llama.cpp calls it long after this function returns.
     _log_callback = llama_cpp.llama_log_callback(forward)
     llama_cpp.llama_log_set(_log_callback, None)
+
+
+class SequenceBatchContext:
+    """A second llama.cpp context on a loaded model, for decoding several sequences together.
+
+    Its KV cache is unified (`kv_unified`): `cells` positions shared by every sequence, so a
+    sequence can take another's prompt prefix by reference (seq_cp) instead of recomputing it.
+    Not thread-safe: callers run every call on the llama thread.
+    """
+
+    def __init__(self, loaded: LoadedLlama, *, sequences: int, cells: int,
+                 options: dict[str, Any]) -> None:
+        import llama_cpp
+
+        self._llama_cpp = llama_cpp
+        params = llama_cpp.llama_context_default_params()
+        params.n_ctx = cells
+        params.n_batch = params.n_ubatch = loaded.n_batch
+        params.n_seq_max = sequences
+        params.n_threads = options["n_threads"]
+        params.n_threads_batch = options["n_threads_batch"]
+        params.flash_attn = options["flash_attn"]
+        params.swa_full = options["swa_full"]
+        params.kv_unified = True
+        self._ctx = llama_cpp.llama_init_from_model(loaded.llama.model, params)
+        if not self._ctx:
+            raise ProviderError("internal", f"llama.cpp could not make a context of {cells} "
+                                f"cells for {sequences} sequences")
+        self._memory = llama_cpp.llama_get_memory(self._ctx)
+        self._batch = llama_cpp.llama_batch_init(loaded.n_batch, 0, 1)
+        self._vocab = loaded._vocab
+        self.capacity = loaded.n_batch
+
+    def close(self) -> None:
+        if self._ctx:
+            self._llama_cpp.llama_batch_free(self._batch)
+            self._llama_cpp.llama_free(self._ctx)
+            self._ctx = None
+
+    def forget(self, sequence: int, start: int) -> None:
+        """Drop the sequence's cached positions from `start` on."""
+        self._llama_cpp.llama_memory_seq_rm(self._memory, sequence, start, -1)
+
+    def share(self, source: int, target: int, length: int) -> None:
+        """Give `target` the first `length` cached positions of `source` (no copy of data)."""
+        self._llama_cpp.llama_memory_seq_cp(self._memory, source, target, 0, length)
+
+    def decode(self, entries: Sequence[tuple[int, int, int, bool]]) -> None:
+        """Evaluate (token, position, sequence, wants_logits) entries as one batch; entry i's
+        logits, when wanted, are then read by `sample(sampler, i)`."""
+        batch = self._batch
+        for index, (token, position, sequence, wants_logits) in enumerate(entries):
+            batch.token[index] = token
+            batch.pos[index] = position
+            batch.n_seq_id[index] = 1
+            batch.seq_id[index][0] = sequence
+            batch.logits[index] = wants_logits
+        batch.n_tokens = len(entries)
+        status = self._llama_cpp.llama_decode(self._ctx, batch)
+        if status != 0:
+            raise RuntimeError(f"llama_decode returned {status}")
+
+    def new_sampler(self, *, temperature: float, top_p: float, seed: int,
+                    grammar: str | None) -> Any:
+        """A sampler chain like Llama.generate's with only temperature and top_p switched on."""
+        bindings = self._llama_cpp
+        chain = bindings.llama_sampler_chain_init(bindings.llama_sampler_chain_default_params())
+        if grammar is not None:
+            bindings.llama_sampler_chain_add(chain, bindings.llama_sampler_init_grammar(
+                self._vocab, grammar.encode("utf-8"), b"root"))
+        if temperature <= 0:
+            bindings.llama_sampler_chain_add(chain, bindings.llama_sampler_init_greedy())
+        else:
+            bindings.llama_sampler_chain_add(chain, bindings.llama_sampler_init_top_p(top_p, 1))
+            bindings.llama_sampler_chain_add(chain, bindings.llama_sampler_init_temp(temperature))
+            bindings.llama_sampler_chain_add(chain, bindings.llama_sampler_init_dist(seed))
+        return chain
+
+    def sample(self, sampler: Any, index: int) -> int:
+        """Sample from the logits of batch entry `index` (and advance the sampler's grammar)."""
+        token: int = self._llama_cpp.llama_sampler_sample(sampler, self._ctx, index)
+        return token
+
+    def free_sampler(self, sampler: Any) -> None:
+        self._llama_cpp.llama_sampler_free(sampler)

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from numpy import float32
     from numpy.typing import NDArray
 
+    from bakeoff.providers.llama_cpp.parallel import ParallelDecoder
+
 # The layout used for chat requests when the GGUF carries no chat template (base models).
 _FALLBACK_ROLE_NAMES = {"system": "System", "user": "User", "assistant": "Assistant"}
 _FALLBACK_STOPS = ("\nUser:",)
@@ -57,8 +59,9 @@ class Prompt:
 class Engine:
     """A loaded model and everything that touches it. Not thread-safe: callers hold the lock."""
 
-    def __init__(self, model: LoadedLlama) -> None:
+    def __init__(self, model: LoadedLlama, options: dict[str, Any] | None = None) -> None:
         self._model = model
+        self._options = options or {}
         self.n_ctx = model.n_ctx
         self._bos = model.bos
         self._eos = model.eos
@@ -79,7 +82,24 @@ class Engine:
         except (ValueError, RuntimeError) as error:
             raise ProviderError("internal", f"llama.cpp could not load {model_path}: {error}"
                                 ) from error
-        return cls(model)
+        return cls(model, options)
+
+    def parallel_decoder(self, slots: int) -> ParallelDecoder:
+        """A decoder of up to `slots` sequences at once, in a second context whose KV cache
+        holds two windows' worth of positions (at least a window and a batch)."""
+        from bakeoff.providers.llama_cpp.parallel import ParallelDecoder
+
+        cells = max(2 * self.n_ctx, self.n_ctx + self._model.n_batch)
+        context = _llama_api.SequenceBatchContext(self._model, sequences=slots, cells=cells,
+                                                  options=self._options)
+        return ParallelDecoder(self._model, context, slots=slots, cells=cells)
+
+    def sampler_settings(self, prompt: Prompt, config: GenerationConfig) -> dict[str, Any]:
+        """What `start` samples with, for a ParallelDecoder job."""
+        greedy = config.temperature <= 0
+        return {"temperature": 0.0 if greedy else config.temperature,
+                "top_p": 1.0 if greedy else config.top_p, "seed": _sampler_seed(config.seed),
+                "grammar": prompt.grammar}
 
     def close(self) -> None:
         self._model.close()

@@ -24,6 +24,7 @@ from typing import Any, ParamSpec, TypeVar
 from bakeoff.providers.base import StreamEvent, check_abilities, collect
 from bakeoff.providers.llama_cpp import _llama_api
 from bakeoff.providers.llama_cpp.engine import Engine, Prompt, check_fits
+from bakeoff.providers.llama_cpp.parallel import Job, ParallelDecoder
 from bakeoff.providers.llama_cpp.streamer import TextStreamer
 from bakeoff.providers.llama_cpp.template import template_accepts_tools
 from bakeoff.providers.llama_cpp.tools import offers_tools, parse_tool_calls
@@ -32,6 +33,7 @@ from bakeoff.types import (
     Completion,
     GenerationRequest,
     LoglikelihoodRequest,
+    ProviderError,
     Timing,
     ToolCall,
     Usage,
@@ -58,8 +60,11 @@ class LlamaCppProvider:
 
     def __init__(self, model_path: Path, model_id: str, *, n_ctx: int = 4096,
                  n_threads: int | None = None, flash_attn: bool = False,
-                 n_batch: int = 512, repack_weights: bool = False) -> None:
-        """`repack_weights` turns on llama.cpp's CPU weight repacking (its default). It is off
+                 n_batch: int = 512, repack_weights: bool = False, parallel: int = 1) -> None:
+        """`parallel` sequences are decoded together for `generate` (parallel.py; 1: one at a
+        time, answers independent of other requests).
+
+        `repack_weights` turns on llama.cpp's CPU weight repacking (its default). It is off
         here because it makes a token's logits depend on its place in a batch (by up to 0.5
         on Q4_K models), so a score would depend on what the KV cache already held."""
         if n_batch < 3:
@@ -85,7 +90,10 @@ class LlamaCppProvider:
             "version": _llama_api.installed_version(),
             **{key: str(value).lower() for key, value in self._load_options.items()},
             "repack_weights": str(repack_weights).lower(),
+            "parallel": str(parallel),
         }
+        self._parallel = parallel
+        self._batcher: _Batcher | None = None
         self._engine: Engine | None = None
         self._lock = asyncio.Lock()
         self._lock_loop: asyncio.AbstractEventLoop | None = None
@@ -113,7 +121,22 @@ class LlamaCppProvider:
         yield _completion(request, prompt, streamer, started)
 
     async def generate(self, request: GenerationRequest) -> Completion:
-        return await collect(self.stream(request))
+        """The whole answer; decoded beside other requests when `parallel` > 1 (`stream`, which
+        speed runs use, always decodes one request at a time)."""
+        if self._parallel == 1:
+            return await collect(self.stream(request))
+        check_abilities(self.model_id, self.abilities, request)
+        engine = await self._loaded_engine()
+        started = time.time()
+        prompt = await _on_llama_thread(engine.prompt_for, request)
+        check_fits(prompt.tokens, request.config.max_tokens, engine.n_ctx, self.model_id)
+        job = Job(prompt, request.config.max_tokens,
+                  TextStreamer(prompt.stops + request.config.stop),
+                  engine.sampler_settings(prompt, request.config), started)
+        await self._batcher_of(engine).run(job)
+        if tail := job.streamer.flush():
+            job.streamer.first_token_at = job.streamer.first_token_at or tail.at
+        return _completion(request, prompt, job.streamer, started)
 
     async def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[float]:
         engine = await self._loaded_engine()
@@ -122,6 +145,9 @@ class LlamaCppProvider:
 
     async def aclose(self) -> None:
         async with self._guard():
+            if self._batcher is not None:
+                await self._batcher.close()
+                self._batcher = None
             if self._engine is not None:
                 await _on_llama_thread(self._engine.close)
                 self._engine = None
@@ -133,12 +159,74 @@ class LlamaCppProvider:
             self._lock, self._lock_loop = asyncio.Lock(), loop
         return self._lock
 
+    def _batcher_of(self, engine: Engine) -> _Batcher:
+        if self._batcher is None:
+            self._batcher = _Batcher(lambda: engine.parallel_decoder(self._parallel))
+        return self._batcher
+
     async def _loaded_engine(self) -> Engine:
         async with self._guard():
             if self._engine is None:
                 self._engine = await _on_llama_thread(Engine.load, self._model_path,
                                                       self._load_options, self._repack_weights)
             return self._engine
+
+
+class _Batcher:
+    """Hands jobs to a ParallelDecoder and runs its steps on the llama thread while it has
+    work; made on first use."""
+
+    def __init__(self, make_decoder: Callable[[], ParallelDecoder]) -> None:
+        self._make_decoder = make_decoder
+        self._decoder: ParallelDecoder | None = None
+        self._submitted: list[Job] = []
+        self._futures: dict[Job, asyncio.Future[None]] = {}
+        self._driver: asyncio.Task[None] | None = None
+
+    async def run(self, job: Job) -> None:
+        """Decode the job to its end; a failure is raised as its ProviderError."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._futures[job] = future
+        self._submitted.append(job)
+        if self._driver is None or self._driver.done():
+            self._driver = asyncio.create_task(self._drive())
+        try:
+            await asyncio.shield(future)
+        except asyncio.CancelledError:
+            job.cancelled = True
+            raise
+        finally:
+            self._futures.pop(job, None)
+        if job.error is not None:
+            raise job.error
+
+    async def close(self) -> None:
+        if self._driver is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._driver
+        if self._decoder is not None:
+            await _on_llama_thread(self._decoder.close)
+            self._decoder = None
+
+    async def _drive(self) -> None:
+        try:
+            if self._decoder is None:
+                self._decoder = await _on_llama_thread(self._make_decoder)
+            decoder = self._decoder
+            while self._submitted or decoder.busy:
+                new, self._submitted = self._submitted, []
+                for job in await _on_llama_thread(decoder.step, new):
+                    self._settle(job)
+        except Exception as error:  # a context that cannot be made fails every job waiting
+            for job in [*self._submitted, *self._futures]:
+                job.error = job.error or ProviderError("internal", f"parallel decoding: {error}")
+                self._settle(job)
+            self._submitted = []
+
+    def _settle(self, job: Job) -> None:
+        future = self._futures.get(job)
+        if future is not None and not future.done():
+            future.set_result(None)
 
 
 def _completion(request: GenerationRequest, prompt: Prompt, streamer: TextStreamer,
