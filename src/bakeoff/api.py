@@ -18,6 +18,7 @@ from bakeoff.cost.budget import Budget
 from bakeoff.cost.estimate import Estimate, estimate_judging, estimate_run
 from bakeoff.cost.pricing import rates_for
 from bakeoff.engine.plan import (
+    BenchmarkSpec,
     RunPlan,
     Tasks,
     check_benchmark_names,
@@ -45,6 +46,7 @@ from bakeoff.types import (
     GenerationRequest,
     Message,
     ProviderError,
+    Sample,
 )
 
 STORE_NAME = "bakeoff.sqlite"
@@ -108,8 +110,24 @@ def prepare_run(config: Config, model_names: list[str] | None,
             tasks.trials[spec.name] = (trial, trial.cases(suite.seed, count))
         else:
             benchmark = build_benchmark(config, spec.name)
-            tasks.benchmarks[spec.name] = (benchmark, benchmark.load_samples(spec.limit))
+            tasks.benchmarks[spec.name] = (benchmark, _samples(config, benchmark, spec))
     return plan.with_samples(tasks.samples()), tasks
+
+
+def _samples(config: Config, benchmark: Benchmark, spec: BenchmarkSpec) -> list[Sample]:
+    """The spec's items: the first `limit` of those in its subsets (subjects), in the
+    benchmark's own order; ConfigError for a subject the benchmark does not have."""
+    if not spec.subsets:
+        return benchmark.load_samples(spec.limit)
+    samples = benchmark.load_samples(None)
+    known = {sample.meta("subject") for sample in samples} - {""}
+    unknown = [name for name in spec.subsets if name not in known]
+    if unknown:
+        hint = f"known: {', '.join(sorted(known))}" if known else "it has no subjects"
+        raise ConfigError(f"{config.source}: subsets.{spec.name}: unknown subject "
+                          f"{unknown[0]!r} ({hint})")
+    chosen = [sample for sample in samples if sample.meta("subject") in spec.subsets]
+    return chosen[:spec.limit]
 
 
 def build_benchmark(config: Config, name: str) -> Benchmark:

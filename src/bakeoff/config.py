@@ -74,14 +74,17 @@ class SuiteConfig(_Strict):
     # Items per benchmark, cases per trial; a benchmark missing here runs in full, a trial
     # gets its full-suite case count.
     limits: dict[str, Annotated[int, Field(ge=1)]] = {}
+    # Items taken only from these subjects of a benchmark (MMLU's subjects), before `limits`.
+    subsets: dict[str, Annotated[list[str], Field(min_length=1)]] = {}
     # The seed trial cases are generated from: the same seed gives the same cases.
     seed: Annotated[int, Field(ge=0)] = 1
 
     @model_validator(mode="after")
     def _limits_name_benchmarks(self) -> SuiteConfig:
-        extra = sorted(set(self.limits) - set(self.benchmarks))
-        if extra:
-            raise ValueError(f"limits names benchmarks not in the suite: {', '.join(extra)}")
+        for key in ("limits", "subsets"):
+            extra = sorted(set(getattr(self, key)) - set(self.benchmarks))
+            if extra:
+                raise ValueError(f"{key} names benchmarks not in the suite: {', '.join(extra)}")
         return self
 
 

@@ -20,12 +20,22 @@ from bakeoff.trials.registry import TRIALS
 from bakeoff.types import Sample
 
 # quick: offline data only, a few minutes per bundled model on 2 cores, with a few cases of
-# every hands-on trial. full: every registered benchmark at full size and every trial with
-# all its generated cases (a benchmark or trial added to a registry joins them).
+# every hands-on trial. Its MMLU items come from eight subjects, two of each of MMLU's four
+# categories, with short five-shot prompts: a subject's examples are evaluated once for all
+# its items, so 96 items cost about what 20 spread over 57 subjects would. full: every
+# registered benchmark at full size and every trial with all its generated cases (a
+# benchmark or trial added to a registry joins them).
+QUICK_MMLU_SUBJECTS = [
+    "elementary_mathematics", "machine_learning",  # STEM
+    "philosophy", "world_religions",  # humanities
+    "high_school_geography", "us_foreign_policy",  # social sciences
+    "clinical_knowledge", "management",  # other
+]
 BUILTIN_SUITES: dict[str, SuiteConfig] = {
     "quick": SuiteConfig(benchmarks=["mmlu", "gsm8k", *TRIALS],
-                         limits={"mmlu": 114, "gsm8k": 20,
-                                 **{name: t.info.quick_count for name, t in TRIALS.items()}}),
+                         limits={"mmlu": 96, "gsm8k": 20,
+                                 **{name: t.info.quick_count for name, t in TRIALS.items()}},
+                         subsets={"mmlu": QUICK_MMLU_SUBJECTS}),
     "full": SuiteConfig(benchmarks=[*BENCHMARKS, *TRIALS]),
 }
 
@@ -82,6 +92,11 @@ def _unknown_benchmark(config: Config) -> str | None:
 class BenchmarkSpec:
     name: str
     limit: int | None
+    subsets: tuple[str, ...] = ()  # subjects the items come from (all when empty)
+
+    def as_dict(self) -> dict[str, Any]:
+        subsets = {"subsets": list(self.subsets)} if self.subsets else {}
+        return {"name": self.name, "limit": self.limit, **subsets}
 
 
 @dataclass(frozen=True)
@@ -97,7 +112,8 @@ class RunPlan:
     @classmethod
     def build(cls, suite_name: str, suite: SuiteConfig,
               models: list[ModelConfig]) -> RunPlan:
-        specs = tuple(BenchmarkSpec(b, suite.limits.get(b)) for b in suite.benchmarks)
+        specs = tuple(BenchmarkSpec(b, suite.limits.get(b), tuple(suite.subsets.get(b, ())))
+                      for b in suite.benchmarks)
         has_trials = any(b in TRIALS for b in suite.benchmarks)
         return cls(suite=suite_name, models=tuple(models), benchmarks=specs,
                    trial_seed=suite.seed if has_trials else None)
@@ -111,7 +127,7 @@ class RunPlan:
         return {
             "suite": self.suite,
             "models": [m.model_dump(mode="json", exclude_defaults=True) for m in self.models],
-            "benchmarks": [{"name": b.name, "limit": b.limit} for b in self.benchmarks],
+            "benchmarks": [b.as_dict() for b in self.benchmarks],
             "sample_digests": dict(self.sample_digests),
             **({} if self.trial_seed is None else {"trial_seed": self.trial_seed}),
         }
