@@ -89,7 +89,7 @@ def test_a_429_pauses_every_request_for_its_wait() -> None:
     assert paced.rate_limited == 1
 
 
-def test_the_first_429_sets_the_rate_from_retry_after_and_later_ones_halve_it() -> None:
+def test_the_first_429_sets_the_rate_from_retry_after_and_later_ones_cut_it() -> None:
     paced, _ = pacer()
     in_flight = [asyncio.run(paced.acquire()) for _ in range(3)]
     paced.limited(in_flight[0], wait_s=0.25, retry_after_s=0.25)
@@ -98,9 +98,23 @@ def test_the_first_429_sets_the_rate_from_retry_after_and_later_ones_halve_it() 
     assert paced.learned_per_s == pytest.approx(0.98 * 4.0)
     later = asyncio.run(paced.acquire())
     paced.limited(later, wait_s=0.25, retry_after_s=0.25)
-    assert paced.learned_per_s == pytest.approx(0.98 * 2.0)
-    paced.succeeded(later)
-    assert paced.learned_per_s == pytest.approx(0.98 * 2.0 + 1 / 30)
+    assert paced.learned_per_s == pytest.approx(0.8 * 0.98 * 4.0)
+
+
+def test_the_rate_climbs_fast_far_below_the_last_429_and_gently_near_it() -> None:
+    paced, _ = pacer()
+    paced.limited(asyncio.run(paced.acquire()), wait_s=0.25, retry_after_s=0.25)
+    paced.limited(asyncio.run(paced.acquire()), wait_s=0.25, retry_after_s=0.25)
+    refused_at = 0.98 * 4.0
+    assert paced.learned_per_s == pytest.approx(0.8 * refused_at)
+    # 0.8 -> 0.9 of where the 429 came, a thirtieth of a request a second per success: 12
+    for _ in range(12):
+        paced.succeeded(asyncio.run(paced.acquire()))
+    climbed = paced.learned_per_s
+    assert climbed == pytest.approx(0.8 * refused_at + 12 / 30)
+    assert climbed >= 0.9 * refused_at
+    paced.succeeded(asyncio.run(paced.acquire()))  # near it: a hundredth of the step
+    assert paced.learned_per_s == pytest.approx(climbed + 1 / 3000)
 
 
 def test_the_first_429_without_retry_after_uses_the_last_minutes_successes() -> None:

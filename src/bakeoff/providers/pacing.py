@@ -11,8 +11,10 @@ takes a start slot from the pacer; the slots are spaced at the slowest of these 
   without a limit header a spent budget waits for the reset;
 - a learned rate (AIMD) when the server says nothing but 429: the first 429 sets it to the
   larger of 1 / Retry-After and the successes of the last minute per second (2% under), each
-  later 429 (of a request sent after the previous cut) halves it, and each success raises it
-  by 1/30 of a request a second (so it doubles in about 30 s of successes).
+  later 429 (of a request sent after the previous cut) cuts it by a fifth, and each success
+  raises it by 1/30 of a request a second (so it doubles in about 30 s of successes), a
+  hundred times more slowly within 10% of the rate the last 429 came at: near a limit it
+  probes gently, far below one it climbs fast.
 
 A 429 pauses every request to the endpoint for its Retry-After. Requests in flight when a limit
 is hit cannot be recalled; their 429s count as one cut. A token cap is kept on average: each
@@ -36,8 +38,12 @@ Sleep = Callable[[float], Awaitable[None]]
 
 _SLOWEST_LEARNED_PER_S = 1.0 / 60.0  # the learned rate never drops below a request a minute
 # Each success raises the learned rate by this many requests a second: whatever the rate, it
-# doubles in about 30 s of successes, so probing back up costs few 429s.
+# doubles in about 30 s of successes, so probing back up costs few 429s. Near the rate a 429
+# came at, a hundred times more slowly: each probe past a limit costs a 429 and a pause.
 _PROBE_PER_SUCCESS = 1.0 / 30.0
+_PROBE_NEAR_LIMIT = _PROBE_PER_SUCCESS / 100.0
+_NEAR_LIMIT = 0.9  # of the rate the last 429 came at
+_CUT = 0.8  # a later 429 multiplies the learned rate by this
 _MARGIN = 0.98  # of a server's stated rate: sent a little slower, few arrive early
 _MINUTE_S = 60.0
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
@@ -128,6 +134,7 @@ class Pacer:
     sleep: Sleep = asyncio.sleep
     rate_limited: int = 0               # 429s seen, for reports and tests
     learned_per_s: float | None = None
+    _refused_at_per_s: float = math.inf  # the learned rate when the last 429 came
     _requests: _Lane = field(default_factory=_Lane)
     _tokens: _Lane = field(default_factory=_Lane)
     _sent: int = 0                      # tickets issued (their seq)
@@ -196,7 +203,8 @@ class Pacer:
         while self._successes and self._successes[0] < now - _MINUTE_S:
             self._successes.popleft()
         if self.learned_per_s is not None:
-            self.learned_per_s += _PROBE_PER_SUCCESS
+            near = self.learned_per_s >= _NEAR_LIMIT * self._refused_at_per_s
+            self.learned_per_s += _PROBE_NEAR_LIMIT if near else _PROBE_PER_SUCCESS
         if tokens is not None:
             self._finished += 1
             self._mean_tokens += (tokens - self._mean_tokens) / self._finished
@@ -219,8 +227,10 @@ class Pacer:
         if self.learned_per_s is None:
             hinted = 1.0 / retry_after_s if retry_after_s else 0.0
             self.learned_per_s = _MARGIN * max(hinted, len(self._successes) / _MINUTE_S)
+            self._refused_at_per_s = self.learned_per_s / _MARGIN
         else:
-            self.learned_per_s /= 2.0
+            self._refused_at_per_s = self.learned_per_s
+            self.learned_per_s *= _CUT
         self.learned_per_s = max(self.learned_per_s, _SLOWEST_LEARNED_PER_S)
 
     def _unlimited(self) -> bool:
