@@ -44,7 +44,8 @@ def test_data_shows_each_source_and_which_one_a_run_uses(tmp_path: Path) -> None
     ("config", "expected"),
     [
         ('[data]\nmmlux = "x.jsonl"\n',
-         "bakeoff: error: bakeoff.toml: data.mmlux: unknown benchmark 'mmlux' (known: mmlu, "),
+         "bakeoff: error: bakeoff.toml: data.mmlux: unknown benchmark 'mmlux' (did you mean "
+         "'mmlu'? known: mmlu, "),
         ('[data]\nmmlu = "missing.jsonl"\n',
          "bakeoff: error: bakeoff.toml: data.mmlu: no such file missing.jsonl"),
         (CONFIG.replace('"generative"', '"essay"'),

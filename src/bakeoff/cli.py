@@ -616,28 +616,60 @@ def export(run_id: Annotated[int, typer.Argument(help="Run number (see `bakeoff 
            output: Annotated[Path, typer.Option(
                "--output", "-o", help="File to write; csv also writes <stem>.pairwise.csv "
                                       "beside it.")],
-           export_format: Annotated[str, typer.Option(
-               "--format", "-f", help="json or csv.")] = "json",
+           export_format: Annotated[str | None, typer.Option(
+               "--format", "-f", help="json or csv (default: the file's extension).")] = None,
            config: ConfigOption = None, store: StoreOption = None) -> None:
     """Export a run's per-sample scores and pairwise tests as JSON or CSV."""
     from bakeoff import api
+    from bakeoff.report.export import ExportFormatError, format_for
     from bakeoff.store import Store
 
     with user_errors():
-        if export_format not in ("json", "csv"):
-            raise UserError(f"--format {export_format!r}: use json or csv")
+        try:
+            chosen = format_for(output, export_format)
+        except ExportFormatError as exc:
+            raise UserError(str(exc)) from None
         settings = load_config(config)
         path = api.store_path(settings, store)
         if not path.exists():
             raise UserError(f"{path}: no store yet; `bakeoff run` creates it")
         opened = Store(path)
         try:
-            written = api.export_run(opened, run_id, "csv" if export_format == "csv" else "json",
-                                     output)
+            written = api.export_run(opened, run_id, chosen, output)
         finally:
             opened.close()
     for file in written:
         console.print(f"wrote {file}")
+
+
+@app.command()
+def init(local: Annotated[bool, typer.Option(
+             "--local", help="Bundled GGUF models run in this process (the default).")] = False,
+         gateway: Annotated[bool, typer.Option(
+             "--gateway", help="Models behind an OpenAI-compatible API (base_url, "
+                               "api_key_env).")] = False,
+         both: Annotated[bool, typer.Option("--both", help="Local and gateway models.")] = False,
+         output: Annotated[Path, typer.Option(
+             "--output", "-o", help="File to write.")] = Path("bakeoff.toml"),
+         force: Annotated[bool, typer.Option("--force", help="Overwrite the file.")] = False,
+         ) -> None:
+    """Write a commented bakeoff.toml to start from."""
+    from bakeoff.init_config import InitError, Setup, write_config
+
+    with user_errors():
+        chosen = [name for name, wanted in (("local", local), ("gateway", gateway),
+                                            ("both", both)) if wanted]
+        if len(chosen) > 1:
+            flags = " and ".join(f"--{name}" for name in chosen)
+            raise UserError(f"give one of --local, --gateway, --both (not {flags})")
+        setup: Setup = "gateway" if gateway else "both" if both else "local"
+        try:
+            written = write_config(output, setup, force=force)
+        except InitError as exc:
+            raise UserError(str(exc)) from None
+    kind = {"local": "bundled GGUF", "gateway": "gateway", "both": "GGUF and gateway"}[setup]
+    console.print(f"wrote {written} ({kind} models); next: `bakeoff models`, then "
+                  f"`bakeoff run --estimate`", markup=False, highlight=False, soft_wrap=True)
 
 
 PortOption = Annotated[int, typer.Option(

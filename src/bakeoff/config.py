@@ -52,6 +52,7 @@ from pydantic import (
     model_validator,
 )
 
+from bakeoff.names import did_you_mean, unknown_hint
 from bakeoff.providers.base import ModelConfig
 from bakeoff.providers.bundled import BUNDLED_MODELS
 from bakeoff.providers.llama_cpp import bundled_model_config
@@ -198,8 +199,8 @@ class Config(_Strict):
                 return candidate
         if name in BUNDLED_MODELS:
             return bundled_model_config(name)
-        known = ", ".join([m.name for m in self.models] + sorted(BUNDLED_MODELS))
-        raise ConfigError(f"{self.source}: unknown model {name!r} (known: {known})")
+        known = [m.name for m in self.models] + sorted(BUNDLED_MODELS)
+        raise ConfigError(f"{self.source}: unknown model {name!r} ({unknown_hint(name, known)})")
 
     def suite(self, name: str, builtin: dict[str, SuiteConfig]) -> SuiteConfig:
         """A suite of this config, else one of `builtin` (see bakeoff.engine.plan)."""
@@ -207,8 +208,8 @@ class Config(_Strict):
             return self.suites[name]
         if name in builtin:
             return builtin[name]
-        known = ", ".join(sorted(set(self.suites) | set(builtin)))
-        raise ConfigError(f"{self.source}: unknown suite {name!r} (known: {known})")
+        known = sorted(set(self.suites) | set(builtin))
+        raise ConfigError(f"{self.source}: unknown suite {name!r} ({unknown_hint(name, known)})")
 
 
 DEFAULT_JUDGE = "qwen2.5-coder-0.5b-instruct"
@@ -254,7 +255,7 @@ def _first_problem(exc: ValidationError, raw: dict[str, Any]) -> str:
     location = _format_location(error["loc"], raw)
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        message = "unknown key"
+        message = "unknown key" + did_you_mean(str(error["loc"][-1]), _config_keys())
     elif error["type"] in ("union_tag_not_found", "union_tag_invalid"):
         given = error.get("ctx", {}).get("tag")
         what = f"unknown provider {given!r}" if given else "provider is missing"
@@ -262,6 +263,17 @@ def _first_problem(exc: ValidationError, raw: dict[str, Any]) -> str:
     more = len(exc.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     return f"{location}: {message}{suffix}" if location else f"{message}{suffix}"
+
+
+def _config_keys() -> list[str]:
+    """Every key a table of bakeoff.toml may have: what an unknown key is matched against."""
+    classes: list[type[BaseModel]] = [*_Strict.__subclasses__(), Config]
+    kinds_left: list[type[BaseModel]] = [ModelConfig]
+    while kinds_left:
+        kind = kinds_left.pop()
+        classes.append(kind)
+        kinds_left += kind.__subclasses__()
+    return sorted({key for cls in classes for key in cls.model_fields} - {"source"})
 
 
 def _format_location(loc: tuple[int | str, ...], raw: dict[str, Any]) -> str:

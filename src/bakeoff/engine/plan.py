@@ -15,6 +15,7 @@ from bakeoff import __version__
 from bakeoff.benchmarks.base import Benchmark
 from bakeoff.benchmarks.registry import BENCHMARKS
 from bakeoff.config import Config, ConfigError, ModelConfig, SuiteConfig
+from bakeoff.names import unknown_hint
 from bakeoff.trials.base import Case, Trial
 from bakeoff.trials.registry import TRIALS
 from bakeoff.types import Sample
@@ -70,7 +71,7 @@ def check_benchmark_names(config: Config) -> None:
 def _unknown_benchmark(config: Config) -> str | None:
     for name in config.data:
         if name not in BENCHMARKS:
-            return f"data.{name}: unknown benchmark {name!r} (known: {', '.join(BENCHMARKS)})"
+            return f"data.{name}: unknown benchmark {name!r} ({unknown_hint(name, BENCHMARKS)})"
     for name in config.benchmarks:
         if name in BENCHMARKS or name in TRIALS:
             return f"benchmarks.{name}: the name of a built-in benchmark or trial"
@@ -84,7 +85,7 @@ def _unknown_benchmark(config: Config) -> str | None:
         for name in suite.benchmarks:
             if name not in known:
                 return (f"suites.{suite_name}.benchmarks: unknown benchmark {name!r} "
-                        f"(known: {', '.join(known)})")
+                        f"({unknown_hint(name, known)})")
     return None
 
 

@@ -23,6 +23,8 @@ JSON (one file, `schema_version` 1)::
     scores          one per stored score: model, benchmark, sample_id, metric, mode, shots,
                     value (in [0, 1]), extracted (what the scorer read from the answer, or null)
 
+The format follows the file's extension (.json, .csv) unless one is given (`format_for`).
+
 CSV: the scores table goes to the path given, with the columns of `scores` above; the pairwise
 table goes beside it, to `<stem>.pairwise.csv`, with the columns of `pairwise`. An empty cell
 stands for null; booleans are `true` / `false`. Floats are written in full (repr) precision in
@@ -50,6 +52,28 @@ SCORE_FIELDS = ["model", "benchmark", "sample_id", "metric", "mode", "shots", "v
 PAIRWISE_FIELDS = ["benchmark", "metric", "model_a", "model_b", "n", "test", "mean_a", "mean_b",
                    "difference", "ci_low", "ci_high", "p_value", "b", "c", "significant",
                    "not_compared"]
+
+
+FORMATS: tuple[ExportFormat, ...] = ("json", "csv")
+
+
+class ExportFormatError(ValueError):
+    """No export format for a file: an unknown --format, or an extension that names none."""
+
+
+def format_for(path: Path, given: str | None = None) -> ExportFormat:
+    """The format `given`, else the one `path`'s extension names (x.csv: csv, x.json: json)."""
+    if given is not None:
+        for known in FORMATS:
+            if given.lower() == known:
+                return known
+        raise ExportFormatError(f"--format {given!r}: use json or csv")
+    for known in FORMATS:
+        if path.suffix.lower() == f".{known}":
+            return known
+    raise ExportFormatError(f"{path}: cannot tell the format from the extension "
+                            f"{path.suffix or '(none)'!r}; name the file .json or .csv, or "
+                            "give --format json|csv")
 
 
 def export_run(store: Store, run_id: int, export_format: ExportFormat,
