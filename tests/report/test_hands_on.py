@@ -250,7 +250,8 @@ def test_profiles_weigh_trial_categories(data: ReportData) -> None:
     assert accuracy.choice == "alpha"
     code = by_key["code"]  # no humaneval, mbpp nor Programs trial: no pick on context alone
     assert code.choice is None
-    assert code.reasons == ["quality and hands-on trials were not measured: no choice"]
+    assert code.reasons == ["quality on humaneval, mbpp and hands-on trials were not measured: "
+                            "no choice"]
 
 
 def test_a_trial_every_case_of_which_was_not_run_shows_its_error_counts(
@@ -269,7 +270,10 @@ def test_a_trial_every_case_of_which_was_not_run_shows_its_error_counts(
     markdown = render_report(data)[".md"]
     assert "| lc_long | pass | — |" in markdown
     assert "| lc_long | 3 unsupported |" in markdown
-    assert "Not measured: no benchmark was run." in markdown
+    assert "Not measured: no item was scored." in markdown
+    assert "(nothing measured: run 1 scored no item)" in markdown
+    assert ("> Nothing was measured: run 1 (suite quick) is running, no item was scored, and 3 "
+            "items ended in an error.") in markdown
 
 
 def test_an_error_of_an_earlier_run_does_not_count_once_the_case_is_scored(
@@ -332,7 +336,7 @@ def test_markdown_and_json_carry_the_same_hands_on_figures(data: ReportData) -> 
     assert "| fc_single | pass | 0.900" in trials
 
     hands_on = document["hands_on"]
-    assert document["report_schema_version"] == 3
+    assert document["report_schema_version"] == 4
     tools = next(c for c in hands_on["categories"] if c["category"] == "Function calling")
     assert tools["totals"]["gamma"] == {"passed": 10, "cases": 19}
     assert [(p["model_a"], p["model_b"], p["passed_a"], p["passed_b"], p["significant"])

@@ -116,6 +116,6 @@ def test_no_choice_when_most_of_a_profiles_weight_was_not_measured(tmp_path: Pat
     by_key = {r.profile.key: r for r in recommend(data, load_profiles())}
     for key in ("high-throughput-chat", "tight-budget"):  # speed+latency 0.7, price 0.7
         assert by_key[key].choice is None
-        assert by_key[key].reasons[0].startswith("most of what this profile weighs was not "
-                                                 "measured")
+        assert by_key[key].reasons[0].startswith("most of what this profile weighs has no "
+                                                 "figure (")
     assert by_key["accuracy-critical"].choice == "alpha"  # quality is all it weighs

@@ -24,7 +24,7 @@ def test_the_three_files_are_written(tmp_path: Path) -> None:
 
 def test_golden_fields(tmp_path: Path) -> None:
     document = _document(tmp_path)
-    assert document["report_schema_version"] == 3
+    assert document["report_schema_version"] == 4
     assert document["measured"] is True
     assert document["models"] == ["alpha", "beta", "gamma"]
     assert document["runs"] == [{"id": 1, "suite": "quick", "status": "finished",

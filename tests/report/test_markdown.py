@@ -6,6 +6,7 @@ The intervals come from a seeded numpy bootstrap: a numpy release that changes i
 streams may move their third decimal, and the golden text with it.
 """
 
+import html
 import json
 import os
 import sqlite3
@@ -16,9 +17,10 @@ import pytest
 from bakeoff.api import render_report
 from bakeoff.report.data import build_report_data, report_from_cards
 from bakeoff.report.insights import DecisionReport, decide
-from bakeoff.report.markdown import terminal_summary
+from bakeoff.report.markdown import BOLD_MEANING, terminal_summary
+from bakeoff.report.tables import choice_table
 from bakeoff.store import Store
-from tests.report.stored import ENVIRONMENT, build_store
+from tests.report.stored import ENVIRONMENT, PLAN, build_store
 
 GOLDEN = Path(__file__).parent / "golden"
 GENERATED_AT = 1700000200.0
@@ -66,7 +68,7 @@ def test_a_single_model_has_no_pairs(tmp_path: Path) -> None:
     store = Store(tmp_path / "bakeoff.sqlite")
     run_id = store.create_run("h", "quick", {"models": [{"name": "solo"}]}, ENVIRONMENT)
     report = render_report(build_report_data(store, [run_id]))[".md"]
-    assert "Not measured: no benchmark was run." in report
+    assert "Not measured: no item was scored." in report
     assert "## Speed\n\nNot measured" in report
 
 
@@ -111,3 +113,50 @@ def test_the_usage_table_the_price_table_and_the_json_show_one_cost(tmp_path: Pa
                    for b in cost["benchmarks"]}
     assert price_row.split(" | ")[5] == "<br>".join(
         f"{name}: {value}" for name, value in per_correct.items()) + " |"
+
+
+def test_bold_means_significantly_better_than_every_other_model_in_every_format(
+        tmp_path: Path) -> None:
+    files = _files(tmp_path)
+    markdown = files[".md"]
+    assert "| gsm8k | exact_match | 0.550 ±" in markdown  # the higher mean, not significant
+    assert "| mmlu | acc | 0.750 ±" in markdown  # beats beta; gamma is in another mode
+    assert "| humaneval | pass@5 | **0.640** ±" in markdown
+    assert markdown.count("**") == 2 and BOLD_MEANING in markdown
+    document = json.loads(files[".json"])
+    assert document["best"] == [{"benchmark": "humaneval", "metric": "pass@5", "model": "alpha"}]
+    assert document["bold_meaning"] == BOLD_MEANING
+    assert files[".html"].count("<span class=best>") == 1
+    assert html.escape(BOLD_MEANING) in files[".html"]
+    assert BOLD_MEANING in terminal_summary(_decided(tmp_path))
+
+
+def test_a_run_that_scored_nothing_says_so_and_claims_nothing(tmp_path: Path) -> None:
+    store = Store(tmp_path / "bakeoff.sqlite")
+    run_id = store.create_run("h", "quick", PLAN, ENVIRONMENT)
+    store.set_run_status(run_id, "interrupted")
+    files = render_report(build_report_data(store, [run_id]))
+    markdown = files[".md"]
+    assert "bakeoff decision report (nothing measured: run 1 scored no item)" in markdown
+    assert ("> Nothing was measured: run 1 (suite quick) is interrupted, no item was scored. No "
+            "quality or run cost was measured; any other figure here is published, from the "
+            "cards.\n") in markdown
+    assert "(measured)" not in markdown and "distinguishable" not in markdown
+    assert "## Standard benchmarks\n\n- run 1: suite `quick`, interrupted" in markdown
+    assert "Not measured: no item was scored." in markdown
+    assert "| benchmark | metric |" not in markdown and "Bold marks" not in markdown
+    assert "nothing measured: run 1 scored no item" in files[".html"]
+    assert json.loads(files[".json"])["measured"] is False
+
+
+def test_a_use_case_without_a_pick_gives_one_reason_and_none_contradicts_another(
+        tmp_path: Path) -> None:
+    rows = {row[0]: row[1:] for row in choice_table(_decided(tmp_path).recommendations)[1]}
+    assert rows["Tight budget"] == [
+        "no choice", "Most of what this profile weighs has no figure (blended price for the "
+        "models not excluded); excluded alpha: blended $1.25 > $1 per 1M."]
+    assert rows["Tool use and agents"] == ["no choice", "Hands-on trials were not measured."]
+    for choice, why in rows.values():
+        assert "not measured: " not in why
+        if choice == "no choice":
+            assert "\n" not in why and why.endswith(".") and ". " not in why

@@ -71,7 +71,7 @@ def test_the_table_and_pair_lines_give_counts_rates_and_significance(data: Repor
 
 def test_the_json_carries_the_same_counts_rates_and_tests(data: ReportData) -> None:
     document = report_document(data, [], [], [])
-    assert document["report_schema_version"] == 3
+    assert document["report_schema_version"] == 4
     safety = document["hands_on"]["safety"]
     attack = safety["models"]["beta"]["attack"]
     assert (attack["count"], attack["cases"]) == (19, 60)

@@ -118,7 +118,9 @@ class ReportData:
 
     @property
     def measured(self) -> bool:
-        return self.comparison is not None
+        """Whether any item was scored: a report of cards alone, or of runs that scored
+        nothing (stopped by a budget of 0, every call failed), measured nothing."""
+        return self.comparison is not None and bool(self.comparison.metrics)
 
     def card(self, model: str) -> ModelCard | None:
         return self.cards.get(model)

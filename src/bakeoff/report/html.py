@@ -34,6 +34,7 @@ from bakeoff.report.hands_on import (
 from bakeoff.report.insights import FaqEntry, Recommendation, blended_price
 from bakeoff.report.tables import (
     ABSTENTION_NOTE,
+    BOLD_MEANING,
     CHOICE_NOTE,
     CLAIMS_NOTE,
     ERRORS_NOTE,
@@ -55,16 +56,18 @@ from bakeoff.report.tables import (
     judged_lines,
     judged_table,
     language_table,
+    length_mean_text,
     measured_speed_table,
     methodology_lines,
     price_table,
     published_speed_table,
+    report_kind,
     safety_table,
     spec_table,
     statistics_note,
     trial_errors_table,
 )
-from bakeoff.scoring.metrics import RESAMPLES, SEED, SIGNIFICANCE
+from bakeoff.scoring.metrics import RESAMPLES, SEED
 
 MISSING = "—"
 SECTIONS = ("headline", "spec", "benchmarks", "transcripts", "trials", "judged", "speed",
@@ -126,7 +129,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 # Sections ------------------------------------------------------------------------------------
 
 def _headline(data: ReportData, verdict: list[str]) -> str:
-    kind = "measured" if data.measured else "published figures only — nothing measured"
+    kind = report_kind(data)
     sentences = " ".join(_e(s) for s in verdict)
     return (f"<section id=headline><h1>{_e(' vs '.join(data.models))}</h1>"
             f"<p class=muted>bakeoff decision report ({kind})</p>"
@@ -154,15 +157,16 @@ def _benchmarks(data: ReportData) -> str:
     comparison = data.comparison
     keys = comparison.benchmark_keys() if comparison else []
     if comparison is None or not keys:
+        why = ("No item was scored." if comparison is not None and not comparison.metrics
+               else "No benchmark was run.")
         return _section("benchmarks", "Standard benchmarks",
-                        "<p><span class=label>not measured</span> No benchmark was run.</p>")
+                        f"<p><span class=label>not measured</span> {why}</p>")
     table = _score_table(comparison, keys, "benchmark",
                          lambda key: f"tx-{key[0]}-{key[1]}", shots=True)
     return _section("benchmarks", "Standard benchmarks", table + _pairwise(comparison, keys) + (
         "<p class=muted>Mean ± one standard error [95% bootstrap interval, "
-        f"{RESAMPLES:,} resamples, seed {SEED}]. Bold green marks a model significantly better "
-        f"(p &lt; {SIGNIFICANCE}) than every other model in its row; no mark means no such "
-        "model. Click a score to see the answers.</p>"))
+        f"{RESAMPLES:,} resamples, seed {SEED}]. {_e(BOLD_MEANING)} (Bold is green here.) "
+        "Click a score to see the answers.</p>"))
 
 
 def _score_table(comparison: Comparison, keys: list[tuple[str, str]], first: str,
@@ -367,11 +371,8 @@ def _heat_map(heat_map: HeatMap) -> str:
                                  "window'>not run</td>")
                 else:
                     cells.append(f"<td class=muted>{MISSING}</td>")
-            mean = grid.length_means.get(length)
-            strong = mean is not None and mean >= heat_map.threshold
-            shown = MISSING if mean is None else f"{mean:.2f}"
             rows.append(f"<tr><th>{length:,}</th>{''.join(cells)}"
-                        f"<td>{f'<b>{shown}</b>' if strong else shown}</td></tr>")
+                        f"<td>{_e(length_mean_text(heat_map, model, length))}</td></tr>")
         head = "".join(f"<th>depth {d:g}</th>" for d in heat_map.depths)
         maps.append(f"<figure><table class=heat id='heat-{_e(model)}'><tr><th>{_e(model)}: "
                     f"length (tokens)</th>{head}<th>mean over depths</th></tr>{''.join(rows)}"

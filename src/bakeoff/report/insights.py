@@ -258,7 +258,12 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
     for criterion, weight in profile.weights.items():
         values = _criterion_scores(data, profile, criterion, eligible)
         if values is None:
-            not_measured.append(_LABELS[criterion])
+            # An excluded model may have the figure (the price it was excluded for): say so,
+            # so that "excluded for its price" and "price not measured" never stand together.
+            known_elsewhere = (len(eligible) < len(data.models) and _criterion_scores(
+                data, profile, criterion, data.models) is not None)
+            not_measured.append(_LABELS[criterion] + (" for the models not excluded"
+                                                      if known_elsewhere else ""))
             missing_weight += weight
             continue
         used.append(criterion)
@@ -279,18 +284,22 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
     safety_missing = "safety" in profile.weights and "safety" not in used
     choice = (_choice(scores) if used and not (quality_missing or mostly_missing
                                                or safety_missing) else None)
-    if safety_missing and not quality_missing:
+    if not eligible:
+        reasons = _reasons(data, profile, used, eligible, scores, choice, excluded)
+    elif safety_missing and not quality_missing:
         reasons = ["attack resistance (the safety trials) was not measured: no choice"]
     elif quality_missing:
-        missing = [name for c, name in (("quality", "quality"), ("hands_on", "hands-on trials"))
+        quality = (f"quality on {', '.join(profile.benchmarks)}" if profile.benchmarks
+                   else "quality")
+        missing = [name for c, name in (("quality", quality), ("hands_on", "hands-on trials"))
                    if c in profile.weights]
-        verb = "was" if missing == ["quality"] else "were"
+        verb = "were" if "hands_on" in profile.weights else "was"
         reasons = [f"{' and '.join(missing)} {verb} not measured: no choice"]
     elif mostly_missing and used:
-        reasons = [f"most of what this profile weighs was not measured "
+        reasons = [f"most of what this profile weighs has no figure "
                    f"({', '.join(not_measured)}): no choice"]
     else:
-        reasons = _reasons(data, profile, used, eligible, scores, choice)
+        reasons = _reasons(data, profile, used, eligible, scores, choice, excluded)
     return Recommendation(profile, choice, scores if used else {}, reasons, excluded, unchecked,
                           not_measured, used)
 
@@ -376,9 +385,11 @@ def _check(data: ReportData, model: str, name: str, limit: Any) -> str | None:
 
 
 def _reasons(data: ReportData, profile: Profile, used: list[str], eligible: list[str],
-             scores: dict[str, float], choice: str | None) -> list[str]:
+             scores: dict[str, float], choice: str | None,
+             excluded: dict[str, str]) -> list[str]:
     if not eligible:
-        return ["no model meets the hard constraints"]
+        why = "; ".join(f"{m}: {reason}" for m, reason in excluded.items())
+        return [f"no model meets the hard constraints ({why})"]
     if not used:
         return ["nothing this profile weighs was measured or published"]
     if choice is None:
@@ -430,17 +441,32 @@ def _hands_on_reason(data: ReportData, profile: Profile, model: str) -> str:
 def verdict(data: ReportData, recommendations: list[Recommendation]) -> list[str]:
     """The quality pick (standard benchmarks), the hands-on picks by trial category when trials
     were run, and the efficiency pick, each with its evidence."""
+    published = [e.answer for e in faq(data) if e.evidence.get("kind") in ("speed", "price")
+                 and "ratio" in e.evidence]
     if data.comparison is None:
-        published = [e.answer for e in faq(data) if e.evidence.get("kind") in ("speed", "price")
-                     and "ratio" in e.evidence]
         return ["Nothing was measured: this page shows published figures only (cards, prices, "
                 "published speeds, vendor scores), which bakeoff has not checked.",
                 " ".join(published[:2]) if published else
                 "Run `bakeoff run` on these models to get measured quality, speed and cost."]
+    if not data.measured:
+        return [_nothing_scored(data), *published[:2]]
     measured = (hands_on_sentence(data), safety_sentence(data, recommendations),
                 rating_sentence(data))
     return [_quality_sentence(data), *[s for s in measured if s],
             _efficiency_sentence(data, recommendations)]
+
+
+def _nothing_scored(data: ReportData) -> str:
+    """The whole verdict of runs that scored no item: what they did, and that nothing compares."""
+    assert data.comparison is not None
+    runs = data.comparison.runs
+    said = "; ".join(f"run {r.id} (suite {r.suite}) is {r.status}" for r in runs)
+    errors = sum(u.errors for u in data.comparison.usage.values())
+    items = f"{errors:,} item{'s' if errors != 1 else ''}"
+    failed = f", and {items} ended in an error" if errors else ""
+    speed = f"; its speed figures are from {data.speed.source}" if data.speed else ""
+    return (f"Nothing was measured: {said}, no item was scored{failed}. No quality or run "
+            f"cost was measured{speed}; any other figure here is published, from the cards.")
 
 
 CUSTOMER_FACING = "customer-facing"

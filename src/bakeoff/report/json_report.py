@@ -1,4 +1,4 @@
-"""The decision report as JSON (`report_schema_version` 3): what the HTML page shows, as data.
+"""The decision report as JSON (`report_schema_version` 4): what the HTML page shows, as data.
 
 Fields::
 
@@ -9,9 +9,11 @@ Fields::
                            recommendations' weighed; the verdict may hold a safety sentence
                            and a judged-ratings sentence; the Safety category's pooled
                            pass sentence gives way to the safety sentence; judged trials are
-                           left out of the hands-on pooled results and standings)
+                           left out of the hands-on pooled results and standings. 4: measured
+                           is false for runs that scored no item; best and bold_meaning)
     generated_at           Unix seconds
-    measured               false for a report of published figures only (no run)
+    measured               false when nothing was scored: a report of published figures only
+                           (no run), or of runs that scored no item
     models                 model names, in report order
     runs                   per run: id, suite, status, created_at, finished_at, environment
     verdict                the headline: the quality sentence (standard benchmarks), then, when
@@ -22,6 +24,10 @@ Fields::
     cards                  model -> the model card (bakeoff.catalog.ModelCard as JSON: figures,
                            sources, price, published speeds, published benchmark claims) or
                            null when none
+    best                   per metric (benchmark or trial) that has one: benchmark, metric, model:
+                           the model significantly better than every other model scored on it
+                           (the score the HTML and Markdown show in bold)
+    bold_meaning           the sentence that says what bold marks, as the reports print it
     summaries, pairwise    as in `bakeoff export` (bakeoff.report.export), empty when unmeasured;
                            benchmark and trial metrics alike (a trial's name is the benchmark)
     statistics             confidence, resamples, seed, significance
@@ -104,9 +110,10 @@ from bakeoff.report.evidence import rating_source, self_judged_label
 from bakeoff.report.export import pairwise_records, summary_records
 from bakeoff.report.hands_on import HandsOn, HeatMap, SafetyFigures, Share, SharedCount
 from bakeoff.report.insights import FaqEntry, Recommendation
+from bakeoff.report.tables import BOLD_MEANING
 from bakeoff.scoring.metrics import CONFIDENCE, RESAMPLES, SEED, SIGNIFICANCE
 
-REPORT_SCHEMA_VERSION = 3
+REPORT_SCHEMA_VERSION = 4
 
 
 def report_document(data: ReportData, verdict: list[str], recommendations: list[Recommendation],
@@ -125,6 +132,10 @@ def report_document(data: ReportData, verdict: list[str], recommendations: list[
                   for m, c in data.cards.items()},
         "statistics": {"confidence": CONFIDENCE, "resamples": RESAMPLES, "seed": SEED,
                        "significance": SIGNIFICANCE},
+        "best": [{"benchmark": key[0], "metric": key[1], "model": best}
+                 for key in (comparison.metrics if comparison else {})
+                 if comparison and (best := comparison.significant_best(key)) is not None],
+        "bold_meaning": BOLD_MEANING,
         "summaries": summary_records(comparison) if comparison else [],
         "pairwise": pairwise_records(comparison) if comparison else [],
         "costs": {m: _cost_record(usage) for m in data.models

@@ -34,6 +34,7 @@ from bakeoff.report.hands_on import (
 from bakeoff.report.insights import DecisionReport, FaqEntry, Recommendation
 from bakeoff.report.tables import (
     ABSTENTION_NOTE,
+    BOLD_MEANING,
     CHOICE_NOTE,
     CLAIMS_NOTE,
     ERRORS_NOTE,
@@ -60,6 +61,7 @@ from bakeoff.report.tables import (
     methodology_lines,
     price_table,
     published_speed_table,
+    report_kind,
     safety_table,
     spec_table,
     statistics_note,
@@ -68,6 +70,7 @@ from bakeoff.report.tables import (
 from bakeoff.scoring.metrics import RESAMPLES, SEED, SIGNIFICANCE, PairedTest
 
 MISSING = "—"
+__all__ = ["BOLD_MEANING", "render_markdown", "terminal_summary"]
 TEST_NAMES = {"mcnemar-exact": "McNemar exact", "paired-bootstrap": "paired bootstrap"}
 
 
@@ -97,14 +100,15 @@ def terminal_summary(report: DecisionReport) -> str:
     head = _head(report.data, report.verdict)
     scores = _scores_section(report.data.comparison)
     trials = _trial_scores(report.data.comparison)
+    bold = [BOLD_MEANING] if any("**" in line for line in (*scores, *trials)) else []
     choices = _choice_section(report.recommendations, "; ")
-    return "\n\n".join("\n".join(part).rstrip() for part in (head, scores, trials, choices)
-                       if part) + "\n"
+    return "\n\n".join("\n".join(part).rstrip() for part in (head, scores, trials, bold,
+                                                              choices) if part) + "\n"
 
 
 def _head(data: ReportData, verdict: list[str]) -> list[str]:
-    kind = "measured" if data.measured else "published figures only — nothing measured"
-    return [f"# {' vs '.join(data.models)}", "", f"bakeoff decision report ({kind})", "",
+    return [f"# {' vs '.join(data.models)}", "", f"bakeoff decision report ({report_kind(data)})",
+            "",
             "> " + " ".join(verdict)]
 
 
@@ -138,13 +142,15 @@ def _benchmark_section(comparison: Comparison | None) -> list[str]:
 def _scores_section(comparison: Comparison | None) -> list[str]:
     """The heading, the runs and the score table (with its mode warnings)."""
     lines = ["## Standard benchmarks", ""]
-    if comparison is None or not comparison.metrics:
+    if comparison is None:
         return [*lines, "Not measured: no benchmark was run.", ""]
+    if not comparison.metrics:
+        return [*lines, *_run_facts(comparison), "", "Not measured: no item was scored.", ""]
     lines += _run_facts(comparison)
     keys = comparison.benchmark_keys()
     if not keys:
         return [*lines, "", "Not measured: no benchmark was run (hands-on trials only)."]
-    return [*lines, "", *_scores_table(comparison, keys, _best_of(comparison)),
+    return [*lines, "", *_scores_table(comparison, keys, comparison.significant_best),
             *_mixed_mode_warnings(comparison, keys)]
 
 
@@ -271,7 +277,7 @@ def _speed_section(data: ReportData) -> list[str]:
 def _faq_section(faq: list[FaqEntry]) -> list[str]:
     if not faq:
         return ["## FAQ", "", "No figures to compare.", ""]
-    return ["## FAQ", "", *[f"- **{e.question}** {e.answer}" for e in faq], ""]
+    return ["## FAQ", "", *[f"- *{e.question}* {e.answer}" for e in faq], ""]
 
 
 def _claims_section(data: ReportData) -> list[str]:
@@ -332,17 +338,6 @@ def _mixed_mode_warnings(comparison: Comparison, keys: list[tuple[str, str]]) ->
     return ["", *warnings] if warnings else []
 
 
-def _best_of(comparison: Comparison) -> Callable[[tuple[str, str]], str | None]:
-    return lambda key: _best(comparison.metrics.get(key, {}))
-
-
-def _best(by_model: dict[str, MetricSummary]) -> str | None:
-    """The model with the highest mean, only when every model was scored the same way."""
-    if len(by_model) < 2 or len({s.mode for s in by_model.values()}) > 1:
-        return None
-    return max(by_model, key=lambda m: by_model[m].mean)
-
-
 def _score_cell(summary: MetricSummary | None, best: bool, *, shots: bool = True) -> str:
     if summary is None:
         return MISSING
@@ -379,9 +374,9 @@ def _pair_sentence(pair: Pairwise) -> str:
         return (f"{pair.model_a} vs {pair.model_b}: not significant at this sample size "
                 f"({_difference(pair.model_a, pair.model_b, test, flipped=False)}).")
     if test.difference > 0:
-        return (f"**{pair.model_a} beats {pair.model_b}** "
+        return (f"{pair.model_a} beats {pair.model_b} "
                 f"({_difference(pair.model_a, pair.model_b, test, flipped=False)}).")
-    return (f"**{pair.model_b} beats {pair.model_a}** "
+    return (f"{pair.model_b} beats {pair.model_a} "
             f"({_difference(pair.model_b, pair.model_a, test, flipped=True)}).")
 
 
@@ -444,9 +439,8 @@ def _cost(usage: ModelUsage | None) -> str:
 
 def _legend() -> str:
     return ("Scores are means over the items scored, ± one standard error, then [the bootstrap "
-            f"95% interval] from {RESAMPLES:,} resamples of the items (seed {SEED}); **bold** "
-            "marks the highest mean in a row when all models were scored in the same mode (not "
-            "a claim of significance). Pairwise: each pair of models on the items both were "
+            f"95% interval] from {RESAMPLES:,} resamples of the items (seed {SEED}). "
+            f"{BOLD_MEANING} Pairwise: each pair of models on the items both were "
             "scored on; right/wrong scores by McNemar's exact test, other scores by a paired "
             "bootstrap, the interval by a paired bootstrap; a model \"beats\" another only at "
             f"p < {SIGNIFICANCE} (not adjusted for the number of pairs). Errors are calls that "

@@ -27,6 +27,11 @@ from bakeoff.scoring.metrics import RESAMPLES, SEED, SIGNIFICANCE
 MISSING = "—"
 Table = tuple[list[str], list[list[str]]]
 
+# The one meaning of bold in every report (HTML, Markdown, JSON's `best`, the terminal).
+BOLD_MEANING = ("Bold marks the best score of a row only when it is significantly better "
+                f"(paired test, p < {SIGNIFICANCE}) than every other model's score in that row; "
+                "a row without such a model has no bold.")
+
 PUBLISHED_SPEED_NOTE = ("Measured by others on their hardware and workload: a different setting "
                         "from any speed bakeoff measured, so not comparable number for number.")
 PRICE_NOTE = ("Prices are list prices from the cards or bakeoff.toml (published, not measured); "
@@ -39,16 +44,30 @@ CLAIMS_NOTE = ("Published scores are the vendor's, in the vendor's setting; a me
 TRIALS_NOTE = ("Each case of a trial ends in pass/fail (or a value in [0, 1]) with the checker's "
                "reason; a trial metric is the mean over its cases, with the same statistics as a "
                "benchmark's (± one standard error, [bootstrap 95% interval], paired tests on the "
-               "cases both models took). The marked score is significantly better (p < 0.05) "
-               "than every other model's in its row; trials taken in different modes (native or "
-               "prompted tools, constrained or free output) are never ranked together. A case "
-               "that ended in an error (\"unsupported\": longer than the model's window, not "
-               "run) is counted apart, never as a fail. Per category, the pooled test compares "
-               "two models over the cases of every trial both took in the same mode (each "
-               "trial's main metric, the first listed).")
+               "cases both models took). " + BOLD_MEANING + " Trials taken in different modes "
+               "(native or prompted tools, constrained or free output) are never ranked "
+               "together. A case that ended in an error (\"unsupported\": longer than the "
+               "model's window, not run) is counted apart, never as a fail. Per category, the "
+               "pooled test compares two models over the cases of every trial both took in the "
+               "same mode (each trial's main metric, the first listed).")
 ERRORS_NOTE = ("Cases that ended in an error record instead of an answer, by kind: never scored, "
                "never a fail. \"unsupported\" marks a case longer than the model's context "
                "window, not run.")
+
+
+def report_kind(data: ReportData) -> str:
+    """What the report rests on, as its title says it."""
+    if data.comparison is None:
+        return "published figures only — nothing measured"
+    if not data.measured:
+        return f"nothing measured: {runs_text(data)} scored no item"
+    return "measured"
+
+
+def runs_text(data: ReportData) -> str:
+    """'run 3', 'runs 3, 4'."""
+    ids = [str(run.id) for run in data.comparison.runs] if data.comparison else []
+    return f"run {ids[0]}" if len(ids) == 1 else f"runs {', '.join(ids)}"
 
 
 def spec_table(data: ReportData) -> Table | None:
@@ -120,14 +139,31 @@ def price_table(data: ReportData) -> Table:
 
 
 def choice_table(recommendations: list[Recommendation]) -> Table:
-    rows = []
-    for rec in recommendations:
-        notes = [*rec.reasons]
-        notes += [f"excluded {m}: {why}" for m, why in rec.excluded.items()]
-        notes += [f"not measured: {x}" for x in rec.not_measured]
-        notes += [f"could not check {x}" for x in rec.unchecked]
-        rows.append([rec.profile.title, rec.choice or "no clear choice", "\n".join(notes)])
+    """A row per use case: the pick with its reasons, or one sentence saying why there is none."""
+    rows = [[rec.profile.title, rec.choice or "no choice", "\n".join(choice_reasons(rec))]
+            for rec in recommendations]
     return ["use case", "choice", "why"], rows
+
+
+def choice_reasons(rec: Recommendation) -> list[str]:
+    """Why a pick (its reasons, the models excluded, what could not be weighed), or the one
+    reason there is none."""
+    if rec.choice is None:
+        reason = (rec.reasons[0] if rec.reasons else "no model stands out")
+        reason = reason.removesuffix(": no choice").removesuffix(": no clear choice")
+        if rec.excluded and "hard constraints" not in reason:
+            reason += "".join(f"; excluded {m}: {why}" for m, why in rec.excluded.items())
+        return [_sentence(reason)]
+    notes = [*rec.reasons]
+    notes += [f"excluded {m}: {why}" for m, why in rec.excluded.items()]
+    notes += [f"not weighed (no figure): {x}" for x in rec.not_measured]
+    notes += [f"could not check {x}" for x in rec.unchecked]
+    return notes
+
+
+def _sentence(text: str) -> str:
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith(".") else f"{text}."
 
 
 def claims_table(data: ReportData) -> Table | None:
@@ -216,10 +252,17 @@ def heat_map_table(heat_map: HeatMap, model: str) -> Table:
             not_run = grid.not_run.get((length, depth))
             cells.append(f"{rate.mean:.2f} (n={rate.n})" if rate else
                          f"not run ({not_run})" if not_run else MISSING)
-        mean = grid.length_means.get(length)
-        rows.append([f"{length:,}", *cells, MISSING if mean is None else f"{mean:.2f}"])
+        rows.append([f"{length:,}", *cells, length_mean_text(heat_map, model, length)])
     return (["length (tokens)", *[f"depth {d:g}" for d in heat_map.depths],
              "mean over depths"], rows)
+
+
+def length_mean_text(heat_map: HeatMap, model: str, length: int) -> str:
+    """A length's mean over depths, with ✓ when it reaches the threshold."""
+    mean = heat_map.models[model].length_means.get(length)
+    if mean is None:
+        return MISSING
+    return f"{mean:.2f} ✓" if mean >= heat_map.threshold else f"{mean:.2f}"
 
 
 def effective_length_line(heat_map: HeatMap, model: str) -> str:
@@ -235,7 +278,8 @@ def effective_length_line(heat_map: HeatMap, model: str) -> str:
 
 
 HEAT_MAP_NOTE = ("Each cell: the mean of the trials' main metric over the cell's cases (depth 0 = "
-                 "the fact at the start of the text, 1 = at the end). Effective length: the "
+                 "the fact at the start of the text, 1 = at the end); ✓ marks a mean over "
+                 "depths at or above {threshold:g}. Effective length: the "
                  "longest tested length up to which the mean over depths stays at or above "
                  "{threshold:g} (bakeoff.trials.long_context.effective_length). \"Not run\": "
                  "cases that ended in an error record (most often longer than the model's "
