@@ -5,7 +5,14 @@ import datetime as dt
 import pytest
 
 from bakeoff.catalog import CardError, card_names, load_card, parse_card
-from bakeoff.catalog.resolve import model_card, named_figures, plan_figures, resolve
+from bakeoff.catalog.resolve import (
+    context_window,
+    figure_origin,
+    model_card,
+    named_figures,
+    plan_figures,
+    resolve,
+)
 from bakeoff.config import parse_config
 
 SEEDS = ["llama-3.1-405b-instruct", "mixtral-8x22b-instruct", "gpt-4o-mini", "mistral-large-2"]
@@ -194,3 +201,33 @@ def test_a_bad_published_speed_is_a_located_config_error(speed: str, message: st
     with pytest.raises(ConfigError) as error:
         parse_config(text, "bakeoff.toml")
     assert str(error.value).startswith(f"bakeoff.toml: {message}"), str(error.value)
+
+
+def test_a_models_context_is_the_configured_one_else_its_spec_sheets() -> None:
+    config = parse_config("""
+[[models]]
+name = "mini"
+provider = "openai"
+base_url = "https://api.openai.com/v1"
+card = "gpt-4o-mini"
+
+[[models]]
+name = "set"
+provider = "openai"
+base_url = "https://api.openai.com/v1"
+card = "gpt-4o-mini"
+context = 32000
+
+[[models]]
+name = "bare"
+provider = "openai"
+base_url = "https://api.openai.com/v1"
+""", "bakeoff.toml")
+    mini, configured, bare = config.models
+    assert context_window(mini) == 128_000  # the card's figure, not "—"
+    assert context_window(configured) == 32_000
+    assert context_window(bare) is None
+    assert figure_origin(model_card(configured) or load_card("gpt-4o-mini"),
+                         "context_window") == "set in bakeoff.toml"
+    assert figure_origin(load_card("gpt-4o-mini"), "context_window") == "from its model card"
+    assert figure_origin(load_card("gpt-4o-mini"), "total_params") is None

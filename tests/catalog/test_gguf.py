@@ -63,6 +63,28 @@ def test_a_moe_file_gives_its_architecture_size_context_and_quantisation(tmp_pat
     assert card.sources["context_window"] == "GGUF metadata of tiny.gguf"
 
 
+def _dense_file(path: Path, label: str, *, output: bool) -> Path:
+    """A dense model: a 1,000 x 500 token embedding, one 1,000 x 1,000 layer, and an output
+    matrix of the embedding's shape when `output`."""
+    tensors = [("token_embd.weight", (1000, 500)), ("blk.0.attn_q.weight", (1000, 1000))]
+    return write_gguf(path, [_kv("general.architecture", 8, _string("qwen2")),
+                             _kv("general.size_label", 8, _string(label))],
+                      tensors + ([("output.weight", (1000, 500))] if output else []))
+
+
+@pytest.mark.parametrize(("label", "output", "params"), [
+    ("1.5M", True, 1_500_000),  # output.weight a copy of the tied embedding: counted once
+    ("2M", True, 2_000_000),  # an untied output matrix of the same shape: counted
+    ("1.5M", False, 1_500_000),  # tied, stored once (llama.cpp reuses token_embd)
+    ("8x1M", True, 2_000_000),  # a label that gives no count: every tensor counted
+])
+def test_a_tied_embedding_stored_twice_is_counted_once(tmp_path: Path, label: str,
+                                                        output: bool, params: int) -> None:
+    card = card_from_gguf(_dense_file(tmp_path / "m.gguf", label, output=output), "m")
+    assert card.total_params == card.active_params == params
+    assert ("counted once" in (card.notes or "")) == (params == 1_500_000 and output)
+
+
 def test_a_long_array_of_strings_is_skipped_the_same_across_read_chunks(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = moe_file(tmp_path / "tiny.gguf")
@@ -93,11 +115,14 @@ def test_a_bad_file_is_one_clear_error(tmp_path: Path, data: bytes, message: str
 
 EXPECTED: dict[str, dict[str, Any]] = {
     "smollm2-135m-instruct": {"architecture": "llama", "quantization": "Q4_1",
-                              "context": 8192, "label": "135M"},
+                              "context": 8192, "label": "135M", "parameters": 134_515_008},
     "gemma-3-270m": {"architecture": "gemma3", "quantization": "Q4_K_M",
-                     "context": 32768, "label": "270M"},
+                     "context": 32768, "label": "270M", "parameters": 268_098_176},
     "qwen2.5-coder-0.5b-instruct": {"architecture": "qwen2", "quantization": "Q4_K_M",
-                                    "context": 32768, "label": "0.5B"},
+                                    "context": 32768, "label": "0.5B",
+                                    # 0.49B as the vendor counts it, not 630M: the file
+                                    # stores the tied embedding twice
+                                    "parameters": 494_032_768},
 }
 
 
@@ -112,5 +137,5 @@ def test_the_bundled_gguf_files_read_as_their_model_cards_say(name: str) -> None
     assert (card.quantization, card.context_window) == (expected["quantization"],
                                                        expected["context"])
     assert card.architecture == "dense" and card.total_params == card.active_params
-    assert card.total_params is not None and card.total_params > 100_000_000
+    assert card.total_params == expected["parameters"]
     assert card.license is not None and card.sources["license"].startswith("https://")

@@ -10,6 +10,7 @@ from bakeoff.report.data import (
     report_from_cards,
 )
 from bakeoff.report.insights import faq, load_profiles, quality_standing, recommend, verdict
+from bakeoff.config import parse_config
 from tests.report.stored import build_store
 
 
@@ -83,7 +84,30 @@ def test_hard_constraints_exclude(tmp_path: Path) -> None:
     assert rec.excluded == {"mixtral-8x22b-instruct": "context 65,536 < 100,000"}
     assert rec.choice == "llama-3.1-405b-instruct"
     context = next(e for e in faq(data) if e.evidence["kind"] == "context")
-    assert "128K (llama-3.1-405b-instruct) vs 64K (mixtral-8x22b-instruct)" in context.answer
+    assert context.answer == ("Context window: 131,072 tokens for llama-3.1-405b-instruct (from "
+                              "its model card) vs 65,536 tokens for mixtral-8x22b-instruct (from "
+                              "its model card).")
+
+
+def test_a_configured_context_is_said_to_be_configured_and_written_out() -> None:
+    config = parse_config("""
+[[models]]
+name = "big"
+provider = "openai"
+base_url = "https://gateway.example.com/v1"
+card = "llama-3.1-405b-instruct"
+context = 128000
+
+[[models]]
+name = "small"
+provider = "openai"
+base_url = "https://gateway.example.com/v1"
+card = "mixtral-8x22b-instruct"
+""", "bakeoff.toml")
+    data = report_from_cards(["big", "small"], generated_at=0.0, config=config)
+    context = next(e for e in faq(data) if e.evidence["kind"] == "context")
+    assert context.answer == ("Context window: 128,000 tokens for big (set in bakeoff.toml) vs "
+                              "65,536 tokens for small (from its model card).")
 
 
 def test_a_report_from_cards_labels_every_figure_published() -> None:

@@ -13,6 +13,7 @@ Large arrays (a tokenizer's vocabulary) are skipped over, not kept: only their l
 from __future__ import annotations
 
 import math
+import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +75,28 @@ class GGUFHeader:
 
     @property
     def parameter_count(self) -> int:
-        return sum(t.elements for t in self.tensors)
+        """The model's parameters: every tensor's elements, a tied embedding counted once."""
+        stored = sum(t.elements for t in self.tensors)
+        copy = self.tied_output_copy
+        return stored - (copy.elements if copy is not None else 0)
+
+    @property
+    def tied_output_copy(self) -> TensorInfo | None:
+        """`output.weight` when it is a stored copy of a tied `token_embd.weight`, else None.
+
+        GGUF does not record whether the embeddings are tied: llama.cpp reuses token_embd when
+        the file has no output matrix, but some converters write the tied matrix twice (the
+        official Qwen2.5 0.5B files do, which made 0.49B read as 630M). A copy has the
+        embedding's shape, and leaving it out brings the count nearer the file's own size
+        label ("0.5B") than keeping it; an untied output matrix (Llama 3 8B's) does not."""
+        by_name = {t.name: t for t in self.tensors}
+        output, embedding = by_name.get("output.weight"), by_name.get("token_embd.weight")
+        label = size_label_count(self.metadata.get("general.size_label"))
+        if output is None or embedding is None or output.shape != embedding.shape or not label:
+            return None
+        stored = sum(t.elements for t in self.tensors)
+        once = stored - output.elements
+        return output if abs(once - label) < abs(stored - label) else None
 
     @property
     def expert_parameter_count(self) -> int:
@@ -85,6 +107,17 @@ class GGUFHeader:
     def file_type(self) -> str | None:
         code = self.metadata.get("general.file_type")
         return FILE_TYPES.get(code, f"type {code}") if isinstance(code, int) else None
+
+
+_LABEL = re.compile(r"(\d+(?:\.\d+)?)([KMBT])")
+_LABEL_SCALE = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
+
+
+def size_label_count(label: object) -> float | None:
+    """A size label's parameter count: "0.5B" is 5e8, "135M" 1.35e8; None for any other
+    label (a mixture's "8x7B", none at all)."""
+    match = _LABEL.fullmatch(label.strip()) if isinstance(label, str) else None
+    return None if match is None else float(match[1]) * _LABEL_SCALE[match[2]]
 
 
 def read_header(path: Path) -> GGUFHeader:
@@ -211,8 +244,10 @@ def card_from_gguf(path: Path, name: str) -> ModelCard:
     present = {key: value for key, value in fields.items() if value is not None}
     title = header.metadata.get("general.name")
     label = header.metadata.get("general.size_label")
-    notes = ("Parameters are the sum of the tensor elements in the file (an embedding stored "
-             "twice counts twice)" + (f"; the file's size label says {label}." if label else "."))
+    twice = (" (its output matrix, a stored copy of the tied token embedding, counted once)"
+             if header.tied_output_copy is not None else "")
+    notes = (f"Parameters are the sum of the tensor elements in the file{twice}"
+             + (f"; the file's size label says {label}." if label else "."))
     return ModelCard(name=_card_name(name), display_name=title if isinstance(title, str) else name,
                      sources=dict.fromkeys(present, source), notes=notes, **present)
 

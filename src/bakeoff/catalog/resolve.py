@@ -116,6 +116,31 @@ def model_card(model: Configured, source: str = "bakeoff.toml",
     return resolve(model, source, read_files=read_files).card
 
 
+def context_window(model: Configured, source: str = "bakeoff.toml", *,
+                   read_files: bool = True) -> int | None:
+    """The model's context window as its spec sheet gives it: the configured `context`, else
+    the card's (the shipped card, or the GGUF file's metadata); None when neither knows it."""
+    if model.context is not None:
+        return model.context
+    card = model_card(model, source, read_files)
+    return None if card is None else card.context_window
+
+
+def figure_origin(card: ModelCard, field: str) -> str | None:
+    """Where a card's figure comes from, in words ("set in bakeoff.toml", "from its model
+    card", "from its GGUF file"); None when the card has no such figure."""
+    source = card.sources.get(field)
+    if source is None or getattr(card, field, None) is None:
+        return None
+    if source.startswith(("http://", "https://")):
+        return "from its model card"
+    if source.startswith("GGUF metadata"):
+        return "from its GGUF file"
+    if source == PLAN_SOURCE:
+        return "set in the run's config"
+    return f"set in {source}"
+
+
 def configured_price(model: Configured, card_price: Price | None,
                      source: str = "bakeoff.toml") -> Price | None:
     """The card's price with the model's own price_*_per_mtok laid over it."""

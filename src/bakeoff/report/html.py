@@ -44,6 +44,7 @@ from bakeoff.report.tables import (
     PRICE_NOTE,
     PUBLISHED_SPEED_NOTE,
     SAFETY_NOTE,
+    SPEC_NOTE,
     TRIALS_NOTE,
     Table,
     abstention_table,
@@ -141,9 +142,8 @@ def _spec(data: ReportData) -> str:
     if table is None:
         return _section("spec", "Spec sheet", "<p class=muted>No model card for these models."
                         "</p>")
-    return _section("spec", "Spec sheet (from the model cards)", _text_table(table) +
-                    "<p class=muted>Figures from each card's sources (see Methodology); "
-                    "— where no source gives one.</p>")
+    return _section("spec", "Spec sheet", _text_table(table) +
+                    f"<p class=muted>{_e(SPEC_NOTE)}</p>")
 
 
 def _text_table(table: Table) -> str:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bakeoff.catalog import PublishedSpeed
+from bakeoff.catalog.resolve import figure_origin
 from bakeoff.report.comparison import OTHER, CategoryPair, CategoryResult
 from bakeoff.report.data import ReportData
 from bakeoff.report.evidence import (
@@ -747,9 +748,15 @@ def _context_entry(data: ReportData, a: str, b: str) -> FaqEntry | None:
         return FaqEntry(question, "Context window unknown for "
                         f"{' and '.join(m for m, v in shown.items() if v is None)}.",
                         {"kind": "context", "context_window": shown})
-    text = " vs ".join(f"{_k(shown[m] or 0)} ({m})" for m in (a, b))
-    return FaqEntry(question, f"Context window {text} tokens, as the cards state.",
+    text = " vs ".join(f"{shown[m] or 0:,} tokens for {m} ({_context_origin(data, m)})"
+                       for m in (a, b))
+    return FaqEntry(question, f"Context window: {text}.",
                     {"kind": "context", "context_window": shown})
+
+
+def _context_origin(data: ReportData, model: str) -> str:
+    card = data.card(model)
+    return (figure_origin(card, "context_window") if card else None) or "source not recorded"
 
 
 def _language_entry(data: ReportData, a: str, b: str) -> FaqEntry | None:
@@ -774,10 +781,6 @@ def _round(value: float | None, digits: int) -> float | None:
 
 def _float(value: int | None) -> float | None:
     return None if value is None else float(value)
-
-
-def _k(tokens: int) -> str:
-    return f"{tokens // 1024}K" if tokens % 1024 == 0 else f"{tokens:,}"
 
 
 _p = p_text

@@ -44,6 +44,7 @@ from bakeoff.report.tables import (
     PRICE_NOTE,
     PUBLISHED_SPEED_NOTE,
     SAFETY_NOTE,
+    SPEC_NOTE,
     TRIALS_NOTE,
     Table,
     abstention_table,
@@ -122,9 +123,7 @@ def _spec_section(data: ReportData) -> list[str]:
     table = spec_table(data)
     if table is None:
         return ["## Spec sheet", "", "No model card for these models.", ""]
-    return ["## Spec sheet (from the model cards)", "", *_text_table(table), "",
-            "Figures from each card's sources (see Methodology); — where no source gives one.",
-            ""]
+    return ["## Spec sheet", "", *_text_table(table), "", SPEC_NOTE, ""]
 
 
 def _benchmark_section(comparison: Comparison | None) -> list[str]:
