@@ -41,8 +41,8 @@ workload = "the article's prompts", date = 2024-07-24, source = "https://example
 
 PRICE = ("b costs 4.2× less per 1K tokens: $0.001560 vs $0.006500 (list prices, blended 3:1 "
          "in:out).")
-SPEED = ("Published, not measured: b generates 2.4× faster (68.7 vs 28.4 tokens/s; a on the "
-         "article's host, b on the article's host).")
+SPEED = ("Published, not measured: b generates 2.4× faster, 68.7 vs 28.4 tokens/s (for a, on "
+         "the article's host; for b, on the article's host).")
 
 
 def _stored_run(config: Config, path: Path) -> tuple[Store, int]:

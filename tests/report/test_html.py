@@ -119,7 +119,8 @@ def test_a_report_of_published_figures_renders_and_says_so(tmp_path: Path) -> No
         speed = page.locator("#speed").inner_text()
         assert "published, not measured" in speed and "98.3" in speed and "29.4" in speed
         assert "$0.003500" in page.locator("#price").inner_text()
-        assert "3.3× faster" in page.locator("#faq").inner_text()
+        assert "1.9× faster" in page.locator("#faq").inner_text()
+        assert "the median of the 2 providers' figures" in page.locator("#faq").inner_text()
 
     _open_offline(page_file, check)
     assert (tmp_path / (page_file.name.removesuffix(".html") + ".md")).exists()

@@ -54,6 +54,19 @@ class ModelSpeed:
     tokens_per_s_p99: float | None = None
     # (concurrency, aggregate output tokens/s) from a load sweep.
     throughput_by_concurrency: tuple[tuple[int, float], ...] = ()
+    # The requests each kind of percentile was taken over (None: not recorded).
+    ttft_samples: int | None = None
+    tokens_per_s_samples: int | None = None
+
+
+# The fewest samples a percentile needs: 100 / (100 - p), so that at least one sample lies
+# above it. A p99 of 3 requests is the slowest of the three, not a p99: reports mark it.
+PERCENTILE_MIN_SAMPLES = {50: 2, 90: 10, 99: 100}
+
+
+def too_few_samples(percentile: int, samples: int | None) -> bool:
+    """Whether a percentile was taken over fewer samples than it needs."""
+    return samples is not None and samples < PERCENTILE_MIN_SAMPLES[percentile]
 
 
 @dataclass(frozen=True)
@@ -258,6 +271,8 @@ def speed_figures(summary: SpeedSummary, workload: str = "short") -> SpeedFigure
             throughput_by_concurrency=tuple(
                 (lv.concurrency, lv.throughput_tps) for lv in chosen
                 if lv.concurrency is not None and lv.throughput_tps is not None),
+            ttft_samples=ttft.count if ttft else None,
+            tokens_per_s_samples=rate.count if rate else None,
         )
     label = chosen_workload(summary, workload)
     return SpeedFigures(models, f"speed run {summary.speed_run_id} ({label} workload)")

@@ -45,6 +45,7 @@ from bakeoff.report.tables import (
     PUBLISHED_SPEED_NOTE,
     SAFETY_NOTE,
     SPEC_NOTE,
+    SPEED_NOTE,
     TRIALS_NOTE,
     Table,
     abstention_table,
@@ -470,7 +471,8 @@ def _speed(data: ReportData) -> str:
                         "measurement for these models.</p>" + (published or
                         "<p class=muted>No card records a published speed either.</p>"))
     return _section("speed", "Speed (measured)", _text_table(measured) +
-                    f"<p class=muted>Source: {_e(data.speed.source)}.</p>" + published)
+                    f"<p class=muted>Source: {_e(data.speed.source)}. {_e(SPEED_NOTE)}</p>"
+                    + published)
 
 
 def _published_speeds(data: ReportData) -> str:

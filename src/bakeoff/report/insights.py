@@ -24,6 +24,7 @@ bakeoff.report.evidence.
 
 from __future__ import annotations
 
+import statistics
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -176,10 +177,32 @@ def ttft(data: ReportData, model: str) -> float | None:
     return None if speed is None else speed.ttft_p50_s
 
 
-def published_speed(data: ReportData, model: str) -> PublishedSpeed | None:
-    """The card's first published speed (cards list their reference provider first)."""
+@dataclass(frozen=True)
+class PublishedRate:
+    """The published output speed the report uses for a model: the median of the figures its
+    card lists (one per provider), so that no provider is picked over another."""
+
+    tokens_per_s: float
+    speeds: tuple[PublishedSpeed, ...]
+
+    @property
+    def basis(self) -> str:
+        """Whose figure it is: "on Azure", or "the median of the 2 providers' figures on
+        its card, Azure 29.4 and Bedrock 73.7"."""
+        if len(self.speeds) == 1:
+            return f"on {self.speeds[0].provider}"
+        listed = [f"{s.provider} {s.output_tokens_per_s:g}" for s in self.speeds]
+        return (f"the median of the {len(listed)} providers' figures on its card, "
+                f"{', '.join(listed[:-1])} and {listed[-1]}")
+
+
+def published_speed(data: ReportData, model: str) -> PublishedRate | None:
+    """The median of the card's published output speeds; None when it lists none."""
     card = data.card(model)
-    return card.speeds[0] if card is not None and card.speeds else None
+    if card is None or not card.speeds:
+        return None
+    return PublishedRate(statistics.median(s.output_tokens_per_s for s in card.speeds),
+                         card.speeds)
 
 
 def quality_standing(data: ReportData, model: str,
@@ -711,12 +734,12 @@ def _speed_entry(data: ReportData, a: str, b: str) -> FaqEntry | None:
 def _published_speed_entry(data: ReportData, a: str, b: str, question: str) -> FaqEntry:
     """The speed ratio from the cards' published figures, said to be published, not measured."""
     speeds = {m: published_speed(data, m) for m in (a, b)}
-    shown = {m: round(s.output_tokens_per_s, 1) for m, s in speeds.items() if s is not None}
+    shown = {m: round(s.tokens_per_s, 1) for m, s in speeds.items() if s is not None}
     fast, slow = sorted((a, b), key=lambda m: -shown[m])
     ratio = shown[fast] / shown[slow]
-    where = ", ".join(f"{m} on {s.provider}" for m, s in speeds.items() if s is not None)
-    return FaqEntry(question, f"Published, not measured: {fast} generates {ratio:.1f}× faster "
-                    f"({shown[fast]:.1f} vs {shown[slow]:.1f} tokens/s; {where}).",
+    where = "; ".join(f"for {m}, {s.basis}" for m, s in speeds.items() if s is not None)
+    return FaqEntry(question, f"Published, not measured: {fast} generates {ratio:.1f}× faster, "
+                    f"{shown[fast]:.1f} vs {shown[slow]:.1f} tokens/s ({where}).",
                     {"kind": "speed", "published": True, "tokens_per_s": shown,
                      "ratio": round(ratio, 1)})
 

@@ -37,7 +37,9 @@ Fields::
                            benchmark, metric, items, correct, cost_usd, per_1000_correct
     speed                  null when not measured, else source and per model: ttft_p50_s,
                            ttft_p90_s, ttft_p99_s, tokens_per_s_p50/p90/p99,
-                           throughput_by_concurrency [[concurrency, tokens/s], ...]
+                           throughput_by_concurrency [[concurrency, tokens/s], ...],
+                           ttft_samples, tokens_per_s_samples (the requests the percentiles
+                           were taken over; a p50 needs 2, a p90 10, a p99 100)
     categories             per (benchmark, metric, category, model): mean, n (the item
                            categories of standard benchmarks, e.g. MMLU's subjects)
     hands_on               the hands-on trials (empty lists and nulls when none were run):

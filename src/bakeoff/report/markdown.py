@@ -45,6 +45,7 @@ from bakeoff.report.tables import (
     PUBLISHED_SPEED_NOTE,
     SAFETY_NOTE,
     SPEC_NOTE,
+    SPEED_NOTE,
     TRIALS_NOTE,
     Table,
     abstention_table,
@@ -266,7 +267,7 @@ def _speed_section(data: ReportData) -> list[str]:
         lines = ["## Speed", "", "Not measured: no speed measurement for these models.", ""]
     else:
         lines = ["## Speed (measured)", "", *_text_table(measured), "",
-                 f"Source: {data.speed.source}.", ""]
+                 f"Source: {data.speed.source}. {SPEED_NOTE}", ""]
     if published is not None:
         lines += ["### Published speeds (published, not measured)", "",
                   *_text_table(published), "", PUBLISHED_SPEED_NOTE, ""]

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from bakeoff.catalog.sheet import source_lines, spec_rows
 from bakeoff.judging.ratings import Rating, Ratings, RatingTable
 from bakeoff.report.comparison import CategoryResult
-from bakeoff.report.data import ReportData
+from bakeoff.report.data import PERCENTILE_MIN_SAMPLES, ReportData, too_few_samples
 from bakeoff.report.evidence import find_rating, rating_text, self_judged_label
 from bakeoff.report.hands_on import (
     HeatMap,
@@ -33,7 +33,9 @@ BOLD_MEANING = ("Bold marks the best score of a row only when it is significantl
                 "a row without such a model has no bold.")
 
 PUBLISHED_SPEED_NOTE = ("Measured by others on their hardware and workload: a different setting "
-                        "from any speed bakeoff measured, so not comparable number for number.")
+                        "from any speed bakeoff measured, so not comparable number for number. "
+                        "Where a card lists several providers, the FAQ and the verdict use the "
+                        "median of their figures, and say so.")
 PRICE_NOTE = ("Prices are list prices from the cards or bakeoff.toml (published, not measured); "
               "run cost is measured tokens × those prices (and machine time × price per hour "
               "where set).")
@@ -86,20 +88,44 @@ def spec_table(data: ReportData) -> Table | None:
 
 
 def measured_speed_table(data: ReportData) -> Table | None:
+    """Percentiles at concurrency 1 with the requests they were taken over; a percentile from
+    fewer requests than it needs (PERCENTILE_MIN_SAMPLES) is marked "too few"."""
     if data.speed is None or not data.speed.models:
         return None
     rows = []
     for model in data.models:
         s = data.speed.models.get(model)
-        cells = [MISSING] * 6 if s is None else [
-            _num(v, "{:.3f}") for v in (s.ttft_p50_s, s.ttft_p90_s, s.ttft_p99_s)] + [
-            _num(v, "{:.1f}") for v in (s.tokens_per_s_p50, s.tokens_per_s_p90,
-                                        s.tokens_per_s_p99)]
+        cells = [MISSING] * 8 if s is None else [
+            _count_of(s.ttft_samples),
+            *[_percentile(v, p, s.ttft_samples, "{:.3f}")
+              for p, v in ((50, s.ttft_p50_s), (90, s.ttft_p90_s), (99, s.ttft_p99_s))],
+            _count_of(s.tokens_per_s_samples),
+            *[_percentile(v, p, s.tokens_per_s_samples, "{:.1f}")
+              for p, v in ((50, s.tokens_per_s_p50), (90, s.tokens_per_s_p90),
+                           (99, s.tokens_per_s_p99))]]
         curve = "" if s is None else ", ".join(f"{c}: {t:.1f}"
                                                for c, t in s.throughput_by_concurrency)
         rows.append([model, *cells, curve or MISSING])
-    return (["model", "TTFT p50 (s)", "p90", "p99", "tokens/s p50", "p90", "p99",
-             "throughput by concurrency (tokens/s)"], rows)
+    return (["model", "TTFT requests", "TTFT p50 (s)", "p90", "p99", "tokens/s requests",
+             "tokens/s p50", "p90", "p99", "throughput by concurrency (tokens/s)"], rows)
+
+
+def _percentile(value: float | None, percentile: int, samples: int | None, fmt: str) -> str:
+    if value is None:
+        return MISSING
+    shown = fmt.format(value)
+    return f"{shown} (too few)" if too_few_samples(percentile, samples) else shown
+
+
+def _count_of(samples: int | None) -> str:
+    return MISSING if samples is None else f"{samples:,}"
+
+
+SPEED_NOTE = ("Percentiles over single requests (concurrency 1). A percentile needs enough "
+              "requests for one to lie above it: p50 at least "
+              f"{PERCENTILE_MIN_SAMPLES[50]}, p90 {PERCENTILE_MIN_SAMPLES[90]}, p99 "
+              f"{PERCENTILE_MIN_SAMPLES[99]}; one from fewer is marked \"too few\" (it is the "
+              "slowest or fastest request measured, not that percentile).")
 
 
 def published_speed_table(data: ReportData) -> Table | None:
