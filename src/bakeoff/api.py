@@ -4,7 +4,10 @@ read runs back."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import signal
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,13 +32,13 @@ from bakeoff.engine.runner import ModelSlot, ProgressSink, RunCounts, Runner
 from bakeoff.judging.bradley_terry import ROUNDS
 from bakeoff.judging.judge import JudgeModel, JudgeSummary, judge_run, judged_trials
 from bakeoff.judging.ratings import Ratings, ratings_for
-from bakeoff.providers.base import Provider
+from bakeoff.outline import Outline, outline
 from bakeoff.report.data import ReportData, SpeedFigures, build_report_data
 from bakeoff.report.data import report_from_cards as cards_report_data
 from bakeoff.report.export import ExportFormat, export_run
 from bakeoff.report.insights import DecisionReport, decide
 from bakeoff.report.render import render_files, write_files
-from bakeoff.store import Store
+from bakeoff.store import NewCompletion, Store
 from bakeoff.trials.base import Trial
 from bakeoff.trials.custom import CustomTrial, TrialFileError
 from bakeoff.trials.registry import TRIALS
@@ -47,6 +50,8 @@ from bakeoff.types import (
     Message,
     ProviderError,
     Sample,
+    Score,
+    request_key,
 )
 
 STORE_NAME = "bakeoff.sqlite"
@@ -193,11 +198,13 @@ def data_sources(tasks: Tasks) -> dict[str, str | None]:
 def run_suite(config: Config, model_names: list[str] | None = None,
               suite_name: str | None = None, store_file: Path | None = None,
               progress: ProgressSink | None = None,
-              max_cost_usd: float | None = None) -> RunResult:
+              max_cost_usd: float | None = None,
+              announce: Callable[[Outline], None] | None = None) -> RunResult:
     """Run (or resume) a suite and write its Markdown report next to the store.
 
     With `max_cost_usd`, no call starts that would take this command's spending past it (see
-    bakeoff.cost.budget); the run then stays unfinished, so a rerun resumes it."""
+    bakeoff.cost.budget); the run then stays unfinished, so a rerun resumes it. `announce`
+    gets the run's outline (models, tasks, items, a time estimate) before any call."""
     plan, work = prepare_run(config, model_names, suite_name)
     priced = [*plan.models, *([config.model(config.judge.model)] if config.judge else [])]
     budget = None if max_cost_usd is None else Budget(
@@ -211,6 +218,8 @@ def run_suite(config: Config, model_names: list[str] | None = None,
                                                {**environment(),
                                                 "data_sources": data_sources(work),
                                                 "trial_categories": trial_categories(work)})
+        if announce is not None:
+            announce(run_outline(store, plan, work, resumable))
         store.set_run_status(run_id, "running")
         counts = _execute(store, run_id, plan, work, progress, budget)
         store.set_run_status(run_id, "interrupted" if budget and budget.exhausted
@@ -226,6 +235,15 @@ def run_suite(config: Config, model_names: list[str] | None = None,
         store.close()
     return RunResult(run_id=run_id, resumed=resumable is not None, counts=counts,
                      report=report, budget=budget, judging=judging)
+
+
+def run_outline(store: Store, plan: RunPlan, work: Tasks, resumed: int | None) -> Outline:
+    """What the run will do and roughly how long it will take (see bakeoff.outline)."""
+    items = {name: len(samples) for name, samples in work.samples().items()}
+    done = {} if resumed is None else {
+        (model.name, task): len(store.scored_sample_ids(resumed, model.name, task))
+        for model in plan.models for task in items}
+    return outline(store, plan.models, items, set(work.trials), done)
 
 
 def _judge_after_run(config: Config, store: Store, run_id: int, plan: RunPlan,
@@ -404,33 +422,100 @@ class Answer:
         return rates.token_cost(usage.input_tokens, usage.output_tokens)
 
 
+ASK_TASK = "ask"  # the task an `ask` run stores its prompt and answers under
+
+
+@dataclass(frozen=True)
+class AskResult:
+    answers: list[Answer]
+    run_id: int  # the run holding the prompt and the answers (see `bakeoff runs`)
+
+
 def ask(config: Config, model_names: list[str], prompt: str,
-        generation: GenerationConfig | None = None, system: str | None = None) -> list[Answer]:
-    """Send the same chat prompt to each model at once; answers come back in model order."""
+        generation: GenerationConfig | None = None, system: str | None = None, *,
+        store_file: Path | None = None,
+        on_start: Callable[[str], None] | None = None,
+        on_text: Callable[[str, str], None] | None = None) -> AskResult:
+    """Send the same chat prompt to each model, one after another, streamed: `on_start(model)`
+    before a model is asked, `on_text(model, text)` for each piece of its answer as it comes.
+
+    The prompt and the answers are stored as a run of their own (task "ask", metric
+    "answered": 1 for a non-empty answer), so `bakeoff runs` and `bakeoff view` show them."""
     models = select_models(config, model_names)
     messages = ((Message("system", system),) if system else ()) + (Message("user", prompt),)
     request = GenerationRequest(config=generation or GenerationConfig(), messages=messages)
+    sample = Sample(id="prompt-" + hashlib.sha256(
+        f"{system or ''}\n{prompt}".encode()).hexdigest()[:12], input=prompt, target="",
+        metadata=(("system", system),) if system else ())
+    store = Store(store_path(config, store_file))
+    try:
+        store.put_samples(ASK_TASK, [sample])
+        run_id = store.create_run(
+            f"ask:{uuid.uuid4().hex}", ASK_TASK,
+            {"suite": ASK_TASK, "benchmarks": [{"name": ASK_TASK}],
+             "models": [m.model_dump(mode="json", exclude_defaults=True) for m in models],
+             "request": request.as_dict()}, environment())
 
-    async def one(model: ModelConfig, provider: Provider) -> Answer:
+        async def main() -> list[Answer]:
+            answers = []
+            for model in models:
+                if on_start is not None:
+                    on_start(model.name)
+                answer, kind = await _ask_one(model, request, on_text)
+                _store_answer(store, run_id, sample.id, kind, request, answer)
+                answers.append(answer)
+            return answers
+
         try:
-            # Streamed where the provider can, so the answer shows its time to first token.
-            generate = getattr(provider, "generate_streamed", provider.generate)
-            return Answer(model, await generate(request), None)
-        except ProviderError as error:
-            return Answer(model, None, error.record())
-        finally:
-            await provider.aclose()
+            answers = asyncio.run(main())
+        except KeyboardInterrupt:
+            store.set_run_status(run_id, "interrupted")
+            raise KeyboardInterrupt(run_id) from None
+        store.set_run_status(run_id, "finished")
+    finally:
+        store.close()
+    return AskResult(answers, run_id)
 
-    async def main() -> list[Answer]:
-        providers = [m.build() for m in models]
-        return list(await asyncio.gather(*(one(m, p) for m, p in zip(models, providers,
-                                                                     strict=True))))
 
-    return asyncio.run(main())
+async def _ask_one(model: ModelConfig, request: GenerationRequest,
+                   on_text: Callable[[str, str], None] | None) -> tuple[Answer, str]:
+    """The model's answer, streamed through `on_text`; and its provider's kind (for the key)."""
+    provider = model.build()
+    try:
+        completion = None
+        async for event in provider.stream(request):
+            if isinstance(event, Completion):
+                completion = event
+            elif on_text is not None and event.text:
+                on_text(model.name, event.text)
+        if completion is None:
+            raise ProviderError("bad_response", f"{model.name}: the stream ended with no answer")
+        return Answer(model, completion, None), provider.kind
+    except ProviderError as error:
+        return Answer(model, None, error.record()), provider.kind
+    finally:
+        await provider.aclose()
+
+
+def _store_answer(store: Store, run_id: int, sample_id: str, kind: str,
+                  request: GenerationRequest, answer: Answer) -> None:
+    """The answer as a score ("answered") with its completion, or its error record."""
+    if answer.completion is None:
+        assert answer.error is not None
+        store.put_error(run_id, answer.model.name, ASK_TASK, sample_id, answer.error)
+        return
+    identity = answer.model.identity()
+    key = request_key(kind, identity, request)
+    answered = 1.0 if answer.completion.text.strip() else 0.0
+    store.put_scores(run_id, answer.model.name, ASK_TASK, "generative", 0,
+                     [Score(sample_id, "answered", answered)], [key],
+                     [NewCompletion(key, kind, identity, request, answer.completion)])
 
 
 __all__ = [
+    "ASK_TASK",
     "Answer",
+    "AskResult",
     "ExportFormat",
     "JudgeResult",
     "RunResult",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 # Everything else is imported by the command that needs it, so that `bakeoff --help` and
 # `bakeoff models` start fast (tests/test_startup.py keeps the heavy packages out of this list).
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     from bakeoff.config import Config
     from bakeoff.judging.judge import JudgeSummary
     from bakeoff.judging.ratings import Rating, Ratings, RatingTable
+    from bakeoff.outline import Outline
+    from bakeoff.report.insights import DecisionReport
 
 app = typer.Typer(
     help="Compare large language models head to head: quality, speed and cost.",
@@ -85,26 +89,67 @@ def load_config(path: Path | None) -> Config:
     return api.load_config(path)
 
 
-class RichProgress:
-    """A progress bar per (model, benchmark) with ETA and error count."""
+class RunProgress:
+    """A bar per model and one for the whole run (a ProgressSink).
 
-    def __init__(self, progress: Progress) -> None:
+    The run's ETA is steady: the plan's estimate counting down until enough items finished,
+    then the remaining items at the average pace since the start (not a recent window, which
+    jumps as tasks of different cost pass)."""
+
+    OVERALL = "all models"
+    # Items finished before the pace so far replaces the plan's estimate.
+    SETTLED = 10
+
+    def __init__(self, progress: Progress, clock: Callable[[], float] = time.monotonic) -> None:
         self._progress = progress
-        self._tasks: dict[tuple[str, str], TaskID] = {}
-        self._errors: dict[tuple[str, str], int] = {}
+        self._clock = clock
+        self._started = clock()
+        self._estimate_s: float | None = None
+        self._finished_here = 0
+        self._overall = progress.add_task(self.OVERALL, total=0, note="")
+        self._models: dict[str, TaskID] = {}
+        self._errors: dict[str, int] = {}
+
+    def set_estimate(self, seconds: float | None) -> None:
+        """The plan's estimate of the whole run (None: unknown)."""
+        self._estimate_s = seconds
+        self._started = self._clock()
+        self._progress.update(self._overall, note=self.eta_text())
 
     def start(self, model: str, benchmark: str, total: int, done: int) -> None:
-        self._errors[(model, benchmark)] = 0
-        self._tasks[(model, benchmark)] = self._progress.add_task(
-            f"{model} · {benchmark}", total=total, completed=done, errors="")
+        if model not in self._models:
+            self._errors[model] = 0
+            self._models[model] = self._progress.add_task(model, total=0, note="")
+        for task in (self._models[model], self._overall):
+            current = self._progress.tasks[task]
+            self._progress.update(task, total=(current.total or 0) + total,
+                                  completed=current.completed + done)
 
     def advance(self, model: str, benchmark: str, *, error: bool) -> None:
-        key = (model, benchmark)
+        self._finished_here += 1
         if error:
-            self._errors[key] += 1
-        count = self._errors[key]
-        self._progress.update(self._tasks[key], advance=1,
-                              errors=f"[red]{count} errors[/red]" if count else "")
+            self._errors[model] += 1
+        count = self._errors[model]
+        self._progress.update(self._models[model], advance=1,
+                              description=f"{model} · {benchmark}",
+                              note=f"{count} errors" if count else "")
+        self._progress.update(self._overall, advance=1)
+        self._progress.update(self._overall, note=self.eta_text())  # counting this item
+
+    def eta_text(self) -> str:
+        """'about 12 min left', from the pace so far or (early on) the plan's estimate."""
+        from bakeoff.outline import duration
+
+        overall = self._progress.tasks[self._overall]
+        remaining = max(0.0, (overall.total or 0) - overall.completed)
+        elapsed = self._clock() - self._started
+        if self._finished_here >= self.SETTLED and elapsed > 0:
+            left = remaining * elapsed / self._finished_here
+        elif self._estimate_s is not None:
+            left = max(0.0, self._estimate_s - elapsed)
+        else:
+            return "time left: estimating"
+        return "done" if remaining == 0 else f"about {duration(left)} left"
 
 
 @app.command()
@@ -127,24 +172,27 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
         Progress,
         TextColumn,
         TimeElapsedColumn,
-        TimeRemainingColumn,
     )
 
     from bakeoff import api
-    from bakeoff.report.markdown import terminal_summary
 
     if estimate:
         _print_estimate(config, model, suite, store)
         return
     with user_errors():
         settings = load_config(config)
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                   TextColumn("{task.fields[errors]}"))
+        columns = (TextColumn("{task.description}", markup=False), BarColumn(),
+                   MofNCompleteColumn(), TimeElapsedColumn(),
+                   TextColumn("{task.fields[note]}", markup=False))
         try:
             with Progress(*columns, console=console) as progress:
-                result = api.run_suite(settings, model, suite, store, RichProgress(progress),
-                                       max_cost)
+                sink = RunProgress(progress)
+
+                def announce(outline: Outline) -> None:
+                    _print_line(outline.line())
+                    sink.set_estimate(outline.seconds)
+
+                result = api.run_suite(settings, model, suite, store, sink, max_cost, announce)
         except KeyboardInterrupt as interrupt:
             run_id = interrupt.args[0] if interrupt.args else "?"
             errors.print(f"interrupted: run {run_id} keeps what finished; "
@@ -152,13 +200,13 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
             raise typer.Exit(130) from None
     verb = "resumed" if result.resumed else "finished"
     counts = result.counts
-    console.print(f"run {result.run_id} {verb}: {counts.scored} samples scored, "
-                  f"{counts.calls} calls made, {counts.cache_hits} answers reused from the "
-                  f"store, {counts.errors} errors")
+    _print_line(f"run {result.run_id} {verb}: {counts.scored} samples scored, "
+                f"{counts.calls} calls made, {counts.cache_hits} answers reused from the "
+                f"store, {counts.errors} errors")
     if result.judging is not None:
         _print_judging(result.judging)
-    console.print(terminal_summary(result.report.report), markup=False)
-    console.print(f"report: {_report_files(result.report_path)}")
+    _print_summary(result.report.report)
+    _print_line(f"report: {_report_files(result.report_path)}")
     if result.budget is not None and result.budget.exhausted:
         budget = result.budget
         errors.print(f"budget reached: run {result.run_id} spent ${budget.spent_usd:.4f} of "
@@ -199,35 +247,56 @@ def ask(prompt: Annotated[str, typer.Argument(help="The prompt to send to every 
         model: ModelsOption = None, config: ConfigOption = None,
         system: Annotated[str | None, typer.Option(help="A system message.")] = None,
         max_tokens: Annotated[int, typer.Option(min=1)] = 256,
-        temperature: Annotated[float, typer.Option(min=0.0)] = 0.0) -> None:
-    """Send one prompt to each model and show the answers side by side."""
+        temperature: Annotated[float, typer.Option(min=0.0)] = 0.0,
+        store: StoreOption = None) -> None:
+    """Send one prompt to each model in turn, showing each answer as it comes; the answers are
+    stored as a run (see `bakeoff runs`, `bakeoff view`)."""
     from bakeoff import api
     from bakeoff.types import GenerationConfig
+
+    def started(name: str) -> None:
+        console.print()
+        console.rule(Text(name), align="left")
+
+    def text(name: str, piece: str) -> None:
+        console.print(piece, end="", markup=False, highlight=False, soft_wrap=True)
 
     with user_errors():
         settings = load_config(config)
         if not model:
             raise UserError("ask needs at least one --model/-m")
-        answers = api.ask(settings, model, prompt,
-                          GenerationConfig(max_tokens=max_tokens, temperature=temperature),
-                          system)
-    table = Table(show_lines=True)
+        try:
+            result = api.ask(settings, model, prompt,
+                             GenerationConfig(max_tokens=max_tokens, temperature=temperature),
+                             system, store_file=store, on_start=started, on_text=text)
+        except KeyboardInterrupt as interrupt:
+            run_id = interrupt.args[0] if interrupt.args else "?"
+            errors.print(f"\ninterrupted: run {run_id} keeps the answers that finished")
+            raise typer.Exit(130) from None
+    console.print()
+    answers = result.answers
+    for answer in answers:
+        if answer.error is not None:
+            errors.print(f"{answer.model.name}: {_answer_text(answer)}", markup=False,
+                         highlight=False, soft_wrap=True)
+    table = Table(title="answers")
     table.add_column("")
     for answer in answers:
-        table.add_column(answer.model.name, overflow="fold")
-    table.add_row("answer", *[_answer_text(a) for a in answers])
+        table.add_column(Text(answer.model.name), overflow="fold")
     table.add_row("latency", *[_latency(a) for a in answers])
     table.add_row("tokens in / out", *[_tokens(a) for a in answers])
     table.add_row("cost", *[_ask_cost(a) for a in answers])
     console.print(table)
+    _print_line(f"stored as run {result.run_id}: `bakeoff runs` lists it, `bakeoff view` shows "
+                "the answers side by side")
     if any(a.error for a in answers):
         raise typer.Exit(1)
 
 
 def _answer_text(answer: api.Answer) -> str:
     if answer.error is not None:
-        return f"[red]error ({answer.error.kind}, {answer.error.attempts} attempts): " \
-               f"{answer.error.message}[/red]"
+        return (f"error ({answer.error.kind}, {answer.error.attempts} attempts): "
+                f"{answer.error.message}")
     assert answer.completion is not None
     return answer.completion.text.strip() or "(empty answer)"
 
@@ -421,7 +490,7 @@ def runs(config: ConfigOption = None, store: StoreOption = None) -> None:
             opened.close()
     table = Table(title=str(path))
     for column in ("run", "started", "status", "suite", "models", "benchmarks"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         started = datetime.fromtimestamp(row.created_at, UTC).strftime("%Y-%m-%d %H:%M")
         table.add_row(str(row.id), started, row.status, row.suite,
@@ -526,7 +595,6 @@ def report(run_ids: Annotated[list[int] | None, typer.Argument(
     """Write the report of one or more runs (HTML, Markdown, JSON) and print its summary."""
     from bakeoff import api
     from bakeoff.report.insights import ProfileError
-    from bakeoff.report.markdown import terminal_summary
     from bakeoff.store import Store
 
     with user_errors():
@@ -539,8 +607,8 @@ def report(run_ids: Annotated[list[int] | None, typer.Argument(
                 written = api.report_from_cards(names, directory, profiles, settings)
             except ProfileError as exc:
                 raise UserError(str(exc)) from None
-            console.print(f"report (published figures only): {written.files['.html']} (and "
-                          ".md, .json beside it)")
+            _print_line(f"report (published figures only): {written.files['.html']} (and "
+                        ".md, .json beside it)")
             return
         if not run_ids:
             raise UserError("give run numbers (see `bakeoff runs`) or --models")
@@ -554,8 +622,26 @@ def report(run_ids: Annotated[list[int] | None, typer.Argument(
             raise UserError(str(exc)) from None
         finally:
             opened.close()
-    console.print(terminal_summary(written.report), markup=False)
-    console.print(f"report: {_report_files(written.files['.md'])}")
+    _print_summary(written.report)
+    _print_line(f"report: {_report_files(written.files['.md'])}")
+
+
+def _print_summary(report: DecisionReport) -> None:
+    """The report's summary as tables; its prose lines never wrapped by rich, so piped output
+    keeps each sentence on one line."""
+    from bakeoff.report.terminal import Line, summary_parts
+
+    for part in summary_parts(report):
+        if isinstance(part, Line):
+            _print_line(part.text)
+        else:
+            console.print()
+            console.print(part)
+
+
+def _print_line(text: str) -> None:
+    """Text as is: no markup, no highlighting, no line break added (a path stays whole)."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def _report_files(markdown: Path) -> str:

@@ -456,7 +456,8 @@ BAD_CONFIGS: list[tuple[str, str]] = [
                                     'path = "t.jsonl"\n',
      "bakeoff.toml: trials.support: also the name of a custom benchmark ([benchmarks.support])"),
     (CONFIG.format(name="t.yaml").replace('["support"]', '["suport"]'),
-     "bakeoff.toml: suites.mine.benchmarks: unknown benchmark 'suport' (known: "),
+     "bakeoff.toml: suites.mine.benchmarks: unknown benchmark 'suport' (did you mean "
+     "'support'? known: "),
     (CONFIG.format(name="t.yaml").replace('.yaml"\n', '.yaml"\ncategory = ""\n'),
      "bakeoff.toml: trials.support.category: String should have at least 1 character"),
 ]
