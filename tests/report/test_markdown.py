@@ -160,3 +160,17 @@ def test_a_use_case_without_a_pick_gives_one_reason_and_none_contradicts_another
         assert "not measured: " not in why
         if choice == "no choice":
             assert "\n" not in why and why.endswith(".") and ". " not in why
+
+
+def test_the_methodology_gives_the_command_that_made_the_run(tmp_path: Path) -> None:
+    store = Store(tmp_path / "bakeoff.sqlite")
+    recorded = store.create_run("h", "quick", PLAN, {**ENVIRONMENT,
+                                                     "command": "bakeoff run --suite quick"})
+    bare = store.create_run("h2", "standard", PLAN, ENVIRONMENT)
+    markdown = render_report(build_report_data(store, [recorded, bare]))[".md"]
+    methodology = markdown[markdown.index("## Methodology"):]
+    assert "- run 1: made by: bakeoff run --suite quick; suite quick," in methodology
+    assert ("- run 2: its command line was not recorded (a bakeoff run of suite standard on "
+            "alpha, beta, gamma); suite standard,") in methodology
+    assert ("Commands: the runs' (where recorded), then this report's:\n\n"
+            "- `bakeoff run --suite quick`\n- `bakeoff report 1 2`\n") in methodology

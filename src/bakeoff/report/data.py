@@ -31,7 +31,7 @@ from bakeoff.judging.ratings import Ratings, ratings_for
 from bakeoff.report.comparison import Comparison, build_comparison
 from bakeoff.report.hands_on import HandsOn, build_hands_on
 from bakeoff.speed.summary import SpeedSummary
-from bakeoff.store import ScoreRow, Store
+from bakeoff.store import RunRow, ScoreRow, Store
 
 if TYPE_CHECKING:
     from bakeoff.config import Config
@@ -152,9 +152,17 @@ def build_report_data(store: Store, run_ids: list[int], speed: SpeedFigures | No
         transcripts=_transcripts(store, rows, comparison.models),
         categories=_categories(store, rows),
         generated_at=time.time() if generated_at is None else generated_at,
-        commands=[f"bakeoff report {' '.join(str(r) for r in run_ids)}"],
+        commands=[*[c for run in comparison.runs if (c := run_command(run))],
+                  f"bakeoff report {' '.join(str(r) for r in run_ids)}"],
         hands_on=build_hands_on(store, comparison),
         judged=ratings_for(store, run_ids))
+
+
+def run_command(run: RunRow) -> str | None:
+    """The command line that made a run, as recorded with it (environment "command", e.g.
+    "bakeoff run --suite quick"); None for a run that did not record it."""
+    command = run.environment.get("command")
+    return command if isinstance(command, str) and command else None
 
 
 def report_from_cards(names: list[str], speed: SpeedFigures | None = None,

@@ -52,6 +52,7 @@ from bakeoff.report.tables import (
     category_totals,
     choice_table,
     claims_table,
+    commands_label,
     effective_length_line,
     failures_table,
     judged_category,
@@ -513,7 +514,7 @@ def _methodology(data: ReportData) -> str:
     parts = "".join(f"<li>{_e(line)}</li>" for line in methodology_lines(data))
     commands = "".join(f"<li><code>{_e(c)}</code></li>" for c in data.commands)
     return _section("methodology", "Methodology and reproducibility",
-                    f"<ul>{parts}</ul><p>Commands:</p><ul>{commands}</ul>"
+                    f"<ul>{parts}</ul><p>{_e(commands_label(data))}</p><ul>{commands}</ul>"
                     f"<p class=muted>{_e(statistics_note(data))}</p>")
 
 

@@ -52,6 +52,7 @@ from bakeoff.report.tables import (
     category_totals,
     choice_table,
     claims_table,
+    commands_label,
     effective_length_line,
     failures_table,
     heat_map_table,
@@ -289,7 +290,7 @@ def _claims_section(data: ReportData) -> list[str]:
 
 def _methodology_section(data: ReportData) -> list[str]:
     return ["## Methodology and reproducibility", "",
-            *[f"- {line}" for line in methodology_lines(data)], "", "Commands:", "",
+            *[f"- {line}" for line in methodology_lines(data)], "", commands_label(data), "",
             *[f"- `{command}`" for command in data.commands], "", statistics_note(data), ""]
 
 

@@ -12,7 +12,12 @@ from datetime import UTC, datetime
 from bakeoff.catalog.sheet import source_lines, spec_rows
 from bakeoff.judging.ratings import Rating, Ratings, RatingTable
 from bakeoff.report.comparison import CategoryResult
-from bakeoff.report.data import PERCENTILE_MIN_SAMPLES, ReportData, too_few_samples
+from bakeoff.report.data import (
+    PERCENTILE_MIN_SAMPLES,
+    ReportData,
+    run_command,
+    too_few_samples,
+)
 from bakeoff.report.evidence import find_rating, rating_text, self_judged_label
 from bakeoff.report.hands_on import (
     HeatMap,
@@ -223,13 +228,24 @@ def methodology_lines(data: ReportData) -> list[str]:
         when = datetime.fromtimestamp(run.created_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
         facts = [f"bakeoff {env.get('bakeoff')}", f"Python {env.get('python')}",
                  env.get("platform"), env.get("packages") and f"packages {env['packages']}"]
-        lines.append(f"run {run.id}: suite {run.suite}, {run.status}, started {when}; "
+        command = run_command(run)
+        made = (f"made by: {command}" if command else
+                f"its command line was not recorded (a bakeoff run of suite {run.suite} on "
+                f"{', '.join(m.get('name', '?') for m in run.plan.get('models', []))})")
+        lines.append(f"run {run.id}: {made}; suite {run.suite}, {run.status}, started {when}; "
                      f"{', '.join(str(f) for f in facts if f)}; "
                      f"data: {env.get('data_sources') or 'not recorded'}")
     for model in data.models:
         card = data.card(model)
         lines += [f"{model} card — {line}" for line in (source_lines(card) if card else [])]
     return lines
+
+
+def commands_label(data: ReportData) -> str:
+    """What the report's command list holds."""
+    if data.comparison is None:
+        return "The command that made this report:"
+    return "Commands: the runs' (where recorded), then this report's:"
 
 
 def statistics_note(data: ReportData) -> str:
