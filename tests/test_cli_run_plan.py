@@ -1,5 +1,6 @@
-"""`bakeoff run` says what it will run before it starts: models, tasks, items and a time
-estimate once the store has measured the models, against a real chat server on 127.0.0.1."""
+"""Against a real chat server on 127.0.0.1: `bakeoff run` says what it will run before it
+starts (models, tasks, items and a time estimate once the store has measured the models), and
+`bakeoff speed` marks the percentiles its few requests cannot give."""
 
 import re
 from pathlib import Path
@@ -39,3 +40,14 @@ def test_the_plan_line_comes_first_and_learns_the_time_from_the_first_run(
     assert second.returncode == 0, second.stderr
     assert re.fullmatch(r"plan: 1 model \(served\) × 1 benchmark, 5 items each \(5 in all\); "
                         r"time: about \d+ s \(from earlier runs\)", _plan_line(second.stdout))
+
+
+def test_speed_with_three_runs_marks_its_p90_and_p99(tmp_path: Path) -> None:
+    with chat_server("one two three four") as url:
+        write_project(tmp_path, _config(url))
+        result = bakeoff("speed", "-m", "served", "--runs", "3", "--warmup", "0",
+                         "--max-tokens", "8", cwd=tmp_path, env={"COLUMNS": "250"})
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"│ \d+\.\d+/\d+\.\d+\*/\d+\.\d+\* ", result.stdout)
+    assert "* taken over fewer values than the percentile needs (p50 2, p90 10, p99 100)" \
+        in result.stdout

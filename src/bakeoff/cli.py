@@ -669,7 +669,7 @@ def speed(
     """Measure TTFT, output speed, TPOT and load behaviour, one model after another."""
     from bakeoff import api
     from bakeoff.speed.api import run_speed, speed_settings
-    from bakeoff.speed.table import speed_tables
+    from bakeoff.speed.table import percentile_note, speed_tables
     from bakeoff.speed.workloads import SpeedSettingsError
     from bakeoff.store import Store
 
@@ -695,6 +695,9 @@ def speed(
             opened.close()
     for table in speed_tables(result.summary):
         console.print(table)
+    note = percentile_note(result.summary)
+    if note:
+        _print_line(note)
 
 
 @app.command()

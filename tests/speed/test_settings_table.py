@@ -44,6 +44,6 @@ def test_level_cells_show_percentiles_clipping_and_token_sources() -> None:
         tpot_s=spread(0.02, 0.025, 0.03), e2e_s=spread(3.0, 3.5, 4.0), inter_chunk_s=None,
         output_tokens_per_request=spread(128.0, 128.0, 128.0))
     assert level_cells(level) == [
-        "long (clipped 10000→3904)", "concurrency 2", "3 (1 failed)", "0.50/0.90/1.00",
-        "40.0/50.0/55.0", "20.0/25.0/30.0", "3.00/3.50/4.00", "75.0",
+        "long (clipped 10000→3904)", "concurrency 2", "3 (1 failed)", "0.50/0.90*/1.00*",
+        "40.0/50.0*/55.0*", "20.0/25.0*/30.0*", "3.00/3.50*/4.00*", "75.0",
         "3904 / 128 (tokenizer count)"]

@@ -1,9 +1,13 @@
-"""A speed summary as rich tables: one per model, a row per workload and load level."""
+"""A speed summary as rich tables: one per model, a row per workload and load level.
+
+A percentile taken over fewer requests than it needs (report.data.PERCENTILE_MIN_SAMPLES: p90
+10, p99 100) is marked "*", and `percentile_note` says so under the tables."""
 
 from __future__ import annotations
 
 from rich.table import Table
 
+from bakeoff.report.data import PERCENTILE_MIN_SAMPLES, too_few_samples
 from bakeoff.speed.metrics import Distribution
 from bakeoff.speed.summary import LevelSummary, ModelSpeed, SpeedSummary
 
@@ -42,9 +46,24 @@ def _workload(level: LevelSummary) -> str:
 
 
 def _spread(values: Distribution | None, scale: float, digits: int) -> str:
+    """'p50/p90/p99', each marked "*" when taken over fewer values than it needs."""
     if values is None:
         return "—"
-    return "/".join(f"{v * scale:.{digits}f}" for v in (values.p50, values.p90, values.p99))
+    return "/".join(f"{v * scale:.{digits}f}" + ("*" if too_few_samples(p, values.count) else "")
+                    for p, v in ((50, values.p50), (90, values.p90), (99, values.p99)))
+
+
+def percentile_note(summary: SpeedSummary) -> str | None:
+    """The footnote for marked percentiles, when a table has one."""
+    counts = [d.count for model in summary.models for level in model.levels
+              for d in (level.ttft_s, level.output_tokens_per_s, level.tpot_s, level.e2e_s)
+              if d is not None]
+    if not any(too_few_samples(p, n) for n in counts for p in PERCENTILE_MIN_SAMPLES):
+        return None
+    needs = ", ".join(f"p{p} {n}" for p, n in PERCENTILE_MIN_SAMPLES.items())
+    return (f"* taken over fewer values than the percentile needs ({needs}): near the "
+            "slowest or fastest value measured, not a percentile; measure more requests "
+            "(--runs) for one.")
 
 
 def _tokens(level: LevelSummary) -> str:
