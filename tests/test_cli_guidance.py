@@ -42,6 +42,10 @@ def test_init_takes_one_setup(tmp_path: Path) -> None:
          ("run",), "models[1] ('a').concurency: unknown key (did you mean 'concurrency'?)"),
         ('[suites.s]\nbenchmarks = ["gsm8kk"]\n', ("run", "-s", "s"),
          "suites.s.benchmarks: unknown benchmark 'gsm8kk' (did you mean 'gsm8k'? known: mmlu, "),
+        ('[judge]\nmodel = "qwen2.5"\n', ("run",),
+         "judge.model: unknown model 'qwen2.5' (did you mean 'qwen2.5-coder-0.5b-instruct'? "),
+        ("", ("speed", "-m", "smollm2-135m-instruct", "-w", "shrt"),
+         "--workload 'shrt' (did you mean 'short'?): use one of short, medium, long"),
     ],
 )
 def test_an_unknown_name_lists_the_known_ones_once_and_suggests_the_nearest(

@@ -167,9 +167,8 @@ class Config(_Strict):
     def _judge_is_a_model(self) -> Config:
         names = [m.name for m in self.models]
         if self.judge is not None and self.judge.model not in [*names, *BUNDLED_MODELS]:
-            known = ", ".join(names + sorted(BUNDLED_MODELS))
-            raise ValueError(f"judge.model: unknown model {self.judge.model!r} "
-                             f"(known: {known})")
+            hint = unknown_hint(self.judge.model, names + sorted(BUNDLED_MODELS))
+            raise ValueError(f"judge.model: unknown model {self.judge.model!r} ({hint})")
         return self
 
     @field_validator("models", mode="before")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bakeoff.config import Config, ModelConfig
 from bakeoff.engine.plan import environment
+from bakeoff.names import did_you_mean
 from bakeoff.speed.measure import MeasuredRequest
 from bakeoff.speed.metrics import throughput
 from bakeoff.speed.summary import SpeedSummary, speed_summary
@@ -94,7 +95,8 @@ def speed_settings(workloads: list[str] | None, runs: int, warmup: int, concurre
     chosen = tuple(workloads or ["short"])
     unknown = [name for name in chosen if name not in WORKLOAD_TOKENS]
     if unknown:
-        raise SpeedSettingsError(f"--workload {unknown[0]!r}: use one of "
+        hint = did_you_mean(unknown[0], WORKLOAD_TOKENS)
+        raise SpeedSettingsError(f"--workload {unknown[0]!r}{hint}: use one of "
                                  f"{', '.join(WORKLOAD_TOKENS)}")
     try:
         levels = tuple(int(level) for level in concurrency.split(","))
