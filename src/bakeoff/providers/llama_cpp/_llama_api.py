@@ -302,6 +302,7 @@ class SequenceBatchContext:
         self._memory = llama_cpp.llama_get_memory(self._ctx)
         self._batch = llama_cpp.llama_batch_init(loaded.n_batch, 0, 1)
         self._vocab = loaded._vocab
+        self._n_vocab = loaded.n_vocab
         self.capacity = loaded.n_batch
 
     def close(self) -> None:
@@ -335,7 +336,10 @@ class SequenceBatchContext:
 
     def new_sampler(self, *, temperature: float, top_p: float, seed: int,
                     grammar: str | None) -> Any:
-        """A sampler chain like Llama.generate's with only temperature and top_p switched on."""
+        """A sampler chain like Llama.generate's with only temperature and top_p switched on;
+        None for greedy decoding without a grammar, which `sample` does by argmax."""
+        if temperature <= 0 and grammar is None:
+            return None
         bindings = self._llama_cpp
         chain = bindings.llama_sampler_chain_init(bindings.llama_sampler_chain_default_params())
         if grammar is not None:
@@ -350,9 +354,18 @@ class SequenceBatchContext:
         return chain
 
     def sample(self, sampler: Any, index: int) -> int:
-        """Sample from the logits of batch entry `index` (and advance the sampler's grammar)."""
+        """Sample from the logits of batch entry `index` (and advance the sampler's grammar).
+        Greedy without a sampler: the first highest logit, as llama.cpp's greedy sampler
+        picks, without copying the vocabulary into a candidates array (slow for 262K)."""
+        if sampler is None:
+            import numpy as np
+
+            logits = np.ctypeslib.as_array(self._llama_cpp.llama_get_logits_ith(self._ctx, index),
+                                           shape=(self._n_vocab,))
+            return int(logits.argmax())
         token: int = self._llama_cpp.llama_sampler_sample(sampler, self._ctx, index)
         return token
 
     def free_sampler(self, sampler: Any) -> None:
-        self._llama_cpp.llama_sampler_free(sampler)
+        if sampler is not None:
+            self._llama_cpp.llama_sampler_free(sampler)
