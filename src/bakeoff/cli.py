@@ -19,6 +19,7 @@ from rich.text import Text
 # `bakeoff models` start fast (tests/test_startup.py keeps the heavy packages out of this list).
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
+    from rich.status import Status
 
     from bakeoff import api
     from bakeoff.catalog import ModelCard
@@ -254,11 +255,23 @@ def ask(prompt: Annotated[str, typer.Argument(help="The prompt to send to every 
     from bakeoff import api
     from bakeoff.types import GenerationConfig
 
+    waiting: list[Status] = []  # a terminal's spinner until the model's first words
+
+    def stop_waiting() -> None:
+        while waiting:
+            waiting.pop().stop()
+
     def started(name: str) -> None:
+        stop_waiting()
         console.print()
         console.rule(Text(name), align="left")
+        if console.is_terminal:
+            waiting.append(console.status(f"waiting for {escape(name)} (loading it, or its "
+                                          "first token)"))
+            waiting[0].start()
 
     def text(name: str, piece: str) -> None:
+        stop_waiting()
         console.print(piece, end="", markup=False, highlight=False, soft_wrap=True)
 
     with user_errors():
@@ -273,6 +286,8 @@ def ask(prompt: Annotated[str, typer.Argument(help="The prompt to send to every 
             run_id = interrupt.args[0] if interrupt.args else "?"
             errors.print(f"\ninterrupted: run {run_id} keeps the answers that finished")
             raise typer.Exit(130) from None
+        finally:
+            stop_waiting()
     console.print()
     answers = result.answers
     for answer in answers:
