@@ -12,6 +12,10 @@ from tests.helpers.projects import write_project
 SUITE = """
 [suites.caps]
 benchmarks = ["capitals"]
+
+[suites.three]
+benchmarks = ["capitals"]
+limits = { capitals = 3 }
 """
 
 
@@ -31,15 +35,19 @@ def test_the_plan_line_comes_first_and_learns_the_time_from_the_first_run(
     with chat_server("Paris") as url:
         write_project(tmp_path, _config(url))
         first = bakeoff("run", "-s", "caps", cwd=tmp_path, env={"COLUMNS": "60"})
-        second = bakeoff("run", "-s", "caps", cwd=tmp_path, env={"COLUMNS": "60"})
+        again = bakeoff("run", "-s", "caps", cwd=tmp_path, env={"COLUMNS": "60"})
+        fewer = bakeoff("run", "-s", "three", cwd=tmp_path, env={"COLUMNS": "60"})
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("plan: ")
     assert _plan_line(first.stdout) == (
         "plan: 1 model (served) × 1 benchmark, 5 items each (5 in all); time: unknown "
         "(no earlier run or speed run of served)")
-    assert second.returncode == 0, second.stderr
-    assert re.fullmatch(r"plan: 1 model \(served\) × 1 benchmark, 5 items each \(5 in all\); "
-                        r"time: about \d+ s \(from earlier runs\)", _plan_line(second.stdout))
+    assert again.returncode == 0, again.stderr
+    assert _plan_line(again.stdout).endswith(
+        "time: seconds (run 1 asked the same: its stored answers are reused)")
+    assert fewer.returncode == 0, fewer.stderr
+    assert re.fullmatch(r"plan: 1 model \(served\) × 1 benchmark, 3 items each \(3 in all\); "
+                        r"time: about \d+ s \(from earlier runs\)", _plan_line(fewer.stdout))
 
 
 def test_speed_with_three_runs_marks_its_p90_and_p99(tmp_path: Path) -> None:

@@ -31,7 +31,9 @@ def _answered(store: Store, run_id: int, model: str, task: str, item: str,
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store(tmp_path / "bakeoff.sqlite")
-    run_id = opened.create_run("h", "quick", {"models": [], "benchmarks": []}, {})
+    run_id = opened.create_run("h", "quick", {"models": [{"name": "remote"},
+                                                        {"name": "smollm2-135m-instruct"}],
+                                              "benchmarks": []}, {})
     for item, latency in (("1", 2.0), ("2", 4.0)):  # 3 s an item
         _answered(opened, run_id, "remote", "mmlu", item, latency)
     _answered(opened, run_id, "remote", "gsm8k", "1", 10.0)
@@ -88,3 +90,10 @@ def test_a_model_never_measured_makes_the_time_unknown(store: Store) -> None:
                                                (3600, "1 h 0 min"), (5000, "1 h 24 min")])
 def test_durations_are_as_precise_as_an_estimate_deserves(seconds: float, text: str) -> None:
     assert duration(seconds) == text
+
+
+def test_a_finished_run_of_the_same_plan_means_its_answers_are_reused(store: Store) -> None:
+    assert outline(store, (REMOTE,), {"mmlu": 1}, set(), plan_hash="h").same_as is None
+    store.set_run_status(1, "finished")
+    plan = outline(store, (REMOTE,), {"mmlu": 1}, set(), plan_hash="h")
+    assert plan.time_text() == "seconds (run 1 asked the same: its stored answers are reused)"

@@ -243,7 +243,7 @@ def run_outline(store: Store, plan: RunPlan, work: Tasks, resumed: int | None) -
     done = {} if resumed is None else {
         (model.name, task): len(store.scored_sample_ids(resumed, model.name, task))
         for model in plan.models for task in items}
-    return outline(store, plan.models, items, set(work.trials), done)
+    return outline(store, plan.models, items, set(work.trials), done, plan.plan_hash())
 
 
 def _judge_after_run(config: Config, store: Store, run_id: int, plan: RunPlan,

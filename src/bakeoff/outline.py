@@ -39,6 +39,8 @@ class Outline:
     done: int  # items scored already (a resumed run), all models together
     estimates: tuple[ModelEstimate, ...]
     seconds: float | None  # the whole run; None when any model's time is unknown
+    # A finished run of the same plan: its stored answers are reused, no model is called.
+    same_as: int | None = None
 
     def line(self) -> str:
         """'plan: 3 models (a, b, c) × 2 benchmarks and 25 trials, 1,234 items each
@@ -52,6 +54,8 @@ class Outline:
                 + f"); time: {self.time_text()}")
 
     def time_text(self) -> str:
+        if self.same_as is not None:
+            return f"seconds (run {self.same_as} asked the same: its stored answers are reused)"
         if self.seconds is None:
             unknown = [e.model for e in self.estimates if e.seconds is None]
             return f"unknown (no earlier run or speed run of {', '.join(unknown)})"
@@ -60,10 +64,15 @@ class Outline:
 
 
 def outline(store: Store | None, models: tuple[ModelConfig, ...], items: dict[str, int],
-            trials: set[str], done: dict[tuple[str, str], int] | None = None) -> Outline:
+            trials: set[str], done: dict[tuple[str, str], int] | None = None,
+            plan_hash: str | None = None) -> Outline:
     """The outline of a run of `models` on `items` (task -> items per model); `done`: (model,
-    task) -> items a resumed run scored already (not timed again)."""
+    task) -> items a resumed run scored already (not timed again); `plan_hash`: the run's, to
+    find a finished run of the same plan."""
     done = done or {}
+    same_as = None if store is None or plan_hash is None else next(
+        (run.id for run in reversed(store.runs())
+         if run.plan_hash == plan_hash and run.status == "finished"), None)
     measured = _seconds_per_item(store, {m.name for m in models}, set(items))
     estimates = tuple(
         _estimate(store, m, {task: n - done.get((m.name, task), 0) for task, n in items.items()},
@@ -73,7 +82,7 @@ def outline(store: Store | None, models: tuple[ModelConfig, ...], items: dict[st
                    benchmarks=len([t for t in items if t not in trials]),
                    trials=len([t for t in items if t in trials]),
                    items=sum(items.values()), done=sum(done.values()), estimates=estimates,
-                   seconds=_run_seconds(models, estimates))
+                   seconds=_run_seconds(models, estimates), same_as=same_as)
 
 
 def duration(seconds: float) -> str:
@@ -122,6 +131,8 @@ def _seconds_per_item(store: Store | None, models: set[str],
     for run in reversed(store.runs()):
         if all(tasks <= set(found[model]) for model in models):
             break
+        if not models & {m.get("name") for m in run.plan.get("models", [])}:
+            continue
         keys: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         for score in store.scores(run.id):
             if score.model not in models or score.benchmark in found[score.model]:
