@@ -11,6 +11,7 @@ from bakeoff.report.html import SECTIONS
 from tests.helpers.browser import chromium_pages, needs_chromium
 from tests.report.safety_store import build_safety_store
 from tests.report.stored import build_store
+from tests.report.transcript_store import build_transcript_store, question
 from tests.report.trial_store import build_trial_store, register_trials
 
 pytestmark = needs_chromium
@@ -124,6 +125,43 @@ def test_a_report_of_published_figures_renders_and_says_so(tmp_path: Path) -> No
 
     _open_offline(page_file, check)
     assert (tmp_path / (page_file.name.removesuffix(".html") + ".md")).exists()
+
+
+def test_transcripts_lead_with_the_question_and_charts_show_all_they_compare(
+        tmp_path: Path) -> None:
+    store, run_id = build_transcript_store(tmp_path / "bakeoff.sqlite")
+    write_report(store, [run_id], tmp_path)
+
+    def check(page: Any) -> None:
+        page.set_viewport_size({"width": 1200, "height": 900})
+        page.locator("#benchmarks a[href='#tx-mmlu-acc']").first.click()
+        item = page.locator("#tx-mmlu-acc details.item").first
+        item.locator("> summary").click()
+        assert item.locator(".question pre").inner_text() == question(0)
+        examples = item.locator("details.shots")
+        assert not examples.evaluate("d => d.open") and not examples.locator("pre").is_visible()
+        logp = item.locator("table.logp tr")
+        assert logp.count() == 5 and "-0.250" in logp.nth(2).inner_text()
+        # A 4,000-character unbroken answer wraps inside its column: the columns stay equal
+        # and the page does not scroll sideways.
+        first, second = (item.locator(".side > div").nth(i).bounding_box() for i in (0, 1))
+        assert abs(first["width"] - second["width"]) < 2
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        bars = page.locator("svg.bars")
+        assert bars.locator("text.category").count() == 15
+        assert all(t == "n=1" for t in bars.locator("text.count").all_text_contents())
+        assert bars.locator("text.tick").all_text_contents() == ["0", "0.25", "0.5", "0.75", "1"]
+        params = page.locator("svg[aria-label='Quality vs active parameters']")
+        assert params.locator("text.tick").all_text_contents()[0] == "0"
+        labels = [params.locator("text.point-label").nth(i).bounding_box() for i in (0, 1)]
+        assert not _overlap(*labels)
+
+    _open_offline(tmp_path / "run-1.html", check)
+
+
+def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
 
 
 def _open_offline(page_file: Path, check: Callable[[Any], None]) -> None:

@@ -23,7 +23,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bakeoff.catalog import ModelCard
 from bakeoff.catalog.resolve import ModelFigures, named_figures, plan_figures
@@ -32,6 +32,7 @@ from bakeoff.report.comparison import Comparison, build_comparison
 from bakeoff.report.hands_on import HandsOn, build_hands_on
 from bakeoff.speed.summary import SpeedSummary
 from bakeoff.store import RunRow, ScoreRow, Store
+from bakeoff.types import Completion, Sample
 
 if TYPE_CHECKING:
     from bakeoff.config import Config
@@ -84,6 +85,8 @@ class Answer:
     text: str
     score: float
     extracted: str | None
+    # Multiple choice scored by log-likelihood: (choice, log p) for every choice, in order.
+    choice_logprobs: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,10 @@ class TranscriptItem:
     prompt: str
     target: str
     answers: dict[str, Answer]
+    # The prompt split for reading: the item's own question, and the few-shot examples and
+    # instructions before it ("" when the prompt has none).
+    question: str = ""
+    examples: str = ""
 
 
 @dataclass(frozen=True)
@@ -195,34 +202,63 @@ def _transcripts(store: Store, rows: list[ScoreRow], models: list[str]) -> list[
         lambda: defaultdict(dict))
     for row in rows:
         grouped[(row.benchmark, row.metric)][row.sample_id][row.model] = row
-    keys = sorted({k for row in rows for k in row.completion_keys[:1]})
+    shown = {key: sorted(by_item, key=_natural)[:MAX_TRANSCRIPT_ITEMS]
+             for key, by_item in grouped.items()}
+    keys = sorted({k for key, ids in shown.items() for sample_id in ids
+                   for row in grouped[key][sample_id].values() for k in row.completion_keys})
     completions = store.completions(keys)
     groups = []
     for (benchmark, metric), by_item in sorted(grouped.items()):
         items = []
-        for sample_id in sorted(by_item, key=_natural)[:MAX_TRANSCRIPT_ITEMS]:
+        for sample_id in shown[(benchmark, metric)]:
             sample = store.sample(benchmark, sample_id)
-            answers = {}
-            for model in models:
-                scored = by_item[sample_id].get(model)
-                if scored is None:
-                    continue
-                completion = (completions.get(scored.completion_keys[0])
-                              if scored.completion_keys else None)
-                answers[model] = Answer(_answer_text(completion), scored.value, scored.extracted)
-            items.append(TranscriptItem(
-                sample_id, sample.input if sample else "(item text not stored)",
-                sample.target if sample else "", answers))
+            answers = {model: _answer([completions.get(k) for k in scored.completion_keys],
+                                      scored, sample)
+                       for model in models if (scored := by_item[sample_id].get(model))}
+            prompt = sample.input if sample else "(item text not stored)"
+            shots = max((row.shots for row in by_item[sample_id].values()), default=0)
+            question, examples = split_prompt(prompt, shots)
+            items.append(TranscriptItem(sample_id, prompt, sample.target if sample else "",
+                                        answers, question, examples))
         groups.append(TranscriptGroup(benchmark, metric, items, len(by_item)))
     return groups
 
 
-def _answer_text(completion: Any) -> str:
-    if completion is None:
-        return "(answer not stored)"
-    if completion.logprob is not None:
-        return f"(scored by loglikelihood: log p = {completion.logprob:.3f})"
-    return str(completion.text)
+def split_prompt(prompt: str, shots: int) -> tuple[str, str]:
+    """(the item's question, the few-shot examples and instructions before it). A few-shot
+    prompt's blocks are separated by blank lines and the question is the last one; a zero-shot
+    prompt (code, say, with blank lines of its own) is the question whole."""
+    if shots <= 0 or "\n\n" not in prompt.strip():
+        return prompt, ""
+    examples, _, question = prompt.rstrip().rpartition("\n\n")
+    return question, examples
+
+
+def _answer(completions: list[Completion | None], scored: ScoreRow,
+            sample: Sample | None) -> Answer:
+    found = [c for c in completions if c is not None]
+    if not found:
+        return Answer("(answer not stored)", scored.value, scored.extracted)
+    logprobs = [c.logprob for c in found]
+    if len(found) > 1 and len(found) == len(completions) and all(
+            lp is not None for lp in logprobs):
+        labels = _choice_labels(sample, len(found))
+        return Answer("(scored by log-likelihood: the choice with the highest log p is the "
+                      "answer)", scored.value, scored.extracted,
+                      tuple((label, lp) for label, lp in zip(labels, logprobs, strict=True)
+                            if lp is not None))
+    first = found[0]
+    if first.logprob is not None:
+        return Answer(f"(scored by log-likelihood: log p = {first.logprob:.3f})", scored.value,
+                      scored.extracted)
+    return Answer(str(first.text), scored.value, scored.extracted)
+
+
+def _choice_labels(sample: Sample | None, count: int) -> list[str]:
+    """The choices as the item lists them (a long one cut short), else their letters."""
+    if sample is not None and len(sample.choices) == count:
+        return [c if len(c) <= 60 else c[:59] + "…" for c in sample.choices]
+    return [chr(ord("A") + i) for i in range(count)]
 
 
 def _natural(sample_id: str) -> tuple[str, int, str]:

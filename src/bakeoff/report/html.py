@@ -2,10 +2,14 @@
 charts as inline SVG drawn here. Nothing is fetched: the page works offline.
 
 Sections (each a <section id=...>): headline, spec, benchmarks, transcripts, trials, judged,
-speed, price, charts, choose, faq, published, methodology. A benchmark score opens its items (every
-model's prompt and answer side by side) in the transcripts section; a trial score opens the
+speed, price, charts, choose, faq, published, methodology. A benchmark score opens its items in the
+transcripts section: each leads with its question (few-shot examples folded away), then every
+model's answer side by side in columns long text wraps within (a multiple-choice item scored by
+log-likelihood shows every choice's log p); a trial score opens the
 trial's cases in the trials section, each with every model's whole chat (turns, tool calls,
-tool results) and checks. The long-context heat map is a coloured table; the Safety category
+tool results) and checks. Charts: axes from 0, labels kept apart, a "mean score" that counts
+each benchmark once (its primary metric), per-category bars for every category with its n. The
+long-context heat map is a coloured table; the Safety category
 plots attack success against over-refusal (an SVG scatter, both 0–100%, bottom left best).
 """
 
@@ -16,7 +20,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from bakeoff.report.comparison import Comparison, Pairwise
-from bakeoff.report.data import CategoryScore, ReportData, TranscriptGroup
+from bakeoff.report.data import Answer, CategoryScore, ReportData, TranscriptGroup
 from bakeoff.report.evidence import safety_pair_lines, self_judged_label
 from bakeoff.report.hands_on import (
     ABSTENTION,
@@ -86,8 +90,9 @@ vertical-align:top;text-align:left}th{background:#f4f4f4}.best{font-weight:700;
 background:#e8f5e9}.muted{color:#777}.label{font-size:.75em;background:#fff3cd;
 padding:0 .4em;border-radius:3px}.verdict{font-size:1.1em;background:#f0f6ff;padding:.8em 1em;
 border-left:4px solid #1f77b4}.pair{margin:.2em 0}.side{display:grid;gap:.6em}
-pre{white-space:pre-wrap;background:#f7f7f7;padding:.5em;margin:.2em 0;max-height:20em;
-overflow:auto}details{margin:.3em 0}summary{cursor:pointer}svg{background:#fff;
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f7f7f7;padding:.5em;
+margin:.2em 0;max-height:20em;overflow:auto}.side>div{min-width:0}details{margin:.3em 0}
+summary{cursor:pointer}svg{background:#fff;
 border:1px solid #eee;margin:.5em .5em 0 0}.charts{display:flex;flex-wrap:wrap}
 .pass{color:#1b5e20;font-weight:600}.fail{color:#b71c1c;font-weight:600}.turn{margin:.3em 0;
 padding-left:.5em;border-left:3px solid #ddd}.turn.assistant{border-color:#1f77b4}
@@ -231,24 +236,42 @@ def _transcripts(data: ReportData) -> str:
 
 
 def _transcript_group(group: TranscriptGroup, models: list[str]) -> str:
+    """Each item leads with its question and expected answer; few-shot examples and
+    instructions are folded away; then every model's answer side by side (columns that long
+    unbroken text cannot widen)."""
     ident = f"tx-{group.benchmark}-{group.metric}"
     shown = (f"{len(group.items)} of {group.total_items} items"
              if len(group.items) < group.total_items else f"{group.total_items} items")
     items = []
     for item in group.items:
-        columns = "".join(
-            f"<div><b>{_e(m)}</b> — score {a.score:g}"
-            f"{'' if a.extracted is None else ', read as ' + _e(repr(a.extracted))}"
-            f"<pre>{_e(a.text)}</pre></div>" if (a := item.answers.get(m)) is not None
-            else f"<div><b>{_e(m)}</b> <span class=muted>not scored</span></div>"
-            for m in models)
+        columns = "".join(_answer_column(m, item.answers.get(m)) for m in models)
+        question = item.question or item.prompt
+        examples = (f"<details class=shots><summary>Few-shot examples and instructions "
+                    f"({item.examples.count(chr(10)) + 1} lines)</summary>"
+                    f"<pre>{_e(item.examples)}</pre></details>" if item.examples else "")
         items.append(f"<details class=item><summary>{_e(item.sample_id)}</summary>"
-                     f"<div>Prompt (item):<pre>{_e(item.prompt)}</pre>Expected: "
-                     f"<code>{_e(item.target)}</code></div>"
-                     f"<div class=side style='grid-template-columns:repeat({len(models)},1fr)'>"
-                     f"{columns}</div></details>")
+                     f"<div class=question>Question:<pre>{_e(question)}</pre>Expected: "
+                     f"<code>{_e(item.target)}</code></div>{examples}"
+                     f"<div class=side style='grid-template-columns:repeat({len(models)},"
+                     f"minmax(0,1fr))'>{columns}</div></details>")
     return (f"<details id='{_e(ident)}' class=group><summary>{_e(group.benchmark)} · "
             f"{_e(group.metric)} ({shown})</summary>{''.join(items)}</details>")
+
+
+def _answer_column(model: str, answer: Answer | None) -> str:
+    if answer is None:
+        return f"<div><b>{_e(model)}</b> <span class=muted>not scored</span></div>"
+    read = "" if answer.extracted is None else ", read as " + _e(repr(answer.extracted))
+    head = f"<div><b>{_e(model)}</b> — score {answer.score:g}{read}"
+    if not answer.choice_logprobs:
+        return f"{head}<pre>{_e(answer.text)}</pre></div>"
+    best = max(lp for _, lp in answer.choice_logprobs)
+    rows = "".join(f"<tr><td>{_e(choice)}</td><td>{lp:.3f}</td>"
+                   f"<td>{'← highest' if lp == best else ''}</td></tr>"
+                   for choice, lp in answer.choice_logprobs)
+    return (f"{head}<table class=logp><tr><th>choice</th><th>log p</th><th></th></tr>{rows}"
+            "</table><span class=muted>Log-likelihood of each choice after the prompt; the "
+            "highest is the model's answer.</span></div>")
 
 
 # Hands-on trials ----------------------------------------------------------------------------
@@ -332,14 +355,16 @@ def _safety_chart(figures: SafetyFigures, models: list[str]) -> str:
         points.append((i, model, mine.attack, mine.over_refusal))
     sx, sy = _scale(0, 1, PAD, W - 12), _scale(0, 1, H - PAD, 24)
     marks = []
-    for i, model, attack, refusal in points:
+    labels = _placed_labels([
+        (sx(refusal.rate), sy(attack.rate), f"{model} {attack.count}/{attack.cases} · "
+         f"{refusal.count}/{refusal.cases}") for _, model, attack, refusal in points])
+    for (i, model, attack, refusal), label in zip(points, labels, strict=True):
         x, y = sx(refusal.rate), sy(attack.rate)
-        counts = f"{attack.count}/{attack.cases} · {refusal.count}/{refusal.cases}"
         marks.append(f"<circle class=mark cx={x:.1f} cy={y:.1f} r=5 "
                      f"fill='{COLOURS[i % len(COLOURS)]}'><title>{_e(model)}: attacks "
                      f"succeeded {attack.count}/{attack.cases} ({attack.rate:.0%}), harmless "
                      f"requests refused {refusal.count}/{refusal.cases} ({refusal.rate:.0%})"
-                     f"</title></circle>{_label(x, y, f'{model} {counts}')}")
+                     f"</title></circle>{label}")
     ticks = "".join(f"<text x={sx(v):.1f} y={H - PAD + 14} font-size=10 text-anchor=middle>"
                     f"{v:.0%}</text><text x={PAD - 4} y={sy(v) + 3:.1f} font-size=10 "
                     f"text-anchor=end>{v:.0%}</text>" for v in (0, 0.5, 1))
@@ -532,17 +557,19 @@ def _charts(data: ReportData) -> str:
                  [(m, _speed_of(data, m), quality.get(m)) for m in data.models]),
     ]
     charts.append(_throughput_lines(data))
-    if not data.measured:  # as vendors plot it: their own MMLU against active parameters
+    if data.comparison is None:  # as vendors plot it: their own MMLU against active parameters
         charts.append(_scatter("Published MMLU vs active parameters (published, not measured)",
                                "active parameters (B)", "MMLU (published)",
                                [(m, _active_b(data, m), _published_mmlu(data, m))
-                                for m in data.models]))
+                                for m in data.models], y_max=100.0))
     charts += [_bars(f"{b} {metric} by category", by_category, data.models)
                for (b, metric), by_category in data.categories.items()]
+    counted = ", ".join(f"{b} {m}" for b, m in _quality_keys(data)) or "none"
     return _section("charts", "Charts", "<div class=charts>" + "".join(charts) + "</div>"
-                    "<p class=muted>Mean score: the mean over the benchmark metrics where every "
-                    "model scored was scored in one mode. A chart lacking a figure for "
-                    "a model leaves it out and says so.</p>")
+                    "<p class=muted>Mean score: the mean over the benchmarks every model was "
+                    "scored on in one mode, each benchmark once, by its primary metric "
+                    f"(here: {_e(counted)}). Axes start at 0. A chart lacking a figure for a "
+                    "model leaves it out and says so.</p>")
 
 
 def _published_mmlu(data: ReportData, model: str) -> float | None:
@@ -551,13 +578,34 @@ def _published_mmlu(data: ReportData, model: str) -> float | None:
     return claims[0] if claims else None
 
 
+def _quality_keys(data: ReportData) -> list[tuple[str, str]]:
+    """One (benchmark, metric) per benchmark, its primary metric, where more than one model was
+    scored and all in one mode."""
+    if data.comparison is None:
+        return []
+    metrics = data.comparison.metrics
+    by_benchmark: dict[str, list[str]] = {}
+    for benchmark, metric in data.comparison.benchmark_keys():
+        by_benchmark.setdefault(benchmark, []).append(metric)
+    keys = [(b, primary_metric(b, names)) for b, names in by_benchmark.items()]
+    return [key for key in keys
+            if len(metrics[key]) > 1 and len({s.mode for s in metrics[key].values()}) == 1]
+
+
+def primary_metric(benchmark: str, metrics: Sequence[str]) -> str:
+    """The benchmark's primary metric among `metrics`: its registry entry's (GSM8K's
+    flexible-extract, not strict-match), else the first in order."""
+    from bakeoff.benchmarks.registry import BENCHMARKS, get_benchmark
+
+    primary = get_benchmark(benchmark).info.metric if benchmark in BENCHMARKS else None
+    return primary if primary is not None and primary in metrics else sorted(metrics)[0]
+
+
 def _quality_points(data: ReportData) -> dict[str, float]:
-    """Each model's mean over the metrics it shares with every other model, all in one mode."""
+    """Each model's mean over `_quality_keys`: every benchmark counted once."""
     if data.comparison is None:
         return {}
-    benchmarks = [data.comparison.metrics[key] for key in data.comparison.benchmark_keys()]
-    shared = [by_model for by_model in benchmarks
-              if len({s.mode for s in by_model.values()}) == 1 and len(by_model) > 1]
+    shared = [data.comparison.metrics[key] for key in _quality_keys(data)]
     points: dict[str, float] = {}
     for model in data.models:
         mine = [b[model].mean for b in shared if model in b]
@@ -581,7 +629,10 @@ W, H, PAD = 340, 240, 44
 
 
 def _scatter(title: str, x_label: str, y_label: str,
-             points: list[tuple[str, float | None, float | None]], frontier: bool = False) -> str:
+             points: list[tuple[str, float | None, float | None]], frontier: bool = False,
+             y_max: float = 1.0) -> str:
+    """Points on axes that start at 0 (magnitudes compare), ticks at 0, half and the top;
+    labels moved apart where they would overlap."""
     known = [(m, x, y) for m, x, y in points if x is not None and y is not None]
     missing = [m for m, x, y in points if x is None or y is None]
     note = (f"<text x={PAD} y={H - 4} font-size=10 fill='#777'>missing: "
@@ -589,32 +640,50 @@ def _scatter(title: str, x_label: str, y_label: str,
     if not known:
         return _svg(title, f"<text x={W / 2} y={H / 2} text-anchor=middle fill='#777'>"
                     f"not measured</text>{note}", x_label, y_label)
-    xs, ys = [x for _, x, _ in known], [y for _, _, y in known]
-    sx, sy = _scale(min(xs), max(xs), PAD, W - 12), _scale(min(ys), max(ys), H - PAD, 24)
+    x_max = _nice(max(x for _, x, _ in known))
+    y_top = max(y_max, _nice(max(y for _, _, y in known)))
+    sx, sy = _scale(0, x_max, PAD, W - 12), _scale(0, y_top, H - PAD, 24)
     marks = []
-    for i, (model, x, y) in enumerate(known):
+    labels = _placed_labels([(sx(x), sy(y), model) for model, x, y in known])
+    for i, ((model, x, y), label) in enumerate(zip(known, labels, strict=True)):
         colour = COLOURS[i % len(COLOURS)]
         marks.append(f"<circle class=mark cx={sx(x):.1f} cy={sy(y):.1f} r=5 fill='{colour}'>"
-                     f"<title>{_e(model)}: {x:.4g}, {y:.3f}</title></circle>"
-                     f"{_label(sx(x), sy(y), model)}")
+                     f"<title>{_e(model)}: {x:.4g}, {y:.3f}</title></circle>{label}")
     if frontier:
         line = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in _pareto(known))
         marks.insert(0, f"<polyline class=frontier points='{line}' fill=none stroke='#999' "
                      "stroke-dasharray='4 3'/>")
-    ticks = (f"<text x={PAD} y={H - PAD + 14} font-size=10>{min(xs):.3g}</text>"
-             f"<text x={W - 12} y={H - PAD + 14} font-size=10 text-anchor=end>{max(xs):.3g}"
-             f"</text><text x={PAD - 4} y={sy(min(ys)):.1f} font-size=10 text-anchor=end>"
-             f"{min(ys):.2f}</text><text x={PAD - 4} y={sy(max(ys)):.1f} font-size=10 "
-             f"text-anchor=end>{max(ys):.2f}</text>")
+    ticks = "".join(f"<text class=tick x={sx(v):.1f} y={H - PAD + 14} font-size=10 "
+                    f"text-anchor=middle>{v:g}</text>" for v in (0, x_max / 2, x_max))
+    ticks += "".join(f"<text class=tick x={PAD - 4} y={sy(v) + 3:.1f} font-size=10 "
+                     f"text-anchor=end>{v:g}</text>" for v in (0, y_top / 2, y_top))
     return _svg(title, "".join(marks) + ticks + note, x_label, y_label)
 
 
-def _label(x: float, y: float, text: str) -> str:
-    """A point's label, to its left in the right half of the chart so it is not cut off."""
-    if x > W / 2:
-        return (f"<text x={x - 7:.1f} y={y - 6:.1f} font-size=11 text-anchor=end>"
-                f"{_e(text)}</text>")
-    return f"<text x={x + 7:.1f} y={y - 6:.1f} font-size=11>{_e(text)}</text>"
+def _nice(value: float) -> float:
+    """The axis end at or above `value`: 1, 2, 2.5 or 5 times a power of ten."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if value <= m * power * (1 + 1e-9))
+
+
+def _placed_labels(points: list[tuple[float, float, str]]) -> list[str]:
+    """Each point's label beside it (to its left in the right half, so it is not cut off),
+    moved down a line at a time until it overlaps no label placed before it."""
+    placed: list[tuple[float, float, float]] = []  # (left, right, baseline)
+    labels = []
+    for x, y, text in points:
+        width = 6.2 * len(text)
+        left = x - 7 - width if x > W / 2 else x + 7
+        baseline = y - 6
+        while any(left < end and start < left + width and abs(baseline - line) < 14
+                  for start, end, line in placed):
+            baseline += 14
+        placed.append((left, left + width, baseline))
+        labels.append(f"<text class=point-label x={left:.1f} y={baseline:.1f} font-size=11>"
+                      f"{_e(text)}</text>")
+    return labels
 
 
 def _throughput_lines(data: ReportData) -> str:
@@ -685,31 +754,39 @@ def _svg(title: str, content: str, x_label: str, y_label: str) -> str:
 
 def _bars(title: str, by_category: dict[str, dict[str, CategoryScore]],
           models: list[str]) -> str:
-    categories = list(by_category)[:12]
-    width = max(W, 60 + len(categories) * (len(models) * 10 + 14))
-    band = (width - PAD - 10) / max(len(categories), 1)
-    bar = max(4.0, (band - 8) / max(len(models), 1))
-    marks = []
+    """Every category a row of bars (one per model, score 0 to 1 along x), its items' count
+    written at the row's end, ticks at 0, 0.25 ... 1; as tall as the categories need."""
+    categories = list(by_category)
+    width, left, right, top = 600, 190, 70, 30
+    row = len(models) * 7 + 8
+    height = top + len(categories) * row + 34
+    sx = _scale(0, 1, left, width - right)
+    marks = [f"<line x1={sx(v):.1f} y1={top - 4} x2={sx(v):.1f} y2={height - 30} "
+             f"stroke='#eee'/><text class=tick x={sx(v):.1f} y={height - 16} font-size=10 "
+             f"text-anchor=middle>{v:g}</text>" for v in (0, 0.25, 0.5, 0.75, 1)]
     for ci, category in enumerate(categories):
+        y0 = top + ci * row
+        scores = by_category[category]
         for mi, model in enumerate(models):
-            score = by_category[category].get(model)
+            score = scores.get(model)
             if score is None:
                 continue
-            mean = score.mean
-            height = mean * (H - PAD - 20)
-            x = PAD + ci * band + 4 + mi * bar
-            marks.append(f"<rect class=mark x={x:.1f} y={H - PAD - height:.1f} width={bar - 1:.1f}"
-                         f" height={height:.1f} fill='{COLOURS[mi % len(COLOURS)]}'><title>"
-                         f"{_e(model)} · {_e(category)}: {mean:.3f} (n={score.n})"
-                         "</title></rect>")
-        # Slanted so that neighbouring category names never overlap.
-        x_label = PAD + ci * band + band / 2
-        marks.append(f"<text x={x_label:.1f} y={H - PAD + 10} font-size=9 text-anchor=end "
-                     f"transform='rotate(-35 {x_label:.1f} {H - PAD + 10})'>"
-                     f"{_e(category[:12])}<title>{_e(category)}</title></text>")
-    svg = _svg(title, "".join(marks) + _legend(models, width), "", "mean score")
-    return svg.replace(f"width={W} height={H} viewBox='0 0 {W} {H}'",
-                       f"width={width:.0f} height={H} viewBox='0 0 {width:.0f} {H}'")
+            marks.append(f"<rect class=mark x={left} y={y0 + mi * 7:.1f} "
+                         f"width={max(1.5, sx(score.mean) - left):.1f} height=6 "
+                         f"fill='{COLOURS[mi % len(COLOURS)]}'><title>{_e(model)} · "
+                         f"{_e(category)}: {score.mean:.3f} (n={score.n})</title></rect>")
+        counts = sorted({s.n for s in scores.values()})
+        shown = category if len(category) <= 30 else category[:29] + "…"
+        marks.append(f"<text class=category x={left - 6} y={y0 + row / 2:.1f} font-size=10 "
+                     f"text-anchor=end>{_e(shown)}<title>{_e(category)}</title></text>"
+                     f"<text class=count x={width - right + 6} y={y0 + row / 2:.1f} "
+                     f"font-size=10 fill='#555'>n={'/'.join(map(str, counts))}</text>")
+    legend = _legend(models, width)
+    caption = f"{title}: all {len(categories)} categories, mean score (0 to 1) and items (n)"
+    return (f"<figure><svg class='chart bars' width={width} height={height} viewBox='0 0 "
+            f"{width} {height}' role=img aria-label='{_e(caption)}'>{''.join(marks)}{legend}"
+            f"<line x1={left} y1={top - 4} x2={left} y2={height - 30} stroke='#333'/></svg>"
+            f"<figcaption>{_e(caption)}</figcaption></figure>")
 
 
 __all__ = ["SECTIONS", "render_html"]
