@@ -11,6 +11,7 @@ from bakeoff.report.data import (
     report_from_cards,
 )
 from bakeoff.report.insights import faq, load_profiles, quality_standing, recommend, verdict
+from bakeoff.report.tables import spec_table
 from tests.report.stored import build_store
 
 
@@ -108,6 +109,10 @@ card = "mixtral-8x22b-instruct"
     context = next(e for e in faq(data) if e.evidence["kind"] == "context")
     assert context.answer == ("Context window: 128,000 tokens for big (set in bakeoff.toml) vs "
                               "65,536 tokens for small (from its model card).")
+    table = spec_table(data)
+    assert table is not None
+    [row] = [row for row in table[1] if row[0] == "context window (tokens)"]
+    assert row == ["context window (tokens)", "128,000 (configured)", "65,536"]
 
 
 def test_a_report_from_cards_labels_every_figure_published() -> None:

@@ -12,16 +12,34 @@ from bakeoff.catalog.card import ModelCard
 MISSING = "—"
 
 
-def spec_rows(cards: Sequence[ModelCard],
-              per_hour: Sequence[float | None] | None = None) -> list[tuple[str, list[str]]]:
-    """(field label, one cell per card) for every field, then one row per published benchmark."""
-    rows = [(label, [_cell(render(card)) for card in cards]) for label, render in _FIELDS]
+def spec_rows(cards: Sequence[ModelCard], per_hour: Sequence[float | None] | None = None, *,
+              mark_configured: bool = False) -> list[tuple[str, list[str]]]:
+    """(field label, one cell per card) for every field, then one row per published benchmark.
+    `mark_configured`: a figure set in the config rather than taken from a card or a GGUF file
+    ends in " (configured)"."""
+    rows = [(label, [_cell(render(card)) + _configured(card, label, mark_configured)
+                     for card in cards]) for label, render in _FIELDS]
     if per_hour is not None and any(p is not None for p in per_hour):
         rows.append(("$ per hour (machine)", [MISSING if p is None else f"{p:g}"
                                               for p in per_hour]))
     for benchmark in _benchmark_names(cards):
         rows.append((f"{benchmark} (published)", [_claim(card, benchmark) for card in cards]))
     return rows
+
+
+# The card field behind each single-figure row, for `mark_configured`.
+_FIELD_OF = {"vendor": "vendor", "parameters": "total_params",
+             "active parameters": "active_params", "architecture": "architecture",
+             "context window (tokens)": "context_window", "knowledge cutoff": "knowledge_cutoff",
+             "release date": "release_date", "license": "license", "languages": "languages",
+             "quantisation": "quantization", "file size": "file_size_bytes"}
+
+
+def _configured(card: ModelCard, label: str, mark: bool) -> str:
+    field = _FIELD_OF.get(label)
+    source = card.sources.get(field, "") if mark and field else ""
+    configured = source and not source.startswith(("http://", "https://", "GGUF metadata"))
+    return " (configured)" if configured and getattr(card, field or "", None) is not None else ""
 
 
 def source_lines(card: ModelCard) -> list[str]:

@@ -44,9 +44,9 @@ PUBLISHED_SPEED_NOTE = ("Measured by others on their hardware and workload: a di
 PRICE_NOTE = ("Prices are list prices from the cards or bakeoff.toml (published, not measured); "
               "run cost is measured tokens × those prices (and machine time × price per hour "
               "where set).")
-SPEC_NOTE = ("Figures from the model cards, the GGUF files' own metadata and bakeoff.toml (a "
-             "configured figure wins over the card's); Methodology names the source of each. — "
-             "where no source gives one.")
+SPEC_NOTE = ("Figures from the model cards, the GGUF files' own metadata and bakeoff.toml: a "
+             "figure set in the config wins over the card's and is marked (configured); "
+             "Methodology names the source of each. — where no source gives one.")
 CHOICE_NOTE = ("Scored from the figures in this report with the weights and hard constraints of "
                "the profiles file (bakeoff/report/profiles.toml, or --profiles).")
 CLAIMS_NOTE = ("Published scores are the vendor's, in the vendor's setting; a measured score "
@@ -87,7 +87,8 @@ def spec_table(data: ReportData) -> Table | None:
     if not named:
         return None
     per_hour = [data.price_per_hour.get(m) for m, _ in named]
-    rows = [[label, *cells] for label, cells in spec_rows([c for _, c in named], per_hour)
+    rows = [[label, *cells] for label, cells in spec_rows([c for _, c in named], per_hour,
+                                                          mark_configured=True)
             if "(published)" not in label]
     return ["", *[m for m, _ in named]], rows
 
