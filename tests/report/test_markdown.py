@@ -16,9 +16,9 @@ import pytest
 
 from bakeoff.api import render_report
 from bakeoff.report.data import build_report_data, report_from_cards
-from bakeoff.report.insights import DecisionReport, decide
+from bakeoff.report.insights import DecisionReport, Profile, Recommendation, decide
 from bakeoff.report.markdown import BOLD_MEANING, terminal_summary
-from bakeoff.report.tables import choice_table
+from bakeoff.report.tables import choice_reasons, choice_table
 from bakeoff.store import Store
 from tests.report.stored import ENVIRONMENT, PLAN, build_store
 
@@ -174,3 +174,12 @@ def test_the_methodology_gives_the_command_that_made_the_run(tmp_path: Path) -> 
             "alpha, beta, gamma); suite standard,") in methodology
     assert ("Commands: the runs' (where recorded), then this report's:\n\n"
             "- `bakeoff run --suite quick`\n- `bakeoff report 1 2`\n") in methodology
+
+
+def test_a_reason_that_starts_with_a_model_name_keeps_its_case() -> None:
+    profile = Profile("long", "Long documents", (), {"quality": 1.0}, {})
+    tied = Recommendation(profile, None, {"gemma-3-270m": 1.0, "qwen": 1.0},
+                          ["gemma-3-270m and qwen tie at 1.00: no clear choice"],
+                          {"smollm2": "context 8,192 < 32,768"})
+    assert choice_reasons(tied) == ["gemma-3-270m and qwen tie at 1.00; excluded smollm2: "
+                                    "context 8,192 < 32,768."]

@@ -286,8 +286,8 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
             # so that "excluded for its price" and "price not measured" never stand together.
             known_elsewhere = (len(eligible) < len(data.models) and _criterion_scores(
                 data, profile, criterion, data.models) is not None)
-            not_measured.append(_LABELS[criterion] + (" for the models not excluded"
-                                                      if known_elsewhere else ""))
+            not_measured.append(_label(profile, criterion) + (" for the models not excluded"
+                                                              if known_elsewhere else ""))
             missing_weight += weight
             continue
         used.append(criterion)
@@ -321,11 +321,18 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
         reasons = [f"{' and '.join(missing)} {verb} not measured: no choice"]
     elif mostly_missing and used:
         reasons = [f"most of what this profile weighs has no figure "
-                   f"({', '.join(not_measured)}): no choice"]
+                   f"({'; '.join(not_measured)}): no choice"]
     else:
         reasons = _reasons(data, profile, used, eligible, scores, choice, excluded)
     return Recommendation(profile, choice, scores if used else {}, reasons, excluded, unchecked,
                           not_measured, used)
+
+
+def _label(profile: Profile, criterion: str) -> str:
+    """A criterion as the reasons name it; quality names the benchmarks the profile counts."""
+    if criterion == "quality" and profile.benchmarks:
+        return f"quality on {', '.join(profile.benchmarks)}"
+    return _LABELS[criterion]
 
 
 def _choice(scores: dict[str, float]) -> str | None:

@@ -188,7 +188,8 @@ def choice_reasons(rec: Recommendation) -> list[str]:
         reason = reason.removesuffix(": no choice").removesuffix(": no clear choice")
         if rec.excluded and "hard constraints" not in reason:
             reason += "".join(f"; excluded {m}: {why}" for m, why in rec.excluded.items())
-        return [_sentence(reason)]
+        models = (*rec.scores, *rec.excluded)
+        return [reason + "." if reason.startswith(models) else _sentence(reason)]
     notes = [*rec.reasons]
     notes += [f"excluded {m}: {why}" for m, why in rec.excluded.items()]
     notes += [f"not weighed (no figure): {x}" for x in rec.not_measured]
