@@ -154,7 +154,9 @@ def test_transcripts_lead_with_the_question_and_charts_show_all_they_compare(
         params = page.locator("svg[aria-label='Quality vs active parameters']")
         assert params.locator("text.tick").all_text_contents()[0] == "0"
         labels = [params.locator("text.point-label").nth(i).bounding_box() for i in (0, 1)]
+        points = [params.locator("circle.mark").nth(i).bounding_box() for i in (0, 1)]
         assert not _overlap(*labels)
+        assert not any(_overlap(label, point) for label in labels for point in points)
 
     _open_offline(tmp_path / "run-1.html", check)
 

@@ -357,7 +357,8 @@ def _safety_chart(figures: SafetyFigures, models: list[str]) -> str:
     marks = []
     labels = _placed_labels([
         (sx(refusal.rate), sy(attack.rate), f"{model} {attack.count}/{attack.cases} · "
-         f"{refusal.count}/{refusal.cases}") for _, model, attack, refusal in points])
+         f"{refusal.count}/{refusal.cases}", COLOURS[i % len(COLOURS)])
+        for i, model, attack, refusal in points])
     for (i, model, attack, refusal), label in zip(points, labels, strict=True):
         x, y = sx(refusal.rate), sy(attack.rate)
         marks.append(f"<circle class=mark cx={x:.1f} cy={y:.1f} r=5 "
@@ -644,7 +645,8 @@ def _scatter(title: str, x_label: str, y_label: str,
     y_top = max(y_max, _nice(max(y for _, _, y in known)))
     sx, sy = _scale(0, x_max, PAD, W - 12), _scale(0, y_top, H - PAD, 24)
     marks = []
-    labels = _placed_labels([(sx(x), sy(y), model) for model, x, y in known])
+    labels = _placed_labels([(sx(x), sy(y), model, COLOURS[i % len(COLOURS)])
+                             for i, (model, x, y) in enumerate(known)])
     for i, ((model, x, y), label) in enumerate(zip(known, labels, strict=True)):
         colour = COLOURS[i % len(COLOURS)]
         marks.append(f"<circle class=mark cx={sx(x):.1f} cy={sy(y):.1f} r=5 fill='{colour}'>"
@@ -668,22 +670,31 @@ def _nice(value: float) -> float:
     return next(m * power for m in (1, 2, 2.5, 5, 10) if value <= m * power * (1 + 1e-9))
 
 
-def _placed_labels(points: list[tuple[float, float, str]]) -> list[str]:
-    """Each point's label beside it (to its left in the right half, so it is not cut off),
-    moved down a line at a time until it overlaps no label placed before it."""
-    placed: list[tuple[float, float, float]] = []  # (left, right, baseline)
+def _placed_labels(points: list[tuple[float, float, str, str]]) -> list[str]:
+    """Each point's label (x, y, text, colour), in the point's colour, at the first place
+    beside it (right or left, above or below, then further down) where it covers no point and
+    no label placed before it, inside the chart."""
+    taken = [(x - 6, y - 6, x + 6, y + 6) for x, y, _, _ in points]  # the points' marks
     labels = []
-    for x, y, text in points:
-        width = 6.2 * len(text)
-        left = x - 7 - width if x > W / 2 else x + 7
-        baseline = y - 6
-        while any(left < end and start < left + width and abs(baseline - line) < 14
-                  for start, end, line in placed):
-            baseline += 14
-        placed.append((left, left + width, baseline))
-        labels.append(f"<text class=point-label x={left:.1f} y={baseline:.1f} font-size=11>"
-                      f"{_e(text)}</text>")
+    for x, y, text, colour in points:
+        width = 7.0 * len(text)  # at font-size 11, wider than most text is
+        spots = [(left, y - 6 + 14 * step) for step in (0, 1, -1, 2, -2, 3, 4)
+                 for left in (x + 7, x - 7 - width)]
+        inside = [(left, base) for left, base in spots
+                  if left >= 2 and left + width <= W - 2 and 14 <= base <= H - PAD - 2]
+        left, base = next((spot for spot in inside
+                           if not any(_overlaps((spot[0], spot[1] - 11, spot[0] + width,
+                                                 spot[1] + 3), box) for box in taken)),
+                          inside[0] if inside else spots[0])
+        taken.append((left, base - 11, left + width, base + 3))
+        labels.append(f"<text class=point-label x={left:.1f} y={base:.1f} font-size=11 "
+                      f"fill='{colour}'>{_e(text)}</text>")
     return labels
+
+
+def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """Whether two boxes (left, top, right, bottom) share any area."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _throughput_lines(data: ReportData) -> str:
@@ -757,7 +768,8 @@ def _bars(title: str, by_category: dict[str, dict[str, CategoryScore]],
     """Every category a row of bars (one per model, score 0 to 1 along x), its items' count
     written at the row's end, ticks at 0, 0.25 ... 1; as tall as the categories need."""
     categories = list(by_category)
-    width, left, right, top = 600, 190, 70, 30
+    width, left, right = 600, 190, 70
+    top = 24 + 12 * len(models)  # below the legend
     row = len(models) * 7 + 8
     height = top + len(categories) * row + 34
     sx = _scale(0, 1, left, width - right)
