@@ -5,6 +5,7 @@ starts (models, tasks, items and a time estimate once the store has measured the
 import re
 from pathlib import Path
 
+from bakeoff.store import Store
 from tests.helpers.chat_server import chat_server
 from tests.helpers.cli import bakeoff
 from tests.helpers.projects import write_project
@@ -59,3 +60,21 @@ def test_speed_with_three_runs_marks_its_p90_and_p99(tmp_path: Path) -> None:
     assert re.search(r"│ \d+\.\d+/\d+\.\d+\*/\d+\.\d+\* ", result.stdout)
     assert "* taken over fewer values than the percentile needs (p50 2, p90 10, p99 100)" \
         in result.stdout
+
+
+def test_a_run_records_the_command_that_made_it_for_its_report(tmp_path: Path) -> None:
+    with chat_server("Paris") as url:
+        write_project(tmp_path, _config(url))
+        result = bakeoff("run", "-s", "three", "-m", "served", "--max-cost", "2.5",
+                         cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    store = Store(tmp_path / "bakeoff-results" / "bakeoff.sqlite")
+    try:
+        run = store.run(1)
+    finally:
+        store.close()
+    assert run is not None
+    command = "bakeoff run --model served --suite three --max-cost 2.5"
+    assert run.environment["command"] == command
+    report = (tmp_path / "bakeoff-results" / "reports" / "run-1.md").read_text()
+    assert command in report  # the report's methodology names it

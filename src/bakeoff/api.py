@@ -199,12 +199,14 @@ def run_suite(config: Config, model_names: list[str] | None = None,
               suite_name: str | None = None, store_file: Path | None = None,
               progress: ProgressSink | None = None,
               max_cost_usd: float | None = None,
-              announce: Callable[[Outline], None] | None = None) -> RunResult:
+              announce: Callable[[Outline], None] | None = None,
+              command: str | None = None) -> RunResult:
     """Run (or resume) a suite and write its Markdown report next to the store.
 
     With `max_cost_usd`, no call starts that would take this command's spending past it (see
     bakeoff.cost.budget); the run then stays unfinished, so a rerun resumes it. `announce`
-    gets the run's outline (models, tasks, items, a time estimate) before any call."""
+    gets the run's outline (models, tasks, items, a time estimate) before any call; `command`
+    (the command line that asked for the run) is recorded with a new run for its report."""
     plan, work = prepare_run(config, model_names, suite_name)
     priced = [*plan.models, *([config.model(config.judge.model)] if config.judge else [])]
     budget = None if max_cost_usd is None else Budget(
@@ -217,7 +219,8 @@ def run_suite(config: Config, model_names: list[str] | None = None,
         run_id = resumable or store.create_run(plan.plan_hash(), plan.suite, plan.as_dict(),
                                                {**environment(),
                                                 "data_sources": data_sources(work),
-                                                "trial_categories": trial_categories(work)})
+                                                "trial_categories": trial_categories(work),
+                                                **({"command": command} if command else {})})
         if announce is not None:
             announce(run_outline(store, plan, work, resumable))
         store.set_run_status(run_id, "running")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -193,7 +194,8 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
                     _print_line(outline.line())
                     sink.set_estimate(outline.seconds)
 
-                result = api.run_suite(settings, model, suite, store, sink, max_cost, announce)
+                result = api.run_suite(settings, model, suite, store, sink, max_cost, announce,
+                                       _run_command(config, model, suite, store, max_cost))
         except KeyboardInterrupt as interrupt:
             run_id = interrupt.args[0] if interrupt.args else "?"
             errors.print(f"interrupted: run {run_id} keeps what finished; "
@@ -215,6 +217,20 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
                      f"${budget.refused_estimate_usd or 0:.4f}. Finished work is stored; run "
                      "the same command with a higher --max-cost to resume.", markup=False)
         raise typer.Exit(3)
+
+
+def _run_command(config: Path | None, models: list[str] | None, suite: str | None,
+                 store: Path | None, max_cost: float | None) -> str:
+    """The command line of a run as given (normalised: long options, in one order), recorded
+    with the run so its report can say how it was made."""
+    parts = ["bakeoff", "run"]
+    parts += ["--config", str(config)] if config else []
+    for name in models or []:
+        parts += ["--model", name]
+    parts += ["--suite", suite] if suite else []
+    parts += ["--store", str(store)] if store else []
+    parts += ["--max-cost", f"{max_cost:g}"] if max_cost is not None else []
+    return shlex.join(parts)
 
 
 def _print_estimate(config: Path | None, model: list[str] | None, suite: str | None,
