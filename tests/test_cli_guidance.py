@@ -90,3 +90,18 @@ def test_an_unknown_export_format_is_one_line(tmp_path: Path, args: tuple[str, .
     _stored_run(tmp_path)
     assert one_error_line(bakeoff("export", "1", *args, cwd=tmp_path)) == expected
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_models_shows_the_context_the_spec_sheet_knows(tmp_path: Path) -> None:
+    (tmp_path / "bakeoff.toml").write_text(
+        '[[models]]\nname = "set"\nprovider = "openai"\nbase_url = "http://x/v1"\n'
+        'context = 100000\n\n'
+        '[[models]]\nname = "carded"\nprovider = "openai"\nbase_url = "http://x/v1"\n'
+        'card = "gpt-4o-mini"\n\n'
+        '[[models]]\nname = "bare"\nprovider = "openai"\nbase_url = "http://x/v1"\n')
+    result = bakeoff("models", cwd=tmp_path, env={"COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    rows = {line.split("│")[1].strip(): line.split("│")[3].strip()
+            for line in result.stdout.splitlines() if line.startswith("│ ")
+            and line.split("│")[1].strip() in ("set", "carded", "bare")}
+    assert rows == {"set": "100,000", "carded": "128,000", "bare": "—"}

@@ -418,23 +418,30 @@ def _spec_cards(settings: Config, cards: str | None,
 
 
 def _model_rows(settings: Config) -> list[list[str]]:
+    from bakeoff.catalog.resolve import context_window
     from bakeoff.config import bundled_model_config
     from bakeoff.providers.bundled import BUNDLED_MODELS
 
     rows = []
     user_models = [] if settings.source == "<embedded default>" else settings.models
     for m in user_models:
-        context = m.context or m.context_window()
-        rows.append([m.name, m.served_by(), str(context or "—"),
+        # The spec sheet's figure (configured, else the card's or GGUF's), else the kind's.
+        context = context_window(m, settings.source,
+                                 read_files=m.gguf_file(download=False) is not None)
+        context = context or m.context_window()
+        rows.append([m.name, m.served_by(), f"{context:,}" if context else "—",
                      f"{_price(m.price_input_per_mtok)} / {_price(m.price_output_per_mtok)}",
                      "configured"])
     configured = {m.name for m in user_models}
     for name in BUNDLED_MODELS:
         if name in configured:
             continue
-        cached = bundled_model_config(name).gguf_file(download=False) is not None
+        bundled = bundled_model_config(name)
+        cached = bundled.gguf_file(download=False) is not None
         state = "cached" if cached else "downloaded on first use"
-        rows.append([name, "in-process GGUF (bundled)", "—", "—", state])
+        context = context_window(bundled, read_files=cached)
+        rows.append([name, "in-process GGUF (bundled)", f"{context:,}" if context else "—", "—",
+                     state])
     return rows
 
 
