@@ -1,5 +1,6 @@
 """`bakeoff ask` against a real chat server on 127.0.0.1: answers streamed one model after
-another, printed as sent (no markup read), and stored as a run `bakeoff runs` lists."""
+another, printed as sent (no markup read), and stored as a run that `bakeoff runs` lists and
+the viewer shows."""
 
 from pathlib import Path
 
@@ -8,6 +9,8 @@ from bakeoff.config import load_config
 from bakeoff.store import Store
 from tests.helpers.chat_server import chat_server
 from tests.helpers.cli import bakeoff
+from tests.web.client import get
+from tests.web.conftest import serving
 
 ANSWER = "[bold]Paris[/bold] is it"
 
@@ -75,3 +78,21 @@ def test_a_failed_model_is_stored_as_an_error_and_exits_1(tmp_path: Path) -> Non
         assert run is not None and run.status == "finished"
     finally:
         store.close()
+
+
+def test_the_viewer_shows_the_prompt_and_the_answers_side_by_side(tmp_path: Path) -> None:
+    with chat_server(ANSWER) as url:
+        _config(tmp_path, url)
+        assert bakeoff("ask", "Capital of France?", "-m", "first", "-m", "second",
+                       cwd=tmp_path).returncode == 0
+    store = Store(tmp_path / "bakeoff-results" / "bakeoff.sqlite")
+    try:
+        sample_id = store.scores(1)[0].sample_id
+    finally:
+        store.close()
+    with serving(tmp_path / "bakeoff-results" / "bakeoff.sqlite") as base:
+        runs = get(base + "/runs").body
+        item = get(f"{base}/runs/1/tasks/ask/item?id={sample_id}").body
+    assert 'href="/runs/1"' in runs and "first, second" in runs
+    assert "Capital of France?" in item and item.count('class="answer"') == 2
+    assert item.count("[bold]Paris[/bold] is it") == 2
