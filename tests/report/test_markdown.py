@@ -144,6 +144,7 @@ def test_a_run_that_scored_nothing_says_so_and_claims_nothing(tmp_path: Path) ->
     assert "(measured)" not in markdown and "distinguishable" not in markdown
     assert "## Standard benchmarks\n\n- run 1: suite `quick`, interrupted" in markdown
     assert "Not measured: no item was scored." in markdown
+    assert "Not measured: no hands-on trial case was scored in these runs." in markdown
     assert "| benchmark | metric |" not in markdown and "Bold marks" not in markdown
     assert "nothing measured: run 1 scored no item" in files[".html"]
     assert json.loads(files[".json"])["measured"] is False

@@ -280,8 +280,8 @@ def _trials(data: ReportData) -> str:
     comparison = data.comparison
     if comparison is None or not comparison.trials:
         return _section("trials", "Hands-on trials",
-                        "<p><span class=label>not measured</span> No hands-on trials in these "
-                        "runs.</p>")
+                        "<p><span class=label>not measured</span> No hands-on trial case was "
+                        "scored in these runs.</p>")
     parts = [f"<p class=muted>{_e(TRIALS_NOTE)}</p>"]
     for category, entries in comparison.trial_categories().items():
         keys = [k for entry in entries for k in comparison.trial_keys(entry.name)]

@@ -170,7 +170,7 @@ def _trials_section(data: ReportData, html_name: str) -> list[str]:
     lines = ["## Hands-on trials", ""]
     comparison = data.comparison
     if comparison is None or not comparison.trials:
-        return [*lines, "Not measured: no hands-on trials in these runs.", ""]
+        return [*lines, "Not measured: no hands-on trial case was scored in these runs.", ""]
     lines += [TRIALS_NOTE, ""]
     for category, entries in comparison.trial_categories().items():
         keys = [k for entry in entries for k in comparison.trial_keys(entry.name)]
