@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bakeoff.providers.llama_cpp import LlamaCppModelConfig, bundled_model_config
+from bakeoff.providers.llama_cpp import engine as engine_module
 from bakeoff.providers.llama_cpp.engine import Engine
 from bakeoff.providers.llama_cpp.parallel import Job, ParallelDecoder
 from bakeoff.providers.llama_cpp.provider import LlamaCppProvider
@@ -133,15 +134,24 @@ def test_a_shared_prompt_prefix_is_evaluated_once(engine: Engine) -> None:
     assert all(job.streamer.text for job in jobs)
 
 
-def test_requests_that_do_not_all_fit_the_cache_wait_their_turn(model_path: Path) -> None:
-    # n_ctx 512: a KV cache of 1,024 cells, half kept spare, so one 300-token prompt at a time.
-    provider = LlamaCppProvider(model_path, "smol", n_ctx=512, parallel=4)
-    try:
-        completions = generate_all(provider, [chat(SHARED[:900] + q, 8) for q in QUESTIONS])
-    finally:
-        asyncio.run(provider.aclose())
-    assert all(c.usage.output_tokens >= 1 for c in completions)
-    assert all(c.usage.input_tokens > 200 for c in completions)
+def test_a_request_longer_than_a_slot_is_decoded_the_sequential_way(
+        model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "_PARALLEL_SLOT_CELLS", 256)  # 2,048 in use
+    long_request = chat(SHARED + "Name a fruit.", 8)
+    answers = []
+    decoded_together = None
+    for parallel in (4, 1):
+        provider = LlamaCppProvider(model_path, "smol", n_ctx=1024, parallel=parallel)
+        try:
+            answers.append(generate_all(provider, [long_request, chat("Name a colour.")]))
+            if parallel > 1:
+                assert provider._batcher is not None and provider._batcher._decoder is not None
+                decoded_together = provider._batcher._decoder.prompt_tokens_evaluated
+        finally:
+            asyncio.run(provider.aclose())
+    assert answers[0][0].usage.input_tokens > 256
+    assert decoded_together == answers[0][1].usage.input_tokens  # only the short one
+    assert answers[0][0].text == answers[1][0].text
 
 
 def test_a_cancelled_request_frees_its_slot(model_path: Path) -> None:

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 # The layout used for chat requests when the GGUF carries no chat template (base models).
 _FALLBACK_ROLE_NAMES = {"system": "System", "user": "User", "assistant": "Assistant"}
 _FALLBACK_STOPS = ("\nUser:",)
+_PARALLEL_SLOT_CELLS = 2048
 
 
 @dataclass(frozen=True)
@@ -84,15 +85,21 @@ class Engine:
                                 ) from error
         return cls(model, options)
 
+    @property
+    def parallel_cells_per_slot(self) -> int:
+        """The KV stream of each parallel slot: the window, at most 2,048 positions (eight
+        slots of 2,048 hold 16K positions; few-shot benchmark items and most trial turns fit)."""
+        return min(self.n_ctx, _PARALLEL_SLOT_CELLS)
+
     def parallel_decoder(self, slots: int) -> ParallelDecoder:
-        """A decoder of up to `slots` sequences at once, in a second context whose KV cache
-        holds two windows' worth of positions (at least a window and a batch)."""
+        """A decoder of up to `slots` sequences at once, in a second context."""
         from bakeoff.providers.llama_cpp.parallel import ParallelDecoder
 
-        cells = max(2 * self.n_ctx, self.n_ctx + self._model.n_batch)
-        context = _llama_api.SequenceBatchContext(self._model, sequences=slots, cells=cells,
+        cells = self.parallel_cells_per_slot
+        context = _llama_api.SequenceBatchContext(self._model, sequences=slots,
+                                                  cells_per_sequence=cells,
                                                   options=self._options)
-        return ParallelDecoder(self._model, context, slots=slots, cells=cells)
+        return ParallelDecoder(self._model, context, slots=slots, cells_per_slot=cells)
 
     def sampler_settings(self, prompt: Prompt, config: GenerationConfig) -> dict[str, Any]:
         """What `start` samples with, for a ParallelDecoder job."""

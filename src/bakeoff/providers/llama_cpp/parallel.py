@@ -2,16 +2,17 @@
 llama.cpp batch (continuous batching).
 
 Each step evaluates one batch: the next token of every sequence that is generating, then as much
-of the waiting prompts as fits in n_batch. A request takes a free slot as soon as there is one
-and the KV cache has room for its prompt and max_tokens, so short answers never wait for long
-ones. A prompt takes the longest prefix it shares with a slot's cached prompt by reference
-(the few-shot examples of a benchmark are evaluated once, not once per item); what a sequence
-generated is dropped from the cache when it ends.
+of the waiting prompts as fits in n_batch. A request takes a free slot as soon as there is one,
+so short answers never wait for long ones. Each slot has a KV stream of its own, as long as a
+request may be (a longer one goes to the sequential engine); a prompt takes the longest prefix
+it shares with a slot's cached prompt (the few-shot examples of a benchmark are evaluated once
+per slot, not once per item), and a request that shares a long prefix with a prompt still being
+read waits for it rather than reading it again.
 
 Greedy answers can differ from those of one sequence at a time: llama.cpp groups the sums in its
-kernels differently when a batch holds other sequences (docs/PERFORMANCE.md, "Parallel local
-decoding", says how often and what it does to accuracy). `concurrency = 1` keeps the sequential
-engine, whose answers do not depend on other requests.
+matrix kernels differently when a batch holds other sequences (docs/PERFORMANCE.md, "Parallel
+local decoding", says how often and what it does to accuracy). `concurrency = 1` keeps the
+sequential engine, whose answers do not depend on other requests.
 
 Everything here runs on the llama thread (see provider.py); `step` is its only entry point.
 """
@@ -61,15 +62,14 @@ class ParallelDecoder:
     """Slots of one SequenceBatchContext, and the jobs that run in them."""
 
     def __init__(self, model: LoadedLlama, context: SequenceBatchContext, *, slots: int,
-                 cells: int) -> None:
+                 cells_per_slot: int) -> None:
         self._model = model
         self._context = context
-        self._cells = cells
+        self.cells_per_slot = cells_per_slot
         # Prompt tokens cached in each slot: those of its running job, or of the last one.
         self._cached: list[list[int]] = [[] for _ in range(slots)]
         self._running: dict[int, Job] = {}
         self._waiting: deque[Job] = deque()
-        self._refused: list[Job] = []
         # Prompt tokens evaluated (not taken from a cached prefix), for perf/ and tests.
         self.prompt_tokens_evaluated = 0
 
@@ -88,8 +88,6 @@ class ParallelDecoder:
         self._waiting.extend(new_jobs)
         ended = self._drop_cancelled()
         self._admit()
-        ended += self._refused
-        self._refused = []
         entries = self._batch_entries()
         if not entries:
             return ended
@@ -102,25 +100,14 @@ class ParallelDecoder:
     # Admission
 
     def _admit(self) -> None:
-        """Start waiting jobs in order while a slot and enough KV cells are free."""
+        """Start waiting jobs in order while a slot is free."""
         while self._waiting:
             free = [slot for slot in range(len(self._cached)) if slot not in self._running]
-            if not free:
-                return
             job = self._waiting[0]
-            if self._prefix_coming(job):
-                return
-            slot = max(free, key=lambda s: _shared_length(self._cached[s], job.prompt.tokens))
-            if not self._make_room(job, slot):
-                if not self._running:  # cannot happen while cells >= n_ctx + n_batch
-                    self._waiting.popleft()
-                    job.error = ProviderError("bad_request", f"a prompt of "
-                                              f"{len(job.prompt.tokens)} tokens and max_tokens "
-                                              f"{job.max_tokens} do not fit the KV cache")
-                    self._refused.append(job)
-                    continue
+            if not free or self._prefix_coming(job):
                 return
             self._waiting.popleft()
+            slot = max(free, key=lambda s: _shared_length(self._cached[s], job.prompt.tokens))
             self._start(job, slot)
 
     def _prefix_coming(self, job: Job) -> bool:
@@ -131,26 +118,6 @@ class ParallelDecoder:
                    >= cached + _WORTH_WAITING_FOR
                    for running in self._running.values()
                    if running.evaluated < len(running.prompt.tokens))
-
-    def _make_room(self, job: Job, slot: int) -> bool:
-        """Whether the job fits beside the running ones, dropping idle slots' caches if needed.
-
-        The count is conservative (a shared prefix is counted in every sequence holding it) and
-        keeps one n_batch of cells spare, so a batch never finds the cache full."""
-        def used() -> int:
-            running = sum(j.reservation for j in self._running.values())
-            idle = sum(len(tokens) for s, tokens in enumerate(self._cached)
-                       if s not in self._running and s != slot)
-            return running + idle
-
-        limit = self._cells - self._context.capacity
-        for idle_slot in range(len(self._cached)):
-            if used() + job.reservation <= limit:
-                return True
-            if idle_slot not in self._running and idle_slot != slot and self._cached[idle_slot]:
-                self._context.forget(idle_slot, 0)
-                self._cached[idle_slot] = []
-        return used() + job.reservation <= limit
 
     def _start(self, job: Job, slot: int) -> None:
         tokens = job.prompt.tokens

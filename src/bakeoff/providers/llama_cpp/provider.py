@@ -130,6 +130,8 @@ class LlamaCppProvider:
         started = time.time()
         prompt = await _on_llama_thread(engine.prompt_for, request)
         check_fits(prompt.tokens, request.config.max_tokens, engine.n_ctx, self.model_id)
+        if len(prompt.tokens) + request.config.max_tokens > engine.parallel_cells_per_slot:
+            return await collect(self.stream(request))  # longer than a slot: one at a time
         job = Job(prompt, request.config.max_tokens,
                   TextStreamer(prompt.stops + request.config.stop),
                   engine.sampler_settings(prompt, request.config), started)
