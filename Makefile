@@ -15,7 +15,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# A short speed pass first (streamed, one request at a time), so the run's report has measured
+# speed beside quality; then the quick suite, ending in the report.
 demo: setup
+	$(BIN)/bakeoff speed --runs 5
 	$(BIN)/bakeoff run
 
 browser:
