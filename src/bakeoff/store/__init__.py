@@ -3,8 +3,11 @@
 from bakeoff.store.sqlite import (
     HUMAN,
     OUTCOMES,
+    Claim,
     ErrorRow,
     NewCompletion,
+    NewRun,
+    RunInProgress,
     RunRow,
     ScoredSample,
     ScoreRow,
@@ -13,5 +16,5 @@ from bakeoff.store.sqlite import (
     VerdictRow,
 )
 
-__all__ = ["HUMAN", "OUTCOMES", "ErrorRow", "NewCompletion", "RunRow", "ScoreRow",
-           "ScoredSample", "Store", "StoreError", "VerdictRow"]
+__all__ = ["HUMAN", "OUTCOMES", "Claim", "ErrorRow", "NewCompletion", "NewRun", "RunInProgress",
+           "RunRow", "ScoreRow", "ScoredSample", "Store", "StoreError", "VerdictRow"]

@@ -181,3 +181,12 @@ migration(
     CREATE INDEX verdicts_by_run ON verdicts (run_id, trial);
     """
 )
+
+migration(
+    """
+    -- The process executing a run (`bakeoff run`), so a second process on the same plan can
+    -- tell a live run from one left behind by a process that is gone. NULL when none holds it.
+    ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+    ALTER TABLE runs ADD COLUMN owner_host TEXT;
+    """
+)

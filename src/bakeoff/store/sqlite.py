@@ -11,9 +11,11 @@ variable a key is read from.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,6 +49,35 @@ class RunRow:
     suite: str
     plan: dict[str, Any]
     environment: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NewRun:
+    """A run to create, as `Store.claim_run` takes it."""
+
+    suite: str
+    plan: dict[str, Any]
+    environment: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The run a process took: `resumed` when it existed before."""
+
+    run_id: int
+    resumed: bool
+
+
+class RunInProgress(StoreError):
+    """Another live process executes the run this process asked for."""
+
+    def __init__(self, run_id: int, pid: int, host: str) -> None:
+        super().__init__(run_id, pid, host)
+        self.run_id, self.pid, self.host = run_id, pid, host
+
+    def __str__(self) -> str:
+        return (f"run {self.run_id} of this plan is in progress in process {self.pid} on "
+                f"{self.host}; wait for it to end, or stop it and run this again to resume")
 
 
 @dataclass(frozen=True)
@@ -180,27 +211,42 @@ class Store:
         self._db = sqlite3.connect(path, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         try:
+            # Several writers (runs, arena voters) share one file: wait for the lock.
+            self._db.execute("PRAGMA busy_timeout=10000")
+            # Accept the file before changing anything in it (its journal mode included).
+            self._check_version(self._schema_version())
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            # Several writers (runs, arena voters) share one file: wait for the lock.
-            self._db.execute("PRAGMA busy_timeout=10000")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise StoreError(f"{path}: not a bakeoff store ({exc})") from None
+        except StoreError:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()
 
-    def _migrate(self) -> None:
-        applied = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+    def _schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _check_version(self, applied: int) -> None:
         if applied > len(MIGRATIONS):
             raise StoreError(
                 f"{self.path}: written by a newer bakeoff (schema {applied}); upgrade bakeoff"
             )
-        for number, script in enumerate(MIGRATIONS[applied:], start=applied + 1):
-            with self._transaction():
+
+    def _migrate(self) -> None:
+        """Apply the missing migrations under the write lock, so that processes opening a new
+        store at once migrate it once: the others wait, then find it up to date."""
+        if self._schema_version() == len(MIGRATIONS):
+            return
+        with self._transaction():
+            applied = self._schema_version()  # another process may have migrated meanwhile
+            self._check_version(applied)
+            for number, script in enumerate(MIGRATIONS[applied:], start=applied + 1):
                 for statement in _statements(script):
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {number}")
@@ -234,6 +280,47 @@ class Store:
             (plan_hash,),
         ).fetchone()
         return None if row is None else int(row["id"])
+
+    def claim_run(self, plan_hash: str, new: NewRun,
+                  reopen: Callable[[int], bool] = lambda run_id: False) -> Claim:
+        """Take the run of this plan for this process: the latest unfinished one, else the
+        latest finished one if `reopen(id)` says so, else a new one.
+
+        Raises RunInProgress when a live process holds that run; a holder that is gone (or
+        this process) does not count. One write transaction, so two processes never both
+        get the same run."""
+        owner = (os.getpid(), socket.gethostname())
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT id, owner_pid, owner_host FROM runs WHERE plan_hash = ?"
+                " AND status != 'finished' ORDER BY id DESC LIMIT 1", (plan_hash,)).fetchone()
+            if row is None:
+                row = self._db.execute(
+                    "SELECT id, owner_pid, owner_host FROM runs WHERE plan_hash = ?"
+                    " AND status = 'finished' ORDER BY id DESC LIMIT 1", (plan_hash,)).fetchone()
+                row = row if row is not None and reopen(int(row["id"])) else None
+            if row is None:
+                cursor = self._db.execute(
+                    "INSERT INTO runs (plan_hash, created_at, status, suite, plan_json,"
+                    " environment_json, owner_pid, owner_host)"
+                    " VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
+                    (plan_hash, time.time(), new.suite, _dumps(new.plan),
+                     _dumps(new.environment), *owner))
+                return Claim(int(cursor.lastrowid or 0), resumed=False)
+            run_id = int(row["id"])
+            if row["owner_pid"] is not None and _alive(row["owner_pid"], row["owner_host"]):
+                raise RunInProgress(run_id, row["owner_pid"], row["owner_host"])
+            self._db.execute(
+                "UPDATE runs SET status = 'running', finished_at = NULL, owner_pid = ?,"
+                " owner_host = ? WHERE id = ?", (*owner, run_id))
+            return Claim(run_id, resumed=True)
+
+    def release_run(self, run_id: int) -> None:
+        """Let other processes take the run again (this process no longer executes it)."""
+        self._db.execute(
+            "UPDATE runs SET owner_pid = NULL, owner_host = NULL"
+            " WHERE id = ? AND owner_pid = ? AND owner_host = ?",
+            (run_id, os.getpid(), socket.gethostname()))
 
     def set_run_status(self, run_id: int, status: str) -> None:
         finished = time.time() if status == "finished" else None
@@ -511,6 +598,22 @@ class Store:
                                 output_tokens=r["output_tokens"], token_source=r["token_source"],
                                 finish_reason=r["finish_reason"], error=r["error"])
                 for r in rows]
+
+
+def _alive(pid: int, host: str | None) -> bool:
+    """Whether process `pid` on `host` may still be running. This process's own earlier
+    claim does not count; a process on another host cannot be checked, so it counts."""
+    if host != socket.gethostname():
+        return True
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
 
 
 def _statements(script: str) -> list[str]:
