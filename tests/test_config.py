@@ -61,7 +61,7 @@ def test_bundled_names_resolve_without_config() -> None:
          "bakeoff.toml: models[1] ('llama-3.1-405b').colour: unknown key"),
         (GOOD.replace("price_input_per_mtok = 3.0", 'price_input_per_mtok = "cheap"'),
          "bakeoff.toml: models[1] ('llama-3.1-405b').price_input_per_mtok: "
-         "Input should be a valid number, unable to parse string as a number"),
+         "Input should be a valid number without quotes, not a string"),
         (GOOD.replace('base_url = "https://gateway.example.com/v1"\n', ""),
          "bakeoff.toml: models[1] ('llama-3.1-405b').base_url: Field required"),
         (GOOD.replace('provider = "openai"', 'provider = "vllm"'),

@@ -53,12 +53,16 @@ from pydantic import (
 )
 
 from bakeoff.names import did_you_mean, unknown_hint
-from bakeoff.providers.base import ModelConfig
+from bakeoff.providers.base import MAX_NAME, Count, ModelConfig
 from bakeoff.providers.bundled import BUNDLED_MODELS
 from bakeoff.providers.llama_cpp import bundled_model_config
 from bakeoff.providers.registry import kinds, parse_models
 
 DEFAULT_CONFIG_NAME = "bakeoff.toml"
+
+
+# The name of a custom benchmark or trial: a TOML key, a store key and a file name.
+TableName = Annotated[str, Field(max_length=MAX_NAME, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
 
 class ConfigError(Exception):
@@ -74,11 +78,11 @@ class SuiteConfig(_Strict):
     benchmarks: Annotated[list[str], Field(min_length=1)]
     # Items per benchmark, cases per trial; a benchmark missing here runs in full, a trial
     # gets its full-suite case count.
-    limits: dict[str, Annotated[int, Field(ge=1)]] = {}
+    limits: dict[str, Annotated[Count, Field(ge=1, le=10**9)]] = {}
     # Items taken only from these subjects of a benchmark (MMLU's subjects), before `limits`.
     subsets: dict[str, Annotated[list[str], Field(min_length=1)]] = {}
     # The seed trial cases are generated from: the same seed gives the same cases.
-    seed: Annotated[int, Field(ge=0)] = 1
+    seed: Annotated[Count, Field(ge=0, le=2**63 - 1)] = 1
 
     @model_validator(mode="after")
     def _limits_name_benchmarks(self) -> SuiteConfig:
@@ -94,7 +98,7 @@ class CustomBenchmarkConfig(_Strict):
 
     kind: Literal["multiple_choice", "generative"]
     path: Path
-    shots: Annotated[int, Field(ge=0)] = 0
+    shots: Annotated[Count, Field(ge=0, le=100)] = 0
     metric: Literal["acc", "acc_norm", "exact_match", "contains"] | None = None
     description: str = ""
 
@@ -129,7 +133,7 @@ class JudgeConfig(_Strict):
     """The judge of open-ended answers (see bakeoff.judging.judge)."""
 
     # The name of a [[models]] entry or of a bundled model.
-    model: Annotated[str, Field(min_length=1)]
+    model: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 
 
 class OutputConfig(_Strict):
@@ -144,13 +148,11 @@ class Config(_Strict):
     # Benchmark name -> the user's data file (in the hub dataset's schema).
     data: dict[str, Path] = {}
     # Custom benchmarks by name.
-    benchmarks: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")],
-                     CustomBenchmarkConfig] = {}
+    benchmarks: dict[TableName, CustomBenchmarkConfig] = {}
     # Custom hands-on trials by name.
-    trials: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")],
-                 CustomTrialConfig] = {}
+    trials: dict[TableName, CustomTrialConfig] = {}
     # The suite `bakeoff run` uses when --suite is not given.
-    default_suite: str = "quick"
+    default_suite: Annotated[str, Field(max_length=MAX_NAME)] = "quick"
     # Who judges open-ended answers after a run; no judging without it.
     judge: JudgeConfig | None = None
     source: str = Field(default="<embedded default>", exclude=True)
@@ -242,10 +244,14 @@ def parse_config(text: str, source: str) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: not valid TOML: arrays or tables nested too deeply") from None
     try:
         return Config.model_validate({**raw, "source": source})
     except ValidationError as exc:
         raise ConfigError(f"{source}: {_first_problem(exc, raw)}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: a value is nested too deeply") from None
 
 
 def _first_problem(exc: ValidationError, raw: dict[str, Any]) -> str:
@@ -255,6 +261,8 @@ def _first_problem(exc: ValidationError, raw: dict[str, Any]) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown key" + did_you_mean(str(error["loc"][-1]), _config_keys())
+    elif error["type"] in ("int_type", "float_type") and isinstance(error["input"], str):
+        message += " without quotes, not a string"  # `concurrency = "8"`: no coercion
     elif error["type"] in ("union_tag_not_found", "union_tag_invalid"):
         given = error.get("ctx", {}).get("tag")
         what = f"unknown provider {given!r}" if given else "provider is missing"
@@ -285,11 +293,18 @@ def _format_location(loc: tuple[int | str, ...], raw: dict[str, Any]) -> str:
         if isinstance(item, int):
             node = node[item] if isinstance(node, list) and item < len(node) else None
             name = node.get("name") if isinstance(node, dict) else None
-            parts.append(f"[{item + 1}]" + (f" ({name!r})" if isinstance(name, str) else ""))
+            named = f" ({_shortened(name)!r})" if isinstance(name, str) else ""
+            parts.append(f"[{item + 1}]{named}")
         else:
             node = node.get(item) if isinstance(node, dict) else None
-            parts.append(f".{item}" if parts else item)
+            key = _shortened(str(item))
+            parts.append(f".{key}" if parts else key)
     return "".join(parts)
+
+
+def _shortened(text: str, longest: int = 60) -> str:
+    """`text`, cut to fit in a one-line message."""
+    return text if len(text) <= longest else text[:longest - 3] + "..."
 
 
 __all__ = ["Config", "ConfigError", "CustomBenchmarkConfig", "CustomTrialConfig", "JudgeConfig",

@@ -6,11 +6,16 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+# A longer unknown name is not a typo of a known one.
+LONGEST_TYPO = 200
+
 
 def nearest(name: str, known: Iterable[str]) -> str | None:
     """The known name closest to `name`, when one is close enough to be a likely typo; a
     short name is also matched against the start of long ones ("smolm2" for
     "smollm2-135m-instruct")."""
+    if len(name) > LONGEST_TYPO:
+        return None  # no name is that long, and difflib's time grows with its square
     names = list(dict.fromkeys(known))
     matches = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     if matches:

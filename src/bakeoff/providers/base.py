@@ -89,25 +89,35 @@ def check_abilities(model_id: str, abilities: Abilities, request: GenerationRequ
                             " with this provider")
 
 
+# Numbers in bakeoff.toml are taken as written: "8" is not 8 and inf is no price. A float key
+# still takes an integer (`timeout_s = 30`).
+Count = Annotated[int, Field(strict=True)]
+Amount = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+# Long enough for any real name or URL, short enough that matching a typo stays instant.
+MAX_NAME = 200
+MAX_TEXT = 2000
+
+
 class ModelConfig(BaseModel):
     """One candidate model: the keys every provider kind has. A kind's subclass adds its own
     keys (with `provider: Literal["<kind>"]`) and implements the methods below."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
+    name: Annotated[str, Field(min_length=1, max_length=MAX_NAME,
+                                pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
     provider: str
-    concurrency: Annotated[int, Field(ge=1, le=256)] = 4
+    concurrency: Annotated[Count, Field(ge=1, le=256)] = 4
     # The context window the report shows (a card's figure when not set).
-    context: Annotated[int, Field(ge=1)] | None = None
-    price_input_per_mtok: Annotated[float, Field(ge=0)] | None = None
-    price_output_per_mtok: Annotated[float, Field(ge=0)] | None = None
+    context: Annotated[Count, Field(ge=1, le=1 << 30)] | None = None
+    price_input_per_mtok: Annotated[Amount, Field(ge=0)] | None = None
+    price_output_per_mtok: Annotated[Amount, Field(ge=0)] | None = None
     # The spec sheet: a shipped card by name (see `bakeoff models --all-cards`), fields of it
     # overridden here (`spec = { context_window = 65536 }`), and for self-hosted models the
     # machine's price per hour (cost = wall time of the model's completions x this price).
-    card: str | None = None
+    card: Annotated[str, Field(max_length=MAX_NAME)] | None = None
     spec: dict[str, Any] = {}
-    price_per_hour: Annotated[float, Field(ge=0)] | None = None
+    price_per_hour: Annotated[Amount, Field(ge=0)] | None = None
     # Speeds others published for a provider serving this model; a list set here replaces
     # the card's (`published_speeds = [{ provider = "...", output_tokens_per_s = 28.4, ... }]`).
     published_speeds: tuple[PublishedSpeed, ...] | None = None

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from bakeoff.providers.base import ModelConfig, Provider
+from bakeoff.providers.base import MAX_NAME, MAX_TEXT, Amount, Count, ModelConfig, Provider
 from bakeoff.providers.pacing import endpoint_pacer
 from bakeoff.providers.retry import RetryPolicy
 from bakeoff.types import Abilities
@@ -18,11 +18,11 @@ class OpenAIModelConfig(ModelConfig):
     """The `openai` provider kind: any OpenAI-compatible endpoint."""
 
     provider: Literal["openai"]
-    base_url: Annotated[str, Field(min_length=1)]
+    base_url: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
     # The model id the API expects (default: the bakeoff name).
-    model: str | None = None
+    model: Annotated[str, Field(max_length=MAX_NAME)] | None = None
     # The variable the API key is read from at call time; the key itself is never stored.
-    api_key_env: str | None = None
+    api_key_env: Annotated[str, Field(max_length=MAX_NAME)] | None = None
     endpoint: Literal["chat", "completions"] = "chat"
     # The server returns prompt logprobs (vLLM, SGLang, llama.cpp server): score multiple
     # choice by loglikelihood through its completions endpoint instead of letter generation.
@@ -31,12 +31,12 @@ class OpenAIModelConfig(ModelConfig):
     # set false for one that does not, and such requests become "unsupported" error records.
     tools: bool = True
     structured_output: bool = True
-    timeout_s: Annotated[float, Field(gt=0)] = 120.0
-    max_retries: Annotated[int, Field(ge=0, le=20)] = 4
+    timeout_s: Annotated[Amount, Field(gt=0, le=86_400)] = 120.0
+    max_retries: Annotated[Count, Field(ge=0, le=20)] = 4
     # Caps on what is sent to the model's endpoint (shared by every model on it), kept from
     # the first request; without them bakeoff paces itself by the server's headers and 429s.
-    requests_per_minute: Annotated[float, Field(gt=0)] | None = None
-    tokens_per_minute: Annotated[float, Field(gt=0)] | None = None
+    requests_per_minute: Annotated[Amount, Field(gt=0)] | None = None
+    tokens_per_minute: Annotated[Amount, Field(gt=0)] | None = None
 
     @property
     def api_model(self) -> str:

@@ -14,6 +14,7 @@ such a model does under load, and it is measured as it is.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -26,6 +27,11 @@ from bakeoff.speed.tokens import TokenCounter
 from bakeoff.speed.workloads import SpeedPrompt, speed_request
 
 LevelMode = Literal["concurrency", "poisson"]
+# Bounds on what a user may ask for: beyond them a sweep would never finish (each level
+# starts that many tasks at once) and nothing more would be learned.
+MAX_CONCURRENCY = 1024
+MAX_REQUESTS = 100_000
+MAX_RATE = 10_000.0
 
 
 @dataclass(frozen=True)
@@ -44,10 +50,17 @@ class SpeedSettings:
         if self.runs < 1 or self.warmup < 0 or self.max_tokens < 1 or self.requests < 1:
             raise ValueError("runs, requests and max_tokens must be at least 1, warmup at "
                              "least 0")
+        if max(self.runs, self.warmup, self.requests) > MAX_REQUESTS:
+            raise ValueError(f"runs, warmup and requests must be at most {MAX_REQUESTS}")
         if not self.concurrency or min(self.concurrency) < 1:
             raise ValueError("concurrency levels must be at least 1")
-        if self.rate is not None and self.rate <= 0:
-            raise ValueError("the Poisson rate must be above 0 requests per second")
+        if max(self.concurrency) > MAX_CONCURRENCY:
+            raise ValueError(f"concurrency levels must be at most {MAX_CONCURRENCY}")
+        if self.rate is not None and not 0 < self.rate <= MAX_RATE:
+            raise ValueError("the Poisson rate must be above 0 and at most "
+                             f"{MAX_RATE} requests per second")
+        if not math.isfinite(self.max_duration_s):
+            raise ValueError("the Poisson duration must be a finite number of seconds")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from bakeoff.providers.base import ModelConfig, Provider, Tokenizer
+from bakeoff.providers.base import Count, ModelConfig, Provider, Tokenizer
 from bakeoff.providers.bundled import BUNDLED_MODELS, bundled_path, ensure_model
 from bakeoff.types import Abilities
 
@@ -31,14 +31,14 @@ class LlamaCppModelConfig(ModelConfig):
     provider: Literal["llama-cpp"]
     # Requests decoded together as parallel sequences of one batch (1: one at a time, and
     # answers that never depend on other requests; see providers/llama_cpp/parallel.py).
-    concurrency: Annotated[int, Field(ge=1, le=64)] = DEFAULT_PARALLEL
+    concurrency: Annotated[Count, Field(ge=1, le=64)] = DEFAULT_PARALLEL
     bundled: str | None = None
     path: Path | None = None
-    n_ctx: Annotated[int, Field(ge=256)] = 4096
+    n_ctx: Annotated[Count, Field(ge=256, le=1 << 20)] = 4096
     flash_attn: bool = False
     # CPU threads for llama.cpp (default: every usable core). On a machine busy with other
     # work, fewer threads can be much faster: llama.cpp's threads spin while they wait.
-    n_threads: Annotated[int, Field(ge=1, le=512)] | None = None
+    n_threads: Annotated[Count, Field(ge=1, le=512)] | None = None
 
     @model_validator(mode="after")
     def _one_file(self) -> LlamaCppModelConfig:

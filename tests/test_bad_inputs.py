@@ -1,0 +1,82 @@
+"""Malformed inputs a user can give (config values, data rows, flags): each is one line that
+says where and what, never a traceback, never a coerced value, never a run that cannot end."""
+
+from __future__ import annotations
+
+import pytest
+
+from bakeoff.config import ConfigError, parse_config
+from bakeoff.names import nearest
+from bakeoff.speed.api import speed_settings
+from bakeoff.speed.workloads import SpeedSettingsError
+
+MODEL = '[[models]]\nname = "remote"\nprovider = "openai"\nbase_url = "http://127.0.0.1:9/v1"\n'
+
+
+def config_error(text: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "bakeoff.toml")
+    message = str(caught.value)
+    assert "\n" not in message and len(message) < 500, message
+    return message
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ('concurrency = "8"', "remote').concurrency: Input should be a valid integer without quotes"),
+    ('price_input_per_mtok = "3"', "price_input_per_mtok: Input should be a valid number without"),
+    ('price_output_per_mtok = "0.5"', "price_output_per_mtok: Input should be a valid number"),
+    ("concurrency = 8.0", "concurrency: Input should be a valid integer"),
+    ("concurrency = true", "concurrency: Input should be a valid integer"),
+    ("timeout_s = inf", "timeout_s: Input should be a finite number"),
+    ("timeout_s = nan", "timeout_s: Input should be a finite number"),
+    ("timeout_s = 1e9", "timeout_s: Input should be less than or equal to 86400"),
+    ("price_input_per_mtok = inf", "price_input_per_mtok: Input should be a finite number"),
+    ("price_per_hour = -inf", "price_per_hour: Input should be a finite number"),
+    ("requests_per_minute = nan", "requests_per_minute: Input should be a finite number"),
+    ("concurrency = 100000", "concurrency: Input should be less than or equal to 256"),
+])
+def test_config_numbers_are_strict_finite_and_bounded(line: str, expected: str) -> None:
+    assert expected in config_error(MODEL + line + "\n")
+
+
+def test_a_float_key_still_takes_an_integer() -> None:
+    model = parse_config(MODEL + "timeout_s = 30\nprice_input_per_mtok = 3\n", "b.toml").models[0]
+    assert model.price_input_per_mtok == 3.0
+
+
+def test_suite_numbers_are_strict() -> None:
+    suite = '[suites.mine]\nbenchmarks = ["mmlu"]\n'
+    assert "limits.mmlu: Input should be a valid integer without quotes" in config_error(
+        suite + 'limits = { mmlu = "20" }\n')
+    assert "seed: Input should be a valid integer" in config_error(suite + "seed = 1.5\n")
+
+
+def test_a_huge_model_name_is_refused_at_once_in_a_short_line() -> None:
+    huge = "a" * 1_000_000
+    message = config_error(MODEL.replace('"remote"', f'"{huge}"'))
+    assert "name: String should have at most 200 characters" in message
+    assert "unknown key" in config_error(MODEL + f"{huge} = 1\n")
+
+
+def test_a_huge_unknown_name_is_no_typo_of_a_known_one() -> None:
+    # difflib's time grows with the square of the length: a 1 MB name must not be matched.
+    assert nearest("a" * 1_000_000, ["alpha", "beta"]) is None
+
+
+@pytest.mark.parametrize("value", [
+    "[" * 100_000 + "]" * 100_000,
+    "{a=" * 5_000 + "1" + "}" * 5_000,
+])
+def test_deeply_nested_toml_is_one_line(value: str) -> None:
+    assert "nested too deeply" in config_error(MODEL + f"spec = {{ x = {value} }}\n")
+
+
+@pytest.mark.parametrize(("concurrency", "rate", "expected"), [
+    ("100000", None, "concurrency levels must be at most 1024"),
+    ("1", float("nan"), "the Poisson rate must be above 0"),
+    ("1", float("inf"), "the Poisson rate must be above 0"),
+    ("9" * 5_000, None, "use numbers separated by commas"),
+])
+def test_speed_settings_are_bounded(concurrency: str, rate: float | None, expected: str) -> None:
+    with pytest.raises(SpeedSettingsError, match=expected):
+        speed_settings(None, 5, 1, concurrency, rate, 20, 300.0, 128)
