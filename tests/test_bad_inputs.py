@@ -3,12 +3,18 @@ says where and what, never a traceback, never a coerced value, never a run that 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from bakeoff.benchmarks.data import DataUnavailable, json_lines
 from bakeoff.config import ConfigError, parse_config
 from bakeoff.names import nearest
 from bakeoff.speed.api import speed_settings
 from bakeoff.speed.workloads import SpeedSettingsError
+from bakeoff.trials.custom import TrialFileError, read_cases
+from tests.helpers.cli import bakeoff, one_error_line
+from tests.helpers.projects import write_project
 
 MODEL = '[[models]]\nname = "remote"\nprovider = "openai"\nbase_url = "http://127.0.0.1:9/v1"\n'
 
@@ -80,3 +86,43 @@ def test_deeply_nested_toml_is_one_line(value: str) -> None:
 def test_speed_settings_are_bounded(concurrency: str, rate: float | None, expected: str) -> None:
     with pytest.raises(SpeedSettingsError, match=expected):
         speed_settings(None, 5, 1, concurrency, rate, 20, 300.0, 128)
+
+
+GOOD_ROW = b'{"question": "q", "answer": "a"}\n'
+BAD_ROWS = {
+    b'{"question": "\xff\xfe"}\n': "2: not UTF-8 text",
+    b'{"n": ' + b"9" * 5_000 + b"}\n": "2: a number with too many digits",
+    b"[" * 100_000 + b"]" * 100_000 + b"\n": "2: arrays or objects nested too deeply",
+}
+
+
+@pytest.mark.parametrize(("row", "expected"), BAD_ROWS.items())
+def test_a_bad_benchmark_row_is_located(tmp_path: Path, row: bytes, expected: str) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(GOOD_ROW + row)
+    with pytest.raises(DataUnavailable, match=f"rows.jsonl:{expected}"):
+        json_lines(path)
+
+
+@pytest.mark.parametrize(("row", "expected"), BAD_ROWS.items())
+def test_a_bad_trial_row_is_located(tmp_path: Path, row: bytes, expected: str) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_bytes(GOOD_ROW + row)
+    with pytest.raises(TrialFileError, match=f"cases.jsonl:{expected}"):
+        read_cases(path)
+
+
+def test_deeply_nested_yaml_cases_are_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "cases.yaml"
+    path.write_text("cases:\n  - " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    with pytest.raises(TrialFileError, match=r"cases\.yaml: not valid YAML"):
+        read_cases(path)
+
+
+def test_a_run_on_a_data_file_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
+    write_project(tmp_path)
+    (tmp_path / "data" / "faq.jsonl").write_bytes(
+        b'{"question": "x", "choices": ["a", "b"], "answer": 0}\n{"question": "\xff"}\n')
+    result = bakeoff("run", "--estimate", "-s", "mysuite", "-m", "smollm2-135m-instruct",
+                     cwd=tmp_path)
+    assert one_error_line(result).startswith("bakeoff: error: data/faq.jsonl:2: not UTF-8 text")

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bakeoff.benchmarks.base import BenchmarkInfo, Mode, ModelAbilities
-from bakeoff.benchmarks.data import DataUnavailable, FileSource
+from bakeoff.benchmarks.data import DataUnavailable, FileSource, json_lines
 from bakeoff.scoring.extract import extract_choice_letter
 from bakeoff.types import (
     Completion,
@@ -75,19 +75,7 @@ def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line; errors name the file and line."""
     if not path.is_file():
         raise DataUnavailable(f"{path}: no such file")
-    rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DataUnavailable(f"{path}:{number}: not valid JSON ({error.msg})") from None
-            if not isinstance(row, dict):
-                raise DataUnavailable(f"{path}:{number}: expected a JSON object")
-            rows.append((number, row))
-    return rows
+    return json_lines(path)
 
 
 def parse_item(kind: Kind, row: dict[str, Any], line: int, where: str) -> CustomItem:

