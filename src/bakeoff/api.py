@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import signal
+import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bakeoff.benchmarks.base import Benchmark, BenchmarkInfo
@@ -38,7 +39,7 @@ from bakeoff.report.data import report_from_cards as cards_report_data
 from bakeoff.report.export import ExportFormat, export_run
 from bakeoff.report.insights import DecisionReport, decide
 from bakeoff.report.render import render_files, write_files
-from bakeoff.store import NewCompletion, Store
+from bakeoff.store import ErrorRow, NewCompletion, NewRun, Store
 from bakeoff.trials.base import Trial
 from bakeoff.trials.custom import CustomTrial, TrialFileError
 from bakeoff.trials.registry import TRIALS
@@ -67,6 +68,8 @@ class RunResult:
     budget: Budget | None = None
     # What the judge did, when the suite has judged trials and a judge is configured.
     judging: JudgeSummary | None = None
+    # The run's samples left without a score: their last error records.
+    errors: tuple[ErrorRow, ...] = ()
 
     @property
     def report_path(self) -> Path:
@@ -212,32 +215,40 @@ def run_suite(config: Config, model_names: list[str] | None = None,
     budget = None if max_cost_usd is None else Budget(
         max_cost_usd, {model.name: rates_for(model) for model in priced})
     store = Store(store_path(config, store_file))
+    reports = store.path.parent / "reports"
     try:
         for name, samples in work.samples().items():
             store.put_samples(name, samples)
-        resumable = store.resumable_run(plan.plan_hash())
-        run_id = resumable or store.create_run(plan.plan_hash(), plan.suite, plan.as_dict(),
-                                               {**environment(),
-                                                "data_sources": data_sources(work),
-                                                "trial_categories": trial_categories(work),
-                                                **({"command": command} if command else {})})
-        if announce is not None:
-            announce(run_outline(store, plan, work, resumable))
-        store.set_run_status(run_id, "running")
-        counts = _execute(store, run_id, plan, work, progress, budget)
-        store.set_run_status(run_id, "interrupted" if budget and budget.exhausted
-                             else "finished")
-        judging = None if budget and budget.exhausted else _judge_after_run(
-            config, store, run_id, plan, budget)
-        if budget and budget.exhausted and judging is not None:
-            # The judge reached the cap: the run resumes (and judges the rest) when rerun.
-            store.set_run_status(run_id, "interrupted")
-        report = write_report(store, [run_id], store.path.parent / "reports",
-                              speed=speed_for_report(store, None))
+        claim = store.claim_run(plan.plan_hash(), NewRun(
+            plan.suite, plan.as_dict(), {**environment(), "data_sources": data_sources(work),
+                                         "trial_categories": trial_categories(work),
+                                         **({"command": command} if command else {})}),
+            reopen=lambda run_id: not _report_written(reports, run_id))
+        run_id = claim.run_id
+        try:
+            if announce is not None:
+                announce(run_outline(store, plan, work, run_id if claim.resumed else None))
+            counts = _execute(store, run_id, plan, work, progress, budget)
+            judging = None if budget and budget.exhausted else _judge_after_run(
+                config, store, run_id, plan, budget)
+            ending = "interrupted" if budget and budget.exhausted else "finished"
+            report = write_report(store, [run_id], reports,
+                                  speed=speed_for_report(store, None), ending=ending)
+            # Finished only once its report is written: a run stopped before stays resumable.
+            store.set_run_status(run_id, ending)
+            failures = tuple(store.errors(run_id))
+        finally:
+            store.release_run(run_id)
     finally:
         store.close()
-    return RunResult(run_id=run_id, resumed=resumable is not None, counts=counts,
-                     report=report, budget=budget, judging=judging)
+    return RunResult(run_id=run_id, resumed=claim.resumed, counts=counts,
+                     report=report, budget=budget, judging=judging, errors=failures)
+
+
+def _report_written(directory: Path, run_id: int) -> bool:
+    """Whether every file of a run's own report is there (see write_report)."""
+    return all((directory / f"run-{run_id}{suffix}").exists()
+               for suffix in (".html", ".md", ".json"))
 
 
 def run_outline(store: Store, plan: RunPlan, work: Tasks, resumed: int | None) -> Outline:
@@ -386,9 +397,15 @@ class WrittenReport:
 
 def write_report(store: Store, run_ids: list[int], directory: Path,
                  speed: SpeedFigures | None = None,
-                 profiles: Path | None = None) -> WrittenReport:
-    """Write run-<ids>.html, .md and .json into `directory`."""
-    report = decide(build_report_data(store, run_ids, speed), profiles)
+                 profiles: Path | None = None, ending: str | None = None) -> WrittenReport:
+    """Write run-<ids>.html, .md and .json into `directory`. `ending`: the status the runs
+    are given once it is written (a run is finished only when its report is), as it shows."""
+    data = build_report_data(store, run_ids, speed)
+    if ending is not None and data.comparison is not None:
+        ended = time.time() if ending == "finished" else None
+        data.comparison.runs = [replace(run, status=ending, finished_at=ended)
+                                for run in data.comparison.runs]
+    report = decide(data, profiles)
     stem = directory / f"run-{'-'.join(str(r) for r in run_ids)}"
     return WrittenReport(report, write_files(report, stem))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from bakeoff.judging.ratings import Rating, Ratings, RatingTable
     from bakeoff.outline import Outline
     from bakeoff.report.insights import DecisionReport
+    from bakeoff.store import ErrorRow
 
 app = typer.Typer(
     help="Compare large language models head to head: quality, speed and cost.",
@@ -217,6 +219,37 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
                      f"${budget.refused_estimate_usd or 0:.4f}. Finished work is stored; run "
                      "the same command with a higher --max-cost to resume.", markup=False)
         raise typer.Exit(3)
+    if result.errors:
+        errors.print(_errors_line(result.errors, every=counts.scored == 0), markup=False,
+                     highlight=False, soft_wrap=True)
+        raise typer.Exit(RUN_WITH_ERRORS)
+
+
+# `bakeoff run`'s exit code when the run finished but some samples ended in an error record.
+RUN_WITH_ERRORS = 4
+
+
+def _errors_line(records: tuple[ErrorRow, ...], every: bool) -> str:
+    """The samples left without a score, counted by kind with the first message of each; a
+    reason shared by every failure is said once."""
+    samples = f"{len(records)} sample{'s' if len(records) != 1 else ''}"
+    messages = {record.message for record in records}
+    if len(messages) == 1:
+        scope = f"every call failed ({samples})" if every else f"{samples} ended in an error"
+        return f"{scope}: {_first_line(records[0].message)}"
+    first: dict[str, str] = {}
+    tally: Counter[str] = Counter()
+    for record in records:
+        first.setdefault(record.kind, record.message)
+        tally[record.kind] += 1
+    kinds = "; ".join(f"{count} {kind} (first: {_first_line(first[kind])})"
+                      for kind, count in tally.most_common())
+    return f"{samples} ended in an error: {kinds}"
+
+
+def _first_line(message: str, limit: int = 200) -> str:
+    line = message.strip().splitlines()[0] if message.strip() else "(no message)"
+    return line if len(line) <= limit else line[:limit - 1] + "…"
 
 
 def _run_command(config: Path | None, models: list[str] | None, suite: str | None,

@@ -34,6 +34,10 @@ from bakeoff.types import (
     Usage,
 )
 
+# How many times a new store's switch to WAL is tried while other processes hold it (0.05 s
+# apart): the contention lasts as long as their migration, a fraction of a second.
+WAL_ATTEMPTS = 200
+
 
 class StoreError(Exception):
     """The store file cannot be used (not SQLite, newer schema than this bakeoff knows)."""
@@ -215,7 +219,7 @@ class Store:
             self._db.execute("PRAGMA busy_timeout=10000")
             # Accept the file before changing anything in it (its journal mode included).
             self._check_version(self._schema_version())
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._use_wal()
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
@@ -228,6 +232,19 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+
+    def _use_wal(self) -> None:
+        """Switch to WAL. While other processes open a new file at once, SQLite can answer
+        "locked" here without waiting (the busy timeout does not cover it), so try again."""
+        for _ in range(WAL_ATTEMPTS - 1):
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                time.sleep(0.05)
+        self._db.execute("PRAGMA journal_mode=WAL")
 
     def _schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
