@@ -126,3 +126,20 @@ def test_a_run_on_a_data_file_that_is_not_utf8_names_its_line(tmp_path: Path) ->
     result = bakeoff("run", "--estimate", "-s", "mysuite", "-m", "smollm2-135m-instruct",
                      cwd=tmp_path)
     assert one_error_line(result).startswith("bakeoff: error: data/faq.jsonl:2: not UTF-8 text")
+
+
+LOCAL = '[[models]]\nname = "mine"\nprovider = "llama-cpp"\npath = "{path}"\n'
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"not a model", "model 'mine': mine.gguf: not a GGUF file (no GGUF magic)"),
+    (None, "model 'mine': mine.gguf: cannot read the model file (No such file or directory)"),
+])
+def test_a_model_path_that_is_no_gguf_file_is_one_line(tmp_path: Path, content: bytes | None,
+                                                        expected: str) -> None:
+    if content is not None:
+        (tmp_path / "mine.gguf").write_bytes(content)
+    (tmp_path / "bakeoff.toml").write_text(LOCAL.format(path="mine.gguf"), encoding="utf-8")
+    for command in (("run", "--estimate"), ("speed",)):
+        assert one_error_line(bakeoff(*command, "-m", "mine", cwd=tmp_path)) == (
+            f"bakeoff: error: {expected}")

@@ -169,6 +169,19 @@ class _Reader:
         self.take(1)  # the last string's last byte is there
 
 
+def require_gguf(path: Path) -> Path:
+    """`path`, when it is a readable file that starts as a GGUF file does; else GGUFError,
+    before llama.cpp is asked to load it (it reports a wrong file with a bare crash)."""
+    try:
+        with path.open("rb") as file:
+            magic = file.read(len(MAGIC))
+    except OSError as error:
+        raise GGUFError(f"{path}: cannot read the model file ({error.strerror})") from None
+    if magic != MAGIC:
+        raise GGUFError(f"{path}: not a GGUF file (no GGUF magic)")
+    return path
+
+
 def _read(reader: _Reader) -> GGUFHeader:
     if reader.take(4) != MAGIC:
         raise GGUFError("not a GGUF file (no GGUF magic)")

@@ -60,9 +60,9 @@ class LlamaCppModelConfig(ModelConfig):
         if self.bundled:
             weights = BUNDLED_MODELS[self.bundled].sha256
         else:
-            assert self.path is not None  # the validator wants one of the two
-            stat = self.path.stat()
-            weights = f"{self.path.resolve()}|{stat.st_size}|{int(stat.st_mtime)}"
+            path = self.model_file()
+            stat = path.stat()
+            weights = f"{path.resolve()}|{stat.st_size}|{int(stat.st_mtime)}"
         identity = f"llama-cpp|{weights}|n_ctx={self.n_ctx}|flash_attn={self.flash_attn}"
         # Answers decoded in parallel may differ from sequential ones: never mix them.
         return identity + (f"|parallel={self.concurrency}" if self.concurrency > 1 else "")
@@ -99,10 +99,15 @@ class LlamaCppModelConfig(ModelConfig):
 
     def model_file(self) -> Path:
         """The GGUF to load: a bundled model is fetched and verified on first use."""
+        from bakeoff.catalog.gguf import GGUFError, require_gguf
+
         if self.bundled:
             return ensure_model(self.bundled)
         assert self.path is not None
-        return self.path
+        try:
+            return require_gguf(self.path)
+        except GGUFError as error:
+            raise GGUFError(f"model {self.name!r}: {error}") from None
 
 
 def bundled_model_config(name: str) -> LlamaCppModelConfig:
