@@ -3,6 +3,8 @@ says where and what, never a traceback, never a coerced value, never a run that 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -143,3 +145,60 @@ def test_a_model_path_that_is_no_gguf_file_is_one_line(tmp_path: Path, content: 
     for command in (("run", "--estimate"), ("speed",)):
         assert one_error_line(bakeoff(*command, "-m", "mine", cwd=tmp_path)) == (
             f"bakeoff: error: {expected}")
+
+
+def remote_project(root: Path, extra: str = "") -> Path:
+    (root / "bakeoff.toml").write_text(MODEL + extra, encoding="utf-8")
+    (root / "afile").write_text("x", encoding="utf-8")
+    (root / "afolder").mkdir()
+    return root
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (("runs", "--store", "afolder"), "--store afolder: a folder; give the store's file, such as "
+                                     "afolder/bakeoff.sqlite"),
+    (("report", "1", "--store", "afolder"), "--store afolder: a folder"),
+    (("report", "--models", "remote", "--profiles", "nope.toml"), "--profiles nope.toml: no "
+                                                                  "such file"),
+    (("report", "--models", "remote", "--profiles", "afolder"), "--profiles afolder: a folder"),
+    (("report", "--models", "remote", "-o", "afile"), "--output afile: a file, not a folder"),
+    (("report", "--models", "remote", "-o", "afile/x"), "afile/x: a file is where a folder is "
+                                                        "needed"),
+    (("speed", "-m", "remote", "--concurrency", "100000"), "concurrency levels must be at most"),
+    (("speed", "-m", "remote", "--rate", "nan"), "the Poisson rate must be above 0"),
+    (("run", "--estimate", "-m", "a" * 1_000_000), "bakeoff.toml: unknown model 'aaaa"),
+])
+def test_a_bad_flag_is_one_line(tmp_path: Path, args: tuple[str, ...], expected: str) -> None:
+    line = one_error_line(bakeoff(*args, cwd=remote_project(tmp_path)))
+    assert line.startswith(f"bakeoff: error: {expected}") and len(line) < 500
+
+
+@pytest.mark.parametrize(("folder", "expected"), [
+    ("afile", "afile: a file is where a folder is needed"),
+    ("afile/results", "afile/results: a file is where a folder is needed"),
+    ("/proc/no-such-process", "/proc/no-such-process: No such file or directory"),
+])
+def test_an_output_dir_that_cannot_be_made_is_one_line(tmp_path: Path, folder: str,
+                                                        expected: str) -> None:
+    project = remote_project(tmp_path, f'[output]\ndir = "{folder}"\n')
+    result = bakeoff("speed", "-m", "remote", "--runs", "1", "--warmup", "0", cwd=project)
+    assert one_error_line(result) == f"bakeoff: error: {expected}"
+
+
+INTERRUPTED_IMPORT = """
+import builtins
+real_import = builtins.__import__
+def interrupted_import(name, *args, **kwargs):
+    if name == "typer":  # the CLI's first heavy import: Ctrl-C while it loads
+        raise KeyboardInterrupt
+    return real_import(name, *args, **kwargs)
+builtins.__import__ = interrupted_import
+from bakeoff.__main__ import main
+main()
+"""
+
+
+def test_ctrl_c_while_the_cli_loads_is_one_line_and_130(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", INTERRUPTED_IMPORT], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stderr, done.stdout) == (130, "bakeoff: interrupted\n", "")

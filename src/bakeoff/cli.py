@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import shlex
 import time
 from collections import Counter
@@ -9,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -47,8 +48,37 @@ ConfigOption = Annotated[
                               "if present, else the three bundled models).")]
 ModelsOption = Annotated[
     list[str] | None, typer.Option("--model", "-m", help="A model name (repeat for several).")]
+
+
+def _refuse(message: str) -> NoReturn:
+    """A flag's value is wrong: one line and exit code 2 while the flags are read, as a user
+    error later gives (click's usage box is not one line)."""
+    errors.print(f"bakeoff: error: {message}", markup=False, highlight=False)
+    raise typer.Exit(2)
+
+
+def _store_file(value: Path | None) -> Path | None:
+    if value is not None and value.is_dir():
+        _refuse(f"--store {value}: a folder; give the store's file, such as "
+                f"{value / 'bakeoff.sqlite'}")
+    return value
+
+
+def _profiles_file(value: Path | None) -> Path | None:
+    if value is not None and not value.is_file():
+        _refuse(f"--profiles {value}: {'a folder' if value.is_dir() else 'no such file'}")
+    return value
+
+
+def _report_folder(value: Path | None) -> Path | None:
+    if value is not None and value.exists() and not value.is_dir():
+        _refuse(f"--output {value}: a file, not a folder")
+    return value
+
+
 StoreOption = Annotated[Path | None, typer.Option(
-    "--store", help="SQLite store (default: <output dir>/bakeoff.sqlite).")]
+    "--store", callback=_store_file,
+    help="SQLite store (default: <output dir>/bakeoff.sqlite).")]
 
 
 class UserError(Exception):
@@ -67,6 +97,26 @@ def user_errors() -> Iterator[None]:
     except _data_errors() as exc:
         errors.print(f"bakeoff: error: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
+    except OSError as exc:
+        # A folder the user named that cannot be made or written (a file in the way, /proc,
+        # read-only, a full disk): the path and the reason. Others are bugs: a traceback.
+        if exc.filename is None and exc.errno not in USER_ERRNOS:
+            raise
+        errors.print(f"bakeoff: error: {_os_problem(exc)}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _os_problem(exc: OSError) -> str:
+    """`path: what is wrong` for a file or folder bakeoff could not make, read or write."""
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        problem = "a file is where a folder is needed"
+    else:
+        problem = exc.strerror or str(exc)
+    return f"{exc.filename}: {problem}" if exc.filename is not None else problem
+
+
+# What a full disk or a read-only folder raises when no file is named.
+USER_ERRNOS = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT)
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
@@ -651,13 +701,15 @@ def report(run_ids: Annotated[list[int] | None, typer.Argument(
                help="Run numbers (see `bakeoff runs`).")] = None,
            config: ConfigOption = None, store: StoreOption = None,
            output: Annotated[Path | None, typer.Option(
-               "--output", "-o", help="Directory for the report files.")] = None,
+               "--output", "-o", callback=_report_folder,
+               help="Directory for the report files.")] = None,
            models: Annotated[str | None, typer.Option(
                "--models", help="Comma-separated model or card names: a report of published "
                                 "figures only, no run needed (a configured model shows its "
                                 "configured figures over its card's).")] = None,
            profiles: Annotated[Path | None, typer.Option(
-               "--profiles", help="Use-case profiles file (TOML) for 'Which should you "
+               "--profiles", callback=_profiles_file,
+               help="Use-case profiles file (TOML) for 'Which should you "
                                   "choose?'.")] = None,
            speed: Annotated[int | None, typer.Option(
                "--speed", help="A speed run (see `bakeoff speed`) to show in the speed "

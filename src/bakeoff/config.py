@@ -201,7 +201,8 @@ class Config(_Strict):
         if name in BUNDLED_MODELS:
             return bundled_model_config(name)
         known = [m.name for m in self.models] + sorted(BUNDLED_MODELS)
-        raise ConfigError(f"{self.source}: unknown model {name!r} ({unknown_hint(name, known)})")
+        raise ConfigError(f"{self.source}: unknown model {_shortened(name)!r} "
+                          f"({unknown_hint(name, known)})")
 
     def suite(self, name: str, builtin: dict[str, SuiteConfig]) -> SuiteConfig:
         """A suite of this config, else one of `builtin` (see bakeoff.engine.plan)."""
@@ -210,7 +211,8 @@ class Config(_Strict):
         if name in builtin:
             return builtin[name]
         known = sorted(set(self.suites) | set(builtin))
-        raise ConfigError(f"{self.source}: unknown suite {name!r} ({unknown_hint(name, known)})")
+        raise ConfigError(f"{self.source}: unknown suite {_shortened(name)!r} "
+                          f"({unknown_hint(name, known)})")
 
 
 DEFAULT_JUDGE = "qwen2.5-coder-0.5b-instruct"
