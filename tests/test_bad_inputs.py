@@ -3,12 +3,15 @@ says where and what, never a traceback, never a coerced value, never a run that 
 
 from __future__ import annotations
 
+import errno
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import typer
 
+from bakeoff import cli
 from bakeoff.benchmarks.data import DataUnavailable, json_lines
 from bakeoff.config import ConfigError, parse_config
 from bakeoff.names import nearest
@@ -202,3 +205,23 @@ def test_ctrl_c_while_the_cli_loads_is_one_line_and_130(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", INTERRUPTED_IMPORT], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60, check=False)
     assert (done.returncode, done.stderr, done.stdout) == (130, "bakeoff: interrupted\n", "")
+
+
+@pytest.mark.parametrize(("fault", "expected"), [
+    (OSError(errno.ENOSPC, "No space left on device"), "No space left on device"),
+    (PermissionError(errno.EACCES, "Permission denied", "reports/run-1.html"),
+     "reports/run-1.html: Permission denied"),
+    (OSError(errno.EROFS, "Read-only file system", "bakeoff-results"),
+     "bakeoff-results: Read-only file system"),
+])
+def test_a_full_disk_or_read_only_folder_is_one_line(capsys: pytest.CaptureFixture[str],
+                                                     fault: OSError, expected: str) -> None:
+    with pytest.raises(typer.Exit) as exited, cli.user_errors():
+        raise fault
+    assert exited.value.exit_code == 2
+    assert capsys.readouterr().err == f"bakeoff: error: {expected}\n"
+
+
+def test_an_os_error_a_user_did_not_cause_stays_a_traceback() -> None:
+    with pytest.raises(ConnectionRefusedError), cli.user_errors():
+        raise ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
