@@ -225,3 +225,11 @@ def test_a_full_disk_or_read_only_folder_is_one_line(capsys: pytest.CaptureFixtu
 def test_an_os_error_a_user_did_not_cause_stays_a_traceback() -> None:
     with pytest.raises(ConnectionRefusedError), cli.user_errors():
         raise ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
+
+
+def test_published_figures_are_strict_numbers_too() -> None:
+    speeds = 'published_speeds = [{ provider = "p", output_tokens_per_s = "28" }]\n'
+    assert "published_speeds[1].output_tokens_per_s: Input should be a valid number without " \
+           "quotes" in config_error(MODEL + speeds)
+    assert "output_tokens_per_s: Input should be a finite number" in config_error(
+        MODEL + speeds.replace('"28"', "inf"))

@@ -33,8 +33,8 @@ class _Strict(BaseModel):
 class Price(_Strict):
     """One provider's list price, as published on `date` at `source`."""
 
-    input_per_mtok: Annotated[float, Field(ge=0)]
-    output_per_mtok: Annotated[float, Field(ge=0)]
+    input_per_mtok: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0)]
+    output_per_mtok: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0)]
     provider: Annotated[str, Field(min_length=1)]
     # The day the price was published or read at `source`; None only for a price set in
     # bakeoff.toml (the user's own figure, undated).
@@ -59,9 +59,9 @@ class PublishedSpeed(_Strict):
     never mixed with bakeoff's own measurements."""
 
     provider: Annotated[str, Field(min_length=1)]
-    output_tokens_per_s: Annotated[float, Field(gt=0)]
+    output_tokens_per_s: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)]
     # Time to first token in seconds, where the source gives it.
-    ttft_s: Annotated[float, Field(gt=0)] | None = None
+    ttft_s: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)] | None = None
     # The workload the source measured with ("10k input tokens", "single short prompt").
     workload: Annotated[str, Field(min_length=1)]
     # The day the figure was published or read at `source`.
@@ -74,7 +74,7 @@ class BenchmarkClaim(_Strict):
     """A score the vendor published: not measured by bakeoff, shown beside what was measured."""
 
     benchmark: Annotated[str, Field(min_length=1)]
-    score: Annotated[float, Field(ge=0)]
+    score: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0)]
     # How it was run, as the source states it: shots, CoT, the metric ("5-shot, acc").
     setting: Annotated[str, Field(min_length=1)]
     source: Annotated[str, Field(min_length=1)]
@@ -85,12 +85,12 @@ class ModelCard(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     display_name: Annotated[str, Field(min_length=1)]
     vendor: str | None = None
-    total_params: Annotated[int, Field(gt=0)] | None = None
-    active_params: Annotated[int, Field(gt=0)] | None = None
+    total_params: Annotated[int, Field(strict=True, gt=0)] | None = None
+    active_params: Annotated[int, Field(strict=True, gt=0)] | None = None
     architecture: Literal["dense", "moe"] | None = None
-    expert_count: Annotated[int, Field(ge=1)] | None = None
-    experts_per_token: Annotated[int, Field(ge=1)] | None = None
-    context_window: Annotated[int, Field(gt=0)] | None = None
+    expert_count: Annotated[int, Field(strict=True, ge=1)] | None = None
+    experts_per_token: Annotated[int, Field(strict=True, ge=1)] | None = None
+    context_window: Annotated[int, Field(strict=True, gt=0)] | None = None
     # "YYYY-MM" or "YYYY-MM-DD", as precise as the source is.
     knowledge_cutoff: Annotated[str, Field(pattern=r"^\d{4}-\d{2}(-\d{2})?$")] | None = None
     release_date: dt.date | None = None
@@ -101,7 +101,7 @@ class ModelCard(_Strict):
     output_modalities: tuple[Modality, ...] | None = None
     # Local files only: the quantisation (GGUF file type) and the size on disk.
     quantization: str | None = None
-    file_size_bytes: Annotated[int, Field(ge=0)] | None = None
+    file_size_bytes: Annotated[int, Field(strict=True, ge=0)] | None = None
     # Spec field -> where that figure comes from (a URL, or "GGUF metadata of <file>").
     sources: dict[str, Annotated[str, Field(min_length=1)]] = {}
     price: Price | None = None
