@@ -106,3 +106,10 @@ def test_samples_round_trip(tmp_path: Path) -> None:
     sample = Sample("id1", "prompt", "B", ("a", "b"), (("subject", "law"),))
     store.put_samples("mmlu", [sample])
     assert store.sample("mmlu", "id1") == sample
+
+
+def test_a_store_that_cannot_be_opened_is_a_store_error_not_a_traceback(tmp_path: Path) -> None:
+    in_the_way = tmp_path / "bakeoff.sqlite"
+    in_the_way.mkdir()  # a folder where the file should be
+    with pytest.raises(StoreError, match=r"bakeoff.sqlite: cannot (open|use) the store \("):
+        Store(in_the_way)

@@ -212,7 +212,10 @@ class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None)
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:  # a folder in the way, an unreadable place
+            raise StoreError(f"{path}: cannot open the store ({exc})") from None
         self._db.row_factory = sqlite3.Row
         try:
             # Several writers (runs, arena voters) share one file: wait for the lock.
@@ -223,6 +226,9 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
+        except sqlite3.OperationalError as exc:  # read-only, full, cannot open: not the file
+            self._db.close()
+            raise StoreError(f"{path}: cannot use the store ({exc})") from None
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise StoreError(f"{path}: not a bakeoff store ({exc})") from None
