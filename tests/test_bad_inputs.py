@@ -18,7 +18,7 @@ from bakeoff.names import nearest
 from bakeoff.speed.api import speed_settings
 from bakeoff.speed.workloads import SpeedSettingsError
 from bakeoff.trials.custom import TrialFileError, read_cases
-from tests.helpers.cli import bakeoff, one_error_line
+from tests.helpers.cli import bakeoff, bakeoff_process, one_error_line
 from tests.helpers.projects import write_project
 
 MODEL = '[[models]]\nname = "remote"\nprovider = "openai"\nbase_url = "http://127.0.0.1:9/v1"\n'
@@ -233,3 +233,31 @@ def test_published_figures_are_strict_numbers_too() -> None:
            "quotes" in config_error(MODEL + speeds)
     assert "output_tokens_per_s: Input should be a finite number" in config_error(
         MODEL + speeds.replace('"28"', "inf"))
+
+
+def damage_runs_table(path: Path) -> None:
+    """Overwrite the page that holds the runs table with junk (the file stays an SQLite file
+    that opens, as one damaged page leaves it)."""
+    import sqlite3
+
+    from bakeoff.store import Store
+
+    store = Store(path)
+    store.create_run("plan", "quick", {"suite": "quick"}, {})
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (root,) = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'runs'").fetchone()
+    (size,) = db.execute("PRAGMA page_size").fetchone()
+    db.close()
+    data = bytearray(path.read_bytes())
+    data[(root - 1) * size:root * size] = b"\xff" * size
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("command", [["runs"], ["export", "1", "-o", "x.json"]])
+def test_a_damaged_store_is_one_line_not_a_traceback(tmp_path: Path, command: list[str]) -> None:
+    damage_runs_table(tmp_path / "s.sqlite")
+    result = bakeoff_process(*command, "--store", "s.sqlite", cwd=tmp_path)
+    line = one_error_line(result)
+    assert "the store cannot be read or written: database disk image is malformed" in line

@@ -923,4 +923,17 @@ def _serve(config: Path | None, store: Path | None, run_ids: list[int], port: in
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except _damaged_store() as exc:  # a damaged or unwritable store file, met mid-command
+        errors.print(f"bakeoff: error: the store cannot be read or written: {exc} (if the "
+                     "file is damaged, `sqlite3 FILE 'PRAGMA integrity_check'` shows where)",
+                     markup=False, highlight=False)
+        raise SystemExit(2) from None
+
+
+def _damaged_store() -> type[Exception]:
+    """sqlite3's error class, imported only once an exception is on its way."""
+    import sqlite3
+
+    return sqlite3.DatabaseError
