@@ -235,9 +235,9 @@ def test_published_figures_are_strict_numbers_too() -> None:
         MODEL + speeds.replace('"28"', "inf"))
 
 
-def damage_runs_table(path: Path) -> None:
-    """Overwrite the page that holds the runs table with junk (the file stays an SQLite file
-    that opens, as one damaged page leaves it)."""
+def damage_table(path: Path, table: str) -> None:
+    """A store with one run whose page holding `table` is overwritten with junk (the file
+    stays an SQLite file that opens, as one damaged page leaves it)."""
     import sqlite3
 
     from bakeoff.store import Store
@@ -247,7 +247,8 @@ def damage_runs_table(path: Path) -> None:
     store.close()
     db = sqlite3.connect(path)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    (root,) = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'runs'").fetchone()
+    (root,) = db.execute("SELECT rootpage FROM sqlite_master WHERE name = ?",
+                         (table,)).fetchone()
     (size,) = db.execute("PRAGMA page_size").fetchone()
     db.close()
     data = bytearray(path.read_bytes())
@@ -257,7 +258,20 @@ def damage_runs_table(path: Path) -> None:
 
 @pytest.mark.parametrize("command", [["runs"], ["export", "1", "-o", "x.json"]])
 def test_a_damaged_store_is_one_line_not_a_traceback(tmp_path: Path, command: list[str]) -> None:
-    damage_runs_table(tmp_path / "s.sqlite")
+    damage_table(tmp_path / "s.sqlite", "runs")
     result = bakeoff_process(*command, "--store", "s.sqlite", cwd=tmp_path)
     line = one_error_line(result)
     assert "the store cannot be read or written: database disk image is malformed" in line
+
+
+def test_a_run_refuses_a_store_with_a_damaged_page_it_would_not_read(tmp_path: Path) -> None:
+    write_project(tmp_path)
+    store = tmp_path / "bakeoff-results" / "bakeoff.sqlite"
+    store.parent.mkdir()
+    damage_table(store, "speed_requests")  # a table a run of this project never reads
+    damaged = store.read_bytes()
+    result = bakeoff_process("run", "-m", "smollm2-135m-instruct", "--suite", "mysuite",
+                             cwd=tmp_path)
+    line = one_error_line(result)
+    assert "the store is damaged" in line and "nothing was changed" in line
+    assert store.read_bytes() == damaged

@@ -217,6 +217,7 @@ def run_suite(config: Config, model_names: list[str] | None = None,
     store = Store(store_path(config, store_file))
     reports = store.path.parent / "reports"
     try:
+        store.check_integrity()
         for name, samples in work.samples().items():
             store.put_samples(name, samples)
         claim = store.claim_run(plan.plan_hash(), NewRun(

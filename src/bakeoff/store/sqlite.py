@@ -239,6 +239,17 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
+    def check_integrity(self) -> None:
+        """StoreError when SQLite finds the file damaged (PRAGMA quick_check: every page read
+        once, in time proportional to the file), so a run never adds to a damaged store."""
+        try:
+            found = [row[0] for row in self._db.execute("PRAGMA quick_check")]
+        except sqlite3.DatabaseError as exc:
+            found = [str(exc)]
+        if found != ["ok"]:
+            raise StoreError(f"{self.path}: the store is damaged ({found[0]}); nothing was "
+                             "changed. `sqlite3 FILE .recover` copies what can be read")
+
     def _use_wal(self) -> None:
         """Switch to WAL. While other processes open a new file at once, SQLite can answer
         "locked" here without waiting (the busy timeout does not cover it), so try again."""
