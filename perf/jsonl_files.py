@@ -1,9 +1,10 @@
-"""JSON Lines files and result files shared by the validation scripts (stdlib only: the lm-eval
-venv imports it too)."""
+"""JSON Lines files, result files and machine facts shared by the perf and validation scripts
+(stdlib only: the lm-eval venv imports it too)."""
 
 from __future__ import annotations
 
 import json
+import platform
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,3 +26,14 @@ def write_results(name: str, report: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2) + "\n")
     return path
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (platform.processor() where there is none)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()

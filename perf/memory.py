@@ -24,6 +24,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from jsonl_files import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
 BAKEOFF = Path(sys.executable).with_name("bakeoff")
 CONFIG = """
@@ -66,12 +68,9 @@ def main() -> None:
     runs = [peak_of_run(size) for size in sizes]
     for run in runs:
         print(json.dumps(run))
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
     report = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
               "command": f"perf/memory.py --sizes {args.sizes}",
-              "machine": {"cpu": cpu, "cores": len(os.sched_getaffinity(0))},
+              "machine": {"cpu": cpu_model(), "cores": len(os.sched_getaffinity(0))},
               "versions": {"bakeoff": version("bakeoff"),
                            "llama_cpp_python": version("llama-cpp-python"),
                            "python": platform.python_version()},

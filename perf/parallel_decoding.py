@@ -23,12 +23,15 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import platform
 import time
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+
+from jsonl_files import cpu_model
 
 from bakeoff.benchmarks.base import Benchmark
 from bakeoff.benchmarks.gsm8k import FLEXIBLE_METRIC
@@ -120,12 +123,8 @@ def mcnemar_exact(b: int, c: int) -> float:
 
 
 def machine() -> dict[str, Any]:
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    import os
-
-    return {"cpu": cpu, "cores": len(os.sched_getaffinity(0)), "python": platform.python_version(),
+    return {"cpu": cpu_model(), "cores": len(os.sched_getaffinity(0)),
+            "python": platform.python_version(),
             "llama_cpp_python": version("llama-cpp-python"), "bakeoff": version("bakeoff")}
 
 

@@ -28,6 +28,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from jsonl_files import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS: dict[str, list[str]] = {"--help": ["--help"], "models": ["models"]}
 TARGETS_S = {"--help": 0.5, "models": 1.0}
@@ -105,7 +107,7 @@ def _result(args: argparse.Namespace, samples: dict[str, dict[str, list[float]]]
         "baseline": args.baseline,
         "runs": args.runs,
         "trees": trees,
-        "machine": {"platform": platform.platform(), "cpu": _cpu_model(),
+        "machine": {"platform": platform.platform(), "cpu": cpu_model(),
                     "cpus": os.cpu_count(), "load_average": os.getloadavg()},
         "versions": {"python": platform.python_version(),
                      **{p: _version(p) for p in PACKAGES}},
@@ -128,16 +130,6 @@ def _version(package: str) -> str | None:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return None
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def _bundled_downloaded() -> dict[str, bool]:

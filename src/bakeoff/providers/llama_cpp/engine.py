@@ -95,11 +95,10 @@ class Engine:
         """A decoder of up to `slots` sequences at once, in a second context."""
         from bakeoff.providers.llama_cpp.parallel import ParallelDecoder
 
-        cells = self.parallel_cells_per_slot
-        context = _llama_api.SequenceBatchContext(self._model, sequences=slots,
-                                                  cells_per_sequence=cells,
-                                                  options=self._options)
-        return ParallelDecoder(self._model, context, slots=slots, cells_per_slot=cells)
+        context = _llama_api.SequenceBatchContext(
+            self._model, sequences=slots, cells_per_sequence=self.parallel_cells_per_slot,
+            options=self._options)
+        return ParallelDecoder(self._model, context, slots=slots)
 
     def sampler_settings(self, prompt: Prompt, config: GenerationConfig) -> dict[str, Any]:
         """What `start` samples with, for a ParallelDecoder job."""

@@ -52,20 +52,13 @@ class Job:
     logits_at: int | None = None  # the batch entry to sample from after this step
     sampler: Any = field(default=None, repr=False)
 
-    @property
-    def reservation(self) -> int:
-        """KV cells the job may fill: its whole prompt and every token it may generate."""
-        return len(self.prompt.tokens) + self.max_tokens
-
 
 class ParallelDecoder:
     """Slots of one SequenceBatchContext, and the jobs that run in them."""
 
-    def __init__(self, model: LoadedLlama, context: SequenceBatchContext, *, slots: int,
-                 cells_per_slot: int) -> None:
+    def __init__(self, model: LoadedLlama, context: SequenceBatchContext, *, slots: int) -> None:
         self._model = model
         self._context = context
-        self.cells_per_slot = cells_per_slot
         # Prompt tokens cached in each slot: those of its running job, or of the last one.
         self._cached: list[list[int]] = [[] for _ in range(slots)]
         self._running: dict[int, Job] = {}
