@@ -26,6 +26,11 @@ by moving the context's trailing whitespace into the continuation. The one gener
 (at offset >= len(prompt)) is dropped, as lm-eval's `[ctxlen:-1]` drops it. max_tokens=0 is
 not sent: llama-cpp-python reads 0 as "no limit" and would generate to the end of its window.
 
+That boundary needs `text_offset` in characters of the prompt, which llama-cpp-python sends.
+vLLM and SGLang do not (SGLang sends -1; vLLM counts from the BOS token's text), so their
+presets (`server = "vllm"` / `"sglang"`, `batched_scoring`) score an item's choices in one
+request and find the boundary by the tokens instead: see prompt_logprobs.py.
+
 Known server bug (llama-cpp-python 0.3.16): when the tokenized prompt does not start with BOS
 (GGUFs with add_bos_token = false, e.g. SmolLM2, Qwen2.5), its echoed logprobs are paired with
 the logits one position too late, so they are wrong. Start such a server with
@@ -51,7 +56,6 @@ import asyncio
 import functools
 import itertools
 import json
-import math
 import os
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
@@ -67,7 +71,7 @@ from openai.types import CompletionChoice
 from openai.types.chat import ChatCompletionChunk
 from openai.types.chat.chat_completion_chunk import ChoiceDelta
 
-from bakeoff.providers import plain_http
+from bakeoff.providers import plain_http, prompt_logprobs
 from bakeoff.providers.base import (
     StreamDelta,
     StreamEvent,
@@ -119,10 +123,17 @@ class OpenAICompatProvider:
                  retry: RetryPolicy | None = None,
                  http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
                  extra_body: Mapping[str, Any] | None = None,
-                 abilities: Abilities | None = None) -> None:
+                 abilities: Abilities | None = None,
+                 generation_body: Mapping[str, Any] | None = None,
+                 chat_body: Mapping[str, Any] | None = None,
+                 batched_scoring: bool = False) -> None:
         """`abilities` default to chat with tools and JSON Schema output but no loglikelihood:
         turn that on only for servers that return log-probabilities of echoed prompt tokens
-        on their completions endpoint (see the module docstring)."""
+        on their completions endpoint (see the module docstring).
+
+        Extra fields: `extra_body` goes with every request, `generation_body` (sampling
+        fields) with generation requests, `chat_body` with chat requests. `batched_scoring`:
+        the server takes a list `prompt` and an item's choices are scored in one request."""
         self.model_id = model_id
         self.abilities = abilities or Abilities(tools=True, structured_output=True,
                                                 streaming_usage=True, endpoint=endpoint)
@@ -130,6 +141,9 @@ class OpenAICompatProvider:
         self._api_key_env = api_key_env
         self._retry = retry or RetryPolicy()
         self._extra_body = dict(extra_body or {})
+        self._generation_body = dict(generation_body or {})
+        self._chat_body = dict(chat_body or {})
+        self._batched_scoring = batched_scoring
         self._owns_http_client = http_client is None
         # Set once the server refuses OpenAI's response_format (see the module docstring).
         self._schema_as_json_object = False
@@ -192,6 +206,8 @@ class OpenAICompatProvider:
             raise ProviderError(
                 "unsupported", f"{self.model_id}: loglikelihood scoring over HTTP is off; turn "
                 "it on (loglikelihood = true) only for servers that return prompt logprobs")
+        if self._batched_scoring:
+            return await self._score_batched(requests)
         return list(await asyncio.gather(*(
             call_with_retries(functools.partial(self._score_once, request), self._retry)
             for request in requests
@@ -246,14 +262,20 @@ class OpenAICompatProvider:
 
     async def _post_chat(self, request: GenerationRequest, api_key: str, *,
                          schema_as_json_object: bool) -> Response:
-        fields = _chat_body(request, schema_as_json_object=schema_as_json_object)
+        fields = {**_chat_body(request, schema_as_json_object=schema_as_json_object),
+                  **self._chat_body}
         return await self._post(request, "/chat/completions", fields, api_key)
 
     async def _post(self, request: GenerationRequest, path: str, fields: dict[str, Any],
                     api_key: str) -> Response:
-        """POST one non-streamed request; transport failures become ProviderErrors."""
-        payload = {"model": self.model_id, **fields, **_sampling_arguments(request.config),
-                   **self._extra_body}
+        """POST one non-streamed generation request."""
+        return await self._send(path, {**fields, **_sampling_arguments(request.config),
+                                        **self._generation_body}, api_key)
+
+    async def _send(self, path: str, fields: dict[str, Any], api_key: str) -> Response:
+        """POST `fields` (with the model and `extra_body`); transport failures become
+        ProviderErrors."""
+        payload = {"model": self.model_id, **fields, **self._extra_body}
         failure: ProviderError | None = None
         try:
             return await self._next_client().post(
@@ -274,6 +296,25 @@ class OpenAICompatProvider:
                 limits=httpx2.Limits(max_connections=None, max_keepalive_connections=256))
                 for _ in range(_CONNECTION_POOLS)]
         return self._http[next(self._turn) % len(self._http)]
+
+    async def _score_batched(self, requests: Sequence[LoglikelihoodRequest]) -> list[float]:
+        """Each context's continuations in one request (prompt_logprobs.py), retried whole."""
+        groups = prompt_logprobs.scoring_groups(requests)
+        scored = await asyncio.gather(*(
+            call_with_retries(functools.partial(self._score_group, group), self._retry)
+            for group in groups))
+        values = [0.0] * len(requests)
+        for group, group_values in zip(groups, scored, strict=True):
+            for position, value in zip(group.positions, group_values, strict=True):
+                values[position] = value
+        return values
+
+    async def _score_group(self, group: prompt_logprobs.ScoringGroup) -> list[float]:
+        api_key = self._read_api_key()
+        response = await self._send("/completions", prompt_logprobs.request_fields(group),
+                                    api_key)
+        observe_response(response.headers)
+        return prompt_logprobs.group_logprobs(_json_answer(response, api_key), group)
 
     async def _score_once(self, request: LoglikelihoodRequest) -> float:
         api_key = self._read_api_key()
@@ -300,8 +341,11 @@ class OpenAICompatProvider:
             "extra_headers": {"Authorization": f"Bearer {api_key}"},
             **_sampling_arguments(request.config),
         }
-        if self._extra_body:
-            common["extra_body"] = self._extra_body
+        extra_body = {**self._generation_body, **self._extra_body}
+        if request.prompt is None:
+            extra_body = {**self._chat_body, **extra_body}
+        if extra_body:
+            common["extra_body"] = extra_body
         if request.prompt is not None:
             # With **common mypy cannot choose the overload; stream=True picks the stream one.
             text_stream: openai.AsyncStream[CompletionChunk] = (
@@ -424,16 +468,13 @@ def continuation_logprob(choice: CompletionChoice, prompt: str, context_chars: i
     if not choice.text.startswith(prompt):
         raise ProviderError("unsupported", "the server did not echo the prompt; turn "
                             "loglikelihood off for this model")
+    if any(offset < 0 for offset in offsets):
+        raise ProviderError("unsupported", "the server sends no text offsets (SGLang sends "
+                            "-1); set server = \"sglang\" for this model")
     ends = [*offsets[1:], len(prompt)]
-    chosen = [value for offset, end, value in zip(offsets, ends, values, strict=True)
-              if offset < len(prompt) and min(end, len(prompt)) > context_chars]
-    if not chosen:
-        raise ProviderError("bad_request", "the continuation is empty")
-    if any(value is None for value in chosen):
-        # Servers give no logprob for the first prompt token: it has no context.
-        raise ProviderError("bad_request", "the context is empty, so the first continuation "
-                            "token has no log-probability")
-    return math.fsum(value for value in chosen if value is not None)
+    return prompt_logprobs.summed([
+        value for offset, end, value in zip(offsets, ends, values, strict=True)
+        if offset < len(prompt) and min(end, len(prompt)) > context_chars])
 
 
 def _sampling_arguments(config: GenerationConfig) -> dict[str, Any]:
@@ -656,6 +697,11 @@ def _http_status_error(status: int, headers: Mapping[str, str], detail: str,
     message = f"HTTP {status}: {_scrub(detail, secret)}"
     retry_after = parse_retry_after(headers)
     kind: ErrorKind
+    if status == 400 and "--tool-call-parser" in detail:
+        # vLLM started without a tool-call parser: the model cannot call tools there.
+        return ProviderError("unsupported", f"{message} (start vLLM with "
+                             "--enable-auto-tool-choice --tool-call-parser PARSER for the "
+                             "model family: docs/SCALING.md)")
     if status == 429:
         kind, retryable = "rate_limited", True
     elif status >= 500:
