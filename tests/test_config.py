@@ -5,7 +5,7 @@ import pytest
 from bakeoff import api
 from bakeoff.config import ConfigError, load_config, parse_config
 from bakeoff.engine.plan import BUILTIN_SUITES, check_benchmark_names, resolve_suite
-from bakeoff.providers.bundled import BUNDLED_MODELS
+from bakeoff.providers.bundled import ASSUMED_PRICE_PER_HOUR, BUNDLED_MODELS
 from bakeoff.providers.llama_cpp import LlamaCppModelConfig
 from bakeoff.providers.openai_kind import OpenAIModelConfig
 
@@ -51,6 +51,18 @@ def test_with_no_file_the_embedded_default_applies(tmp_path: Path,
 def test_bundled_names_resolve_without_config() -> None:
     config = parse_config("", "bakeoff.toml")
     assert config.model("gemma-3-270m").bundled == "gemma-3-270m"
+
+
+def test_bundled_models_carry_the_assumed_machine_price_unless_the_config_sets_theirs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert ASSUMED_PRICE_PER_HOUR == 0.0864  # AWS m6a.large on demand, us-east-1 (README)
+    assert {m.price_per_hour for m in load_config(None).models} == {ASSUMED_PRICE_PER_HOUR}
+    assert parse_config("", "b.toml").model("gemma-3-270m").price_per_hour == \
+        ASSUMED_PRICE_PER_HOUR  # `-m NAME`
+    own = parse_config('[[models]]\nname = "g"\nprovider = "llama-cpp"\nbundled = '
+                       '"gemma-3-270m"\nprice_per_hour = 0.5\n', "b.toml")
+    assert own.model("g").price_per_hour == 0.5
 
 
 @pytest.mark.parametrize(

@@ -220,7 +220,9 @@ DEFAULT_JUDGE = "qwen2.5-coder-0.5b-instruct"
 
 def default_config() -> Config:
     """The embedded default: every bundled model, the quick suite, the largest bundled model
-    as judge (a contestant too: its ratings are labelled self-judged)."""
+    as judge (a contestant too: its ratings are labelled self-judged). Each model carries the
+    assumed machine price per hour of providers.bundled (ASSUMED_PRICE_PER_HOUR: AWS
+    m6a.large on demand, January 2025), so the report can price them per token."""
     return Config(models=[bundled_model_config(name) for name in BUNDLED_MODELS],
                   judge=JudgeConfig(model=DEFAULT_JUDGE))
 

@@ -7,6 +7,7 @@ import pytest
 
 from bakeoff.config import parse_config
 from bakeoff.cost import Rates, blended_price, rates_for, rates_from_plan, usage_cost, wall_seconds
+from bakeoff.cost.pricing import per_mtok_at
 from bakeoff.report.comparison import build_comparison
 from bakeoff.store import Store
 from bakeoff.types import Completion, GenerationRequest, Message, Score, Timing, Usage
@@ -22,6 +23,12 @@ def test_blended_price_weights_input_three_to_one() -> None:
     assert blended_price(3.0, 3.0) == 3.0
     assert Rates(2.0, 6.0).blended_per_mtok == pytest.approx(3.0)
     assert Rates(2.0, None).blended_per_mtok is None
+
+
+def test_a_price_per_hour_comes_to_a_price_per_million_tokens_at_a_measured_speed() -> None:
+    # $0.0864 an hour at 115.4 output tokens/s: 415,440 tokens an hour.
+    assert per_mtok_at(0.0864, 115.4) == pytest.approx(0.0864 / 415_440 * 1_000_000)
+    assert per_mtok_at(0.09, 50.0) == pytest.approx(0.5)
 
 
 def test_machine_time_counts_overlapping_calls_once() -> None:

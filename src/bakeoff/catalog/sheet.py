@@ -20,8 +20,9 @@ def spec_rows(cards: Sequence[ModelCard], per_hour: Sequence[float | None] | Non
     rows = [(label, [_cell(render(card)) + _configured(card, label, mark_configured)
                      for card in cards]) for label, render in _FIELDS]
     if per_hour is not None and any(p is not None for p in per_hour):
-        rows.append(("$ per hour (machine)", [MISSING if p is None else f"{p:g}"
-                                              for p in per_hour]))
+        # Set in the config (or the embedded default), never a vendor's figure.
+        rows.append(("assumed machine price (configurable: price_per_hour)",
+                     [MISSING if p is None else f"${p:g}/hour" for p in per_hour]))
     for benchmark in _benchmark_names(cards):
         rows.append((f"{benchmark} (published)", [_claim(card, benchmark) for card in cards]))
     return rows

@@ -6,7 +6,9 @@ and self-hosted models), as bakeoff.catalog.resolve decides them (`rates_for`,
 `rates_from_plan`): the figures every report shows. When both are set, a call costs both.
 Machine time is the wall time of the model's completions: the union of their [started,
 finished] intervals, so calls that overlap (concurrency, or a loglikelihood batch whose
-completions share one timing) count once.
+completions share one timing) count once. To compare a model billed by the hour with one
+priced per token, `per_mtok_at` turns its price per hour into a price per 1M generated tokens
+at a measured speed (bakeoff.report.prices says which speed).
 """
 
 from __future__ import annotations
@@ -66,6 +68,12 @@ class Rates:
         tokens = self.token_cost(sum(c.usage.input_tokens for c in items),
                                  sum(c.usage.output_tokens for c in items))
         return tokens + self.time_cost(wall_seconds(c.timing for c in items))
+
+
+def per_mtok_at(per_hour: float, tokens_per_s: float) -> float:
+    """What a machine billed by the hour costs per 1M tokens it generates at `tokens_per_s`:
+    per_hour ÷ (tokens_per_s × 3,600 s) × 1,000,000. The caller passes a measured speed."""
+    return per_hour / (tokens_per_s * HOUR_S) * MTOK
 
 
 def usage_cost(usage: Usage, input_per_mtok: float, output_per_mtok: float) -> float:

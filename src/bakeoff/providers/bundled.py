@@ -101,6 +101,16 @@ BUNDLED_MODELS: dict[str, BundledModel] = {
     )
 }
 
+# The assumed machine price of a bundled model as bakeoff configures it (the embedded default,
+# `-m NAME`): the on-demand price of a small 2-vCPU general-purpose cloud machine, so that the
+# demo's report can put a price per token on models that have no vendor price. The figure:
+# AWS EC2 m6a.large (2 vCPU, 8 GiB, AMD EPYC), Linux, us-east-1, on-demand, $0.0864 per hour,
+# from https://aws.amazon.com/ec2/pricing/on-demand/ as listed in January 2025. It is an
+# assumption about where the models would run, not a vendor's price for them: the report
+# labels it "assumed machine price (configurable: price_per_hour)"; set `price_per_hour` on
+# a `[[models]]` entry (`bundled = "..."`) in bakeoff.toml to use your own machine's.
+ASSUMED_PRICE_PER_HOUR = 0.0864
+
 
 def ensure_model(name: str) -> Path:
     """The path of the bundled model `name`, fetched and assembled on first use, verified."""

@@ -113,6 +113,9 @@ class ModelUsage:
     rates: Rates
     # Union of all the completions' [started, finished] intervals (what a price per hour bills).
     wall_seconds: float = 0.0
+    # The same union over the generation requests alone: the machine time their output
+    # tokens took (prompt processing included), for a speed measured on the run itself.
+    generation_wall_seconds: float = 0.0
     benchmarks: tuple[BenchmarkCost, ...] = ()
     # True when some counts are estimates (the endpoint reported no usage).
     estimated_tokens: bool = False
@@ -480,6 +483,7 @@ def _model_usage(store: Store, rates: Rates, rows: dict[tuple[str, str], list[Sc
         generation_seconds=sum(c.timing.latency_s for c in generated),
         errors=errors, cost_usd=rates.cost(everything), rates=rates,
         wall_seconds=wall_seconds(c.timing for c in everything),
+        generation_wall_seconds=wall_seconds(c.timing for c in generated),
         benchmarks=tuple(benchmarks),
         estimated_tokens=any(c.usage.source == "estimate" for c in generated))
 

@@ -35,7 +35,8 @@ from bakeoff.report.hands_on import (
     TrialTranscripts,
     Turn,
 )
-from bakeoff.report.insights import FaqEntry, Recommendation, blended_price
+from bakeoff.report.insights import FaqEntry, Recommendation
+from bakeoff.report.prices import price_axis, price_per_mtok
 from bakeoff.report.tables import (
     ABSTENTION_NOTE,
     BOLD_MEANING,
@@ -45,7 +46,6 @@ from bakeoff.report.tables import (
     HEAT_MAP_NOTE,
     JUDGED_NOTE,
     JUDGED_TRIALS_NOTE,
-    PRICE_NOTE,
     PUBLISHED_SPEED_NOTE,
     SAFETY_NOTE,
     SPEC_NOTE,
@@ -66,6 +66,7 @@ from bakeoff.report.tables import (
     length_mean_text,
     measured_speed_table,
     methodology_lines,
+    price_note,
     price_table,
     published_speed_table,
     report_kind,
@@ -512,7 +513,7 @@ def _published_speeds(data: ReportData) -> str:
 
 def _price(data: ReportData) -> str:
     return _section("price", "Price and cost-effectiveness", _text_table(price_table(data)) +
-                    f"<p class=muted>{_e(PRICE_NOTE)}</p>")
+                    f"<p class=muted>{_e(price_note(data))}</p>")
 
 
 def _choose(recommendations: list[Recommendation]) -> str:
@@ -549,8 +550,8 @@ def _methodology(data: ReportData) -> str:
 def _charts(data: ReportData) -> str:
     quality = _quality_points(data)
     charts = [
-        _scatter("Quality vs price", "blended $ per 1M tokens", "mean score",
-                 [(m, blended_price(data, m), quality.get(m)) for m in data.models],
+        _scatter("Quality vs price", price_axis(data), "mean score",
+                 [(m, price_per_mtok(data, m), quality.get(m)) for m in data.models],
                  frontier=True),
         _scatter("Quality vs active parameters", "active parameters (B)", "mean score",
                  [(m, _active_b(data, m), quality.get(m)) for m in data.models]),

@@ -6,6 +6,8 @@ Rules the text keeps (and tests check):
 - scores of different modes or shot counts are never ranked together (their pair has no test);
 - a missing figure is "not measured" / "unknown", never zero, and a ratio needs both figures;
 - ratios are computed from the rounded numbers the sentence shows, so the reader can check them.
+- a price per hour becomes a price per token only through a measured speed, and every sentence
+  that compares it says it is derived and from what (bakeoff.report.prices).
 
 Hands-on trials: the verdict's quality sentence is about standard benchmarks; a hands-on sentence
 follows it, one clause per trial category, from the Comparison's pooled category tests ("For
@@ -54,6 +56,12 @@ from bakeoff.report.evidence import (
     significantly_better,
 )
 from bakeoff.report.hands_on import SAFETY
+from bakeoff.report.prices import (
+    any_hourly,
+    compared_price,
+    no_price_reason,
+    price_per_mtok,
+)
 
 CRITERIA = ("quality", "hands_on", "speed", "latency", "price", "context", "languages",
             "safety", "over_refusal", "abstention", "rating")
@@ -152,11 +160,6 @@ def _profile(source: str, key: str, table: Any) -> Profile:
 
 # Figures per model ---------------------------------------------------------------------------
 
-def blended_price(data: ReportData, model: str) -> float | None:
-    card = data.card(model)
-    return None if card is None or card.price is None else card.price.blended_per_mtok
-
-
 def context_window(data: ReportData, model: str) -> int | None:
     card = data.card(model)
     return None if card is None else card.context_window
@@ -252,7 +255,9 @@ _HIGHER: dict[str, Figure] = {
     "context": lambda d, m: _float(context_window(d, m)),
     "languages": lambda d, m: _float(None if (listed := languages(d, m)) is None else len(listed)),
 }
-_LOWER: dict[str, Figure] = {"latency": ttft, "price": blended_price}
+# A model billed by the hour is priced per 1M output tokens at its measured speed
+# (bakeoff.report.prices); the reasons say so wherever such a price decides.
+_LOWER: dict[str, Figure] = {"latency": ttft, "price": price_per_mtok}
 _LABELS = {"quality": "measured quality", "hands_on": "hands-on trials",
            "speed": "output tokens/s", "latency": "time to first token", "price": "blended price",
            "context": "context window", "languages": "languages listed",
@@ -286,8 +291,9 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
             # so that "excluded for its price" and "price not measured" never stand together.
             known_elsewhere = (len(eligible) < len(data.models) and _criterion_scores(
                 data, profile, criterion, data.models) is not None)
-            not_measured.append(_label(profile, criterion) + (" for the models not excluded"
-                                                              if known_elsewhere else ""))
+            not_measured.append(_label(data, profile, criterion) + (
+                " for the models not excluded" if known_elsewhere else "")
+                + _unpriced_hours(data, criterion, eligible))
             missing_weight += weight
             continue
         used.append(criterion)
@@ -328,11 +334,27 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
                           not_measured, used)
 
 
-def _label(profile: Profile, criterion: str) -> str:
+def _label(data: ReportData, profile: Profile, criterion: str) -> str:
     """A criterion as the reasons name it; quality names the benchmarks the profile counts."""
     if criterion == "quality" and profile.benchmarks:
         return f"quality on {', '.join(profile.benchmarks)}"
+    return _name(data, criterion)
+
+
+def _name(data: ReportData, criterion: str) -> str:
+    """A criterion's name; the price says it may be derived when a model is billed by the
+    hour."""
+    if criterion == "price" and any_hourly(data):
+        return "price per 1M tokens (list, or derived from $/hour at the measured speed)"
     return _LABELS[criterion]
+
+
+def _unpriced_hours(data: ReportData, criterion: str, models: list[str]) -> str:
+    """For the price: the models billed by the hour whose speed was not measured."""
+    unpriced = [m for m in models if criterion == "price" and m in data.price_per_hour
+                and price_per_mtok(data, m) is None]
+    return (f"; {', '.join(unpriced)}: $/hour set but no output speed measured"
+            if unpriced else "")
 
 
 def _choice(scores: dict[str, float]) -> str | None:
@@ -387,7 +409,10 @@ def _apply_constraints(data: ReportData,
         for name, limit in profile.constraints.items():
             verdict = _check(data, model, name, limit)
             if verdict is None:
-                unchecked.append(f"{model}: {name.replace('_', ' ')} unknown")
+                why = (f" ({no_price_reason(data, model)})"
+                       if name == "max_blended_price_per_mtok" and model in data.price_per_hour
+                       else "")
+                unchecked.append(f"{model}: {name.replace('_', ' ')} unknown{why}")
             elif verdict:
                 excluded.setdefault(model, verdict)
     return excluded, unchecked
@@ -401,9 +426,15 @@ def _check(data: ReportData, model: str, name: str, limit: Any) -> str | None:
             return None
         missing = [code for code in limit if code not in listed]
         return f"does not list {', '.join(missing)}" if missing else ""
+    if name == "max_blended_price_per_mtok":
+        price = compared_price(data, model)
+        if price is None:
+            return None
+        # A derived price is held to the same limit, and the reason says it is derived.
+        shown = price.text if price.derived else f"blended ${price.per_mtok:.3g}"
+        return "" if price.per_mtok <= limit else f"{shown} > ${limit:g} per 1M"
     checks: dict[str, tuple[Figure, bool, str]] = {
         "min_context": (_HIGHER["context"], True, "context {v:,.0f} < {l:,}"),
-        "max_blended_price_per_mtok": (blended_price, False, "blended ${v:.3g} > ${l:g} per 1M"),
         "min_tokens_per_s": (tokens_per_s, True, "{v:.1f} tokens/s < {l:g}"),
         "max_ttft_s": (ttft, False, "time to first token {v:.2f} s > {l:g} s"),
     }
@@ -426,13 +457,22 @@ def _reasons(data: ReportData, profile: Profile, used: list[str], eligible: list
     if choice is None:
         tied = [m for m in eligible if scores[m] == max(scores.values())]
         return [f"{' and '.join(tied)} tie at {max(scores.values()):.2f}: no clear choice"]
-    lines = [f"score {scores[choice]:.2f} (weighted {', '.join(_LABELS[c] for c in used)})"]
+    lines = [f"score {scores[choice]:.2f} (weighted {', '.join(_name(data, c) for c in used)})"]
     if "quality" in used:
         lines.append(_quality_reason(data, profile, choice))
     if "hands_on" in used:
         lines.append(_hands_on_reason(data, profile, choice))
+    if "price" in used:
+        lines += _derived_price_lines(data, eligible)
     lines += evidence_lines(data, used, choice, [m for m in eligible if m != choice])
     return lines
+
+
+def _derived_price_lines(data: ReportData, models: list[str]) -> list[str]:
+    """The derived prices weighed, with their arithmetic's inputs (list prices are in the
+    price table as published)."""
+    return [f"price of {m}: {price.text}" for m in models
+            if (price := compared_price(data, m)) is not None and price.derived]
 
 
 def evidence_lines(data: ReportData, used: list[str], model: str,
@@ -640,15 +680,24 @@ def _efficiency_sentence(data: ReportData, recommendations: list[Recommendation]
     for key in ("high-throughput-chat", "tight-budget"):
         rec = next((r for r in recommendations if r.profile.key == key), None)
         if rec is not None and rec.choice is not None and rec.not_measured == []:
-            return f"For {rec.profile.title.lower()}, choose {rec.choice} ({rec.reasons[0]})."
+            price = compared_price(data, rec.choice) if "price" in rec.weighed else None
+            derived = f"; {price.text}" if price is not None and price.derived else ""
+            return (f"For {rec.profile.title.lower()}, choose {rec.choice} "
+                    f"({rec.reasons[0]}{derived}).")
     entries = [e for e in faq(data)
                if e.evidence.get("kind") in ("speed", "price") and "ratio" in e.evidence]
     if entries:
         return " ".join(e.answer for e in entries[:2])
     no_speed = [m for m in data.models if tokens_per_s(data, m) is None]
-    no_price = [m for m in data.models if blended_price(data, m) is None]
+    no_price = [m for m in data.models
+                if price_per_mtok(data, m) is None and m not in data.price_per_hour]
+    unpriced_hours = [m for m in data.models
+                      if price_per_mtok(data, m) is None and m in data.price_per_hour]
     gaps = ([f"speed was not measured for {', '.join(no_speed)}"] if no_speed else []) + (
-        [f"no price is on record for {', '.join(no_price)}"] if no_price else [])
+        [f"no price is on record for {', '.join(no_price)}"] if no_price else []) + (
+        [f"{', '.join(unpriced_hours)} {'has' if len(unpriced_hours) == 1 else 'have'} a "
+         "price per hour but no measured speed to turn it into a price per token"]
+        if unpriced_hours else [])
     return f"No efficiency pick: {' and '.join(gaps) or 'no figure compares them'}."
 
 
@@ -753,22 +802,33 @@ def _published_speed_entry(data: ReportData, a: str, b: str, question: str) -> F
 
 def _price_entry(data: ReportData, a: str, b: str) -> FaqEntry | None:
     question = f"Which is cheaper, {a} or {b}?"
-    # Per 1,000 tokens, as shown: the blended per-1M price / 1000, to 6 decimals.
-    shown = {m: _round(None if (p := blended_price(data, m)) is None else p / 1000, 6)
-             for m in (a, b)}
+    prices = {m: compared_price(data, m) for m in (a, b)}
+    # Per 1,000 tokens, as shown: the compared per-1M price / 1000, to 6 decimals.
+    shown = {m: _round(None if p is None else p.per_mtok / 1000, 6) for m, p in prices.items()}
+    hourly = [m for m in (a, b) if m in data.price_per_hour]
+    # A price derived from a price per hour is labelled with its inputs, never as a list price.
+    evidence: dict[str, Any] = ({"kind": "price", "blended_per_1k": shown} if not hourly else
+                                {"kind": "price", "per_1k": shown, "derived": hourly})
     if any(v is None for v in shown.values()):
         missing = [m for m, v in shown.items() if v is None]
-        return FaqEntry(question, f"No price on record for {' and '.join(missing)}: "
-                        "no price ratio.", {"kind": "price", "blended_per_1k": shown})
+        if not any(m in hourly for m in missing):
+            return FaqEntry(question, f"No price on record for {' and '.join(missing)}: "
+                            "no price ratio.", evidence)
+        why = (no_price_reason(data, missing[0]) if len(missing) == 1 else
+               "; ".join(f"{m}: {no_price_reason(data, m)}" for m in missing))
+        return FaqEntry(question, f"No price per token for {' and '.join(missing)} ({why}): "
+                        "no price ratio.", evidence)
+    basis = ("list prices, blended 3:1 in:out" if not hourly else
+             "; ".join(f"{m}: {p.text}" for m, p in prices.items() if p is not None))
     cheap, dear = sorted((a, b), key=lambda m: shown[m] or 0)
     if not shown[cheap]:
+        kind = "blended" if not hourly else basis
         return FaqEntry(question, f"{cheap} costs nothing per token on record, {dear} "
-                        f"${shown[dear]:.6f} per 1K tokens (blended).",
-                        {"kind": "price", "blended_per_1k": shown})
+                        f"${shown[dear]:.6f} per 1K tokens ({kind}).", evidence)
     ratio = (shown[dear] or 0) / (shown[cheap] or 1)
     return FaqEntry(question, f"{cheap} costs {ratio:.1f}× less per 1K tokens: "
-                    f"${shown[cheap]:.6f} vs ${shown[dear]:.6f} (list prices, blended 3:1 in:out).",
-                    {"kind": "price", "blended_per_1k": shown, "ratio": round(ratio, 1)})
+                    f"${shown[cheap]:.6f} vs ${shown[dear]:.6f} ({basis}).",
+                    {**evidence, "ratio": round(ratio, 1)})
 
 
 def _context_entry(data: ReportData, a: str, b: str) -> FaqEntry | None:

@@ -35,6 +35,14 @@ Fields::
                            tables show): input_tokens, output_tokens, wall_seconds, cost_usd
                            (null: no price), blended_per_mtok (null: no price), benchmarks:
                            benchmark, metric, items, correct, cost_usd, per_1000_correct
+    prices                 per model, the price per 1M tokens the use cases and the FAQ compare
+                           (bakeoff.report.prices): compared_per_mtok (null: none), basis
+                           ("list", "derived" from a price per hour at a measured speed, "list
+                           + derived", or null), blended_per_mtok (list), per_hour (the assumed
+                           machine price, configurable: price_per_hour), derived_per_mtok_output,
+                           tokens_per_s and speed_source (the measured speed it rests on; null
+                           when none was measured), text (the figure as the report words it, or
+                           why there is none)
     speed                  null when not measured, else source and per model: ttft_p50_s,
                            ttft_p90_s, ttft_p99_s, tokens_per_s_p50/p90/p99,
                            throughput_by_concurrency [[concurrency, tokens/s], ...],
@@ -112,6 +120,7 @@ from bakeoff.report.evidence import rating_source, self_judged_label
 from bakeoff.report.export import pairwise_records, summary_records
 from bakeoff.report.hands_on import HandsOn, HeatMap, SafetyFigures, Share, SharedCount
 from bakeoff.report.insights import FaqEntry, Recommendation
+from bakeoff.report.prices import blended_price, compared_price, hourly_price
 from bakeoff.report.tables import BOLD_MEANING
 from bakeoff.scoring.metrics import CONFIDENCE, RESAMPLES, SEED, SIGNIFICANCE
 
@@ -142,6 +151,7 @@ def report_document(data: ReportData, verdict: list[str], recommendations: list[
         "pairwise": pairwise_records(comparison) if comparison else [],
         "costs": {m: _cost_record(usage) for m in data.models
                   if comparison and (usage := comparison.usage.get(m)) is not None},
+        "prices": {m: _price_record(data, m) for m in data.models},
         "speed": None if data.speed is None else {
             "source": data.speed.source,
             "models": {m: asdict(s) for m, s in data.speed.models.items()}},
@@ -295,6 +305,23 @@ def _heat_map(heat_map: HeatMap) -> dict[str, Any]:
             "effective_length": grid.effective_length}
             for model, grid in heat_map.models.items()},
     }
+
+
+def _price_record(data: ReportData, model: str) -> dict[str, Any]:
+    price = compared_price(data, model)
+    hourly = hourly_price(data, model)
+    blended = blended_price(data, model)
+    basis = None if price is None else (
+        "list" if hourly is None else "derived" if blended is None else "list + derived")
+    rate = None if hourly is None else hourly.rate
+    return {"compared_per_mtok": None if price is None else price.per_mtok, "basis": basis,
+            "blended_per_mtok": blended,
+            "per_hour": None if hourly is None else hourly.per_hour,
+            "derived_per_mtok_output": None if hourly is None else hourly.per_mtok,
+            "tokens_per_s": None if rate is None else rate.tokens_per_s,
+            "speed_source": None if rate is None else rate.source,
+            "text": (price.text if price is not None else hourly.text if hourly is not None
+                     else "no price on record")}
 
 
 def _cost_record(cost: ModelUsage) -> dict[str, Any]:

@@ -41,7 +41,6 @@ from bakeoff.report.tables import (
     HEAT_MAP_NOTE,
     JUDGED_NOTE,
     JUDGED_TRIALS_NOTE,
-    PRICE_NOTE,
     PUBLISHED_SPEED_NOTE,
     SAFETY_NOTE,
     SPEC_NOTE,
@@ -62,6 +61,7 @@ from bakeoff.report.tables import (
     language_table,
     measured_speed_table,
     methodology_lines,
+    price_note,
     price_table,
     published_speed_table,
     report_kind,
@@ -88,7 +88,7 @@ def render_markdown(data: ReportData, verdict: list[str], recommendations: list[
     lines += _judged_section(data)
     lines += _speed_section(data)
     lines += ["## Price and cost-effectiveness", "", *_text_table(price_table(data)), "",
-              PRICE_NOTE, ""]
+              price_note(data), ""]
     lines += [*_choice_section(recommendations), ""]
     lines += _faq_section(faq)
     lines += _claims_section(data)

@@ -27,6 +27,7 @@ from bakeoff.report.hands_on import (
     Share,
 )
 from bakeoff.report.insights import Recommendation
+from bakeoff.report.prices import ASSUMED_MACHINE_PRICE, any_hourly, hourly_price
 from bakeoff.scoring.metrics import RESAMPLES, SEED, SIGNIFICANCE
 
 MISSING = "—"
@@ -44,6 +45,20 @@ PUBLISHED_SPEED_NOTE = ("Measured by others on their hardware and workload: a di
 PRICE_NOTE = ("Prices are list prices from the cards or bakeoff.toml (published, not measured); "
               "run cost is measured tokens × those prices (and machine time × price per hour "
               "where set).")
+HOURLY_NOTE = (f"A price per hour is an {ASSUMED_MACHINE_PRICE}, not a vendor's price. For a model "
+               "billed by the hour, the derived $ per 1M output tokens = $ per hour ÷ (measured "
+               "output tokens/s × 3,600 s) × 1,000,000, with the speed pass's p50 output "
+               "tokens/s, else the run's own generation (output tokens ÷ the machine time of its "
+               "generation requests); where neither was measured there is no such price. The "
+               "use cases and the FAQ compare it with other models' blended list prices: not "
+               "the same measure (per output token vs 3:1 input and output), the nearest on "
+               "record. Methodology gives each model's arithmetic.")
+
+
+def price_note(data: ReportData) -> str:
+    """The price table's note; the derived prices' arithmetic when a model is billed by the
+    hour."""
+    return f"{PRICE_NOTE} {HOURLY_NOTE}" if any_hourly(data) else PRICE_NOTE
 SPEC_NOTE = ("Figures from the model cards, the GGUF files' own metadata and bakeoff.toml: a "
              "figure set in the config wins over the card's and is marked (configured); "
              "Methodology names the source of each. — where no source gives one.")
@@ -150,27 +165,38 @@ def published_speed_table(data: ReportData) -> Table | None:
 
 
 def price_table(data: ReportData) -> Table:
+    """A row per model: list prices, the price per 1M output tokens derived from a price per
+    hour (a column of its own, only when some model has one), the run's cost."""
+    hourly = any_hourly(data)
     rows = []
     for model in data.models:
         card = data.card(model)
         price = None if card is None else card.price
+        per_hour = hourly_price(data, model)
         cost = data.comparison.usage.get(model) if data.comparison else None
         per_correct = [] if cost is None else [
             f"{b.benchmark} {b.metric}: "
             f"{MISSING if b.per_1000_correct is None else f'${b.per_1000_correct:.4f}'}"
             for b in cost.benchmarks]
+        sources = [] if price is None else [price.provider + (
+            f", {price.date.isoformat()}" if price.date else "")]
+        if per_hour is not None:
+            sources.append(f"{ASSUMED_MACHINE_PRICE}: ${per_hour.per_hour:g}/hour")
+        derived = [] if not hourly else [
+            MISSING if per_hour is None else per_hour.text]
         rows.append([
             model,
             MISSING if price is None else f"${price.input_per_mtok / 1000:.6f} / "
                                            f"${price.output_per_mtok / 1000:.6f}",
             MISSING if price is None else f"${price.blended_per_mtok:.4g}",
-            MISSING if price is None else price.provider + (
-                f", {price.date.isoformat()}" if price.date else ""),
+            *derived,
+            "\n".join(sources) or MISSING,
             "not measured" if cost is None else (
                 "no price" if cost.cost_usd is None else f"${cost.cost_usd:.4f}"),
             "\n".join(per_correct) or MISSING])
-    return (["model", "$ per 1K tokens in / out", "blended $ per 1M (3:1)", "price from",
-             "run cost", "cost per 1,000 correct"], rows)
+    derived_header = ["$ per 1M output tokens, derived from $/hour"] if hourly else []
+    return (["model", "$ per 1K tokens in / out", "blended $ per 1M (3:1)", *derived_header,
+             "price from", "run cost", "cost per 1,000 correct"], rows)
 
 
 def choice_table(recommendations: list[Recommendation]) -> Table:
@@ -240,6 +266,8 @@ def methodology_lines(data: ReportData) -> list[str]:
     for model in data.models:
         card = data.card(model)
         lines += [f"{model} card — {line}" for line in (source_lines(card) if card else [])]
+    lines += [hourly.methodology(model) for model in data.models
+              if (hourly := hourly_price(data, model)) is not None]
     return lines
 
 

@@ -17,7 +17,12 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from bakeoff.providers.base import Count, ModelConfig, Provider, Tokenizer
-from bakeoff.providers.bundled import BUNDLED_MODELS, bundled_path, ensure_model
+from bakeoff.providers.bundled import (
+    ASSUMED_PRICE_PER_HOUR,
+    BUNDLED_MODELS,
+    bundled_path,
+    ensure_model,
+)
 from bakeoff.types import Abilities
 
 # Sequences decoded together by default: the fastest setting measured on the bundled models
@@ -111,8 +116,10 @@ class LlamaCppModelConfig(ModelConfig):
 
 
 def bundled_model_config(name: str) -> LlamaCppModelConfig:
-    """A bundled model as `-m NAME` or the embedded default configures it."""
-    return LlamaCppModelConfig(name=name, provider="llama-cpp", bundled=name)
+    """A bundled model as `-m NAME` or the embedded default configures it, with the assumed
+    machine price of providers.bundled (a `[[models]]` entry in bakeoff.toml sets its own)."""
+    return LlamaCppModelConfig(name=name, provider="llama-cpp", bundled=name,
+                               price_per_hour=ASSUMED_PRICE_PER_HOUR)
 
 
 __all__ = ["LlamaCppModelConfig", "bundled_model_config"]
