@@ -4,13 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser demo test test-all check clean
+.PHONY: setup browser postgres demo test test-all check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# llama-cpp-python compiles from source the first time (about 5 minutes on 2 cores).
-	$(BIN)/python -m pip install --quiet -e '.[local,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[local,dev,postgres]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -24,11 +24,16 @@ demo: setup
 browser:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
+# Debian's PostgreSQL programs: the store tests start a private server of their own with them.
+postgres:
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update && apt-get install -y postgresql)
+
 # The default run leaves out tests marked slow (pyproject's addopts); test-all runs them too.
-test: setup browser
+test: setup browser postgres
 	$(BIN)/python -m pytest -q
 
-test-all: setup browser
+test-all: setup browser postgres
 	$(BIN)/python -m pytest -q -m ''
 
 check: setup

@@ -10,6 +10,9 @@ import pytest
 
 from tests.servers import BUNDLED_MODEL, LlamaServer, start_llama_server
 
+# postgres_server (a private PostgreSQL on 127.0.0.1, one per session) and postgres_url.
+pytest_plugins = ["tests.helpers.postgres"]
+
 
 @pytest.fixture(scope="session")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:

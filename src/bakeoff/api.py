@@ -39,7 +39,7 @@ from bakeoff.report.data import report_from_cards as cards_report_data
 from bakeoff.report.export import ExportFormat, export_run
 from bakeoff.report.insights import DecisionReport, decide
 from bakeoff.report.render import render_files, write_files
-from bakeoff.store import ErrorRow, NewCompletion, NewRun, Store
+from bakeoff.store import ErrorRow, NewCompletion, NewRun, Store, is_url, open_store
 from bakeoff.trials.base import Trial
 from bakeoff.trials.custom import CustomTrial, TrialFileError
 from bakeoff.trials.registry import TRIALS
@@ -88,8 +88,21 @@ def load_config(path: Path | None) -> Config:
     return config
 
 
-def store_path(config: Config, override: Path | None = None) -> Path:
-    return override or config.output.dir / STORE_NAME
+def store_path(config: Config, override: Path | str | None = None) -> Path | str:
+    """The store a command uses: --store, else the config's `store`, else
+    <output dir>/bakeoff.sqlite; a SQLite file's path or a postgresql:// URL."""
+    return override or config.store or config.output.dir / STORE_NAME
+
+
+def store_exists(location: Path | str) -> bool:
+    """Whether there is a store to read: a file that exists; a database is asked when opened."""
+    return is_url(location) or Path(location).exists()
+
+
+def reports_dir(config: Config, location: Path | str) -> Path:
+    """Where reports go: beside a store file, or in the output folder for a database."""
+    return config.output.dir / "reports" if is_url(location) else \
+        Path(location).parent / "reports"
 
 
 def select_models(config: Config, names: list[str] | None) -> list[ModelConfig]:
@@ -199,7 +212,7 @@ def data_sources(tasks: Tasks) -> dict[str, str | None]:
 
 
 def run_suite(config: Config, model_names: list[str] | None = None,
-              suite_name: str | None = None, store_file: Path | None = None,
+              suite_name: str | None = None, store_file: Path | str | None = None,
               progress: ProgressSink | None = None,
               max_cost_usd: float | None = None,
               announce: Callable[[Outline], None] | None = None,
@@ -214,8 +227,9 @@ def run_suite(config: Config, model_names: list[str] | None = None,
     priced = [*plan.models, *([config.model(config.judge.model)] if config.judge else [])]
     budget = None if max_cost_usd is None else Budget(
         max_cost_usd, {model.name: rates_for(model) for model in priced})
-    store = Store(store_path(config, store_file))
-    reports = store.path.parent / "reports"
+    location = store_path(config, store_file)
+    store = open_store(location)
+    reports = reports_dir(config, location)
     try:
         store.check_integrity()
         for name, samples in work.samples().items():
@@ -281,7 +295,7 @@ class JudgeResult:
 
 
 def judge(config: Config, run_id: int, judge_name: str | None = None,
-          store_file: Path | None = None, *, rounds: int = ROUNDS) -> JudgeResult:
+          store_file: Path | str | None = None, *, rounds: int = ROUNDS) -> JudgeResult:
     """Judge a stored run's open-ended answers (again: calls come from the cache and the
     verdicts are replaced) with `judge_name` or the config's judge, then rate the models."""
     name = judge_name or (config.judge.model if config.judge else None)
@@ -289,11 +303,11 @@ def judge(config: Config, run_id: int, judge_name: str | None = None,
         raise ConfigError(f"{config.source}: no judge: add [judge] model = \"NAME\" or pass "
                           "--judge NAME")
     model = config.model(name)
-    store = Store(store_path(config, store_file))
+    store = open_store(store_path(config, store_file))
     try:
         run = store.run(run_id)
         if run is None:
-            raise LookupError(f"no run {run_id} in {store.path} (see `bakeoff runs`)")
+            raise LookupError(f"no run {run_id} in {store.location} (see `bakeoff runs`)")
         trials = judged_trials(b["name"] for b in run.plan["benchmarks"])
         if not trials:
             raise LookupError(f"run {run_id} has no judged trial (such as open_ended): "
@@ -319,11 +333,11 @@ def _judge_stored(store: Store, run_id: int, model: ModelConfig, trials: tuple[s
 
 def estimate_suite(config: Config, model_names: list[str] | None = None,
                    suite_name: str | None = None,
-                   store_file: Path | None = None) -> list[Estimate]:
+                   store_file: Path | str | None = None) -> list[Estimate]:
     """Tokens and cost a run would need, per model and benchmark; calls no model."""
     plan, work = prepare_run(config, model_names, suite_name)
     path = store_path(config, store_file)
-    store = Store(path) if path.exists() else None
+    store = open_store(path) if store_exists(path) else None
     try:
         rows = estimate_run(plan.models, work.benchmarks, store, trials=work.trials)
         if config.judge is not None:
@@ -454,7 +468,7 @@ class AskResult:
 
 def ask(config: Config, model_names: list[str], prompt: str,
         generation: GenerationConfig | None = None, system: str | None = None, *,
-        store_file: Path | None = None,
+        store_file: Path | str | None = None,
         on_start: Callable[[str], None] | None = None,
         on_text: Callable[[str, str], None] | None = None) -> AskResult:
     """Send the same chat prompt to each model, one after another, streamed: `on_start(model)`
@@ -468,7 +482,7 @@ def ask(config: Config, model_names: list[str], prompt: str,
     sample = Sample(id="prompt-" + hashlib.sha256(
         f"{system or ''}\n{prompt}".encode()).hexdigest()[:12], input=prompt, target="",
         metadata=(("system", system),) if system else ())
-    store = Store(store_path(config, store_file))
+    store = open_store(store_path(config, store_file))
     try:
         store.put_samples(ASK_TASK, [sample])
         run_id = store.create_run(
@@ -551,8 +565,10 @@ __all__ = [
     "prepare_run",
     "render_report",
     "report_from_cards",
+    "reports_dir",
     "run_suite",
     "select_models",
+    "store_exists",
     "store_path",
     "trial_listing",
     "write_report",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import shlex
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -57,11 +58,20 @@ def _refuse(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _store_file(value: Path | None) -> Path | None:
-    if value is not None and value.is_dir():
+def _store_file(value: str | None) -> str | None:
+    """A SQLite file's path or a postgresql:// URL (kept a string: a Path would fold its //)."""
+    if value is not None and not value.lower().startswith(("postgresql://", "postgres://")) \
+            and Path(value).is_dir():
         _refuse(f"--store {value}: a folder; give the store's file, such as "
-                f"{value / 'bakeoff.sqlite'}")
+                f"{Path(value) / 'bakeoff.sqlite'}")
     return value
+
+
+def _shown(location: str | Path) -> str:
+    """A store's location as it may be printed or recorded: a URL without its password."""
+    from bakeoff.store.locations import redacted
+
+    return redacted(location)
 
 
 def _profiles_file(value: Path | None) -> Path | None:
@@ -76,9 +86,10 @@ def _report_folder(value: Path | None) -> Path | None:
     return value
 
 
-StoreOption = Annotated[Path | None, typer.Option(
+StoreOption = Annotated[str | None, typer.Option(
     "--store", callback=_store_file,
-    help="SQLite store (default: <output dir>/bakeoff.sqlite).")]
+    help="SQLite file, or postgresql://user@host/db (default: the config's store, else "
+         "<output dir>/bakeoff.sqlite).")]
 
 
 class UserError(Exception):
@@ -303,7 +314,7 @@ def _first_line(message: str, limit: int = 200) -> str:
 
 
 def _run_command(config: Path | None, models: list[str] | None, suite: str | None,
-                 store: Path | None, max_cost: float | None) -> str:
+                 store: str | None, max_cost: float | None) -> str:
     """The command line of a run as given (normalised: long options, in one order), recorded
     with the run so its report can say how it was made."""
     parts = ["bakeoff", "run"]
@@ -311,13 +322,13 @@ def _run_command(config: Path | None, models: list[str] | None, suite: str | Non
     for name in models or []:
         parts += ["--model", name]
     parts += ["--suite", suite] if suite else []
-    parts += ["--store", str(store)] if store else []
+    parts += ["--store", _shown(store)] if store else []
     parts += ["--max-cost", f"{max_cost:g}"] if max_cost is not None else []
     return shlex.join(parts)
 
 
 def _print_estimate(config: Path | None, model: list[str] | None, suite: str | None,
-                                    store: Path | None) -> None:
+                                    store: str | None) -> None:
     from bakeoff import api
 
     with user_errors():
@@ -597,19 +608,19 @@ def data(config: ConfigOption = None,
 def runs(config: ConfigOption = None, store: StoreOption = None) -> None:
     """List the runs in the store."""
     from bakeoff import api
-    from bakeoff.store import Store
+    from bakeoff.store import open_store
 
     with user_errors():
         settings = load_config(config)
         path = api.store_path(settings, store)
-        if not path.exists():
+        if not api.store_exists(path):
             raise UserError(f"{path}: no store yet; `bakeoff run` creates it")
-        opened = Store(path)
+        opened = open_store(path)
         try:
             rows = opened.runs()
         finally:
             opened.close()
-    table = Table(title=str(path))
+    table = Table(title=opened.location)
     for column in ("run", "started", "status", "suite", "models", "benchmarks"):
         table.add_column(column, overflow="fold")
     for row in rows:
@@ -632,7 +643,7 @@ def judge(run_id: Annotated[int, typer.Argument(help="Run number (see `bakeoff r
     with user_errors():
         settings = load_config(config)
         path = api.store_path(settings, store)
-        if not path.exists():
+        if not api.store_exists(path):
             raise UserError(f"{path}: no store yet; `bakeoff run` creates it")
         result = api.judge(settings, run_id, judge_model, store)
     _print_judging(result.summary)
@@ -718,12 +729,12 @@ def report(run_ids: Annotated[list[int] | None, typer.Argument(
     """Write the report of one or more runs (HTML, Markdown, JSON) and print its summary."""
     from bakeoff import api
     from bakeoff.report.insights import ProfileError
-    from bakeoff.store import Store
+    from bakeoff.store import open_store
 
     with user_errors():
         settings = load_config(config)
         path = api.store_path(settings, store)
-        directory = output or path.parent / "reports"
+        directory = output or api.reports_dir(settings, path)
         if models:
             names = [n.strip() for n in models.split(",") if n.strip()]
             try:
@@ -735,9 +746,9 @@ def report(run_ids: Annotated[list[int] | None, typer.Argument(
             return
         if not run_ids:
             raise UserError("give run numbers (see `bakeoff runs`) or --models")
-        if not path.exists():
+        if not api.store_exists(path):
             raise UserError(f"{path}: no store yet; `bakeoff run` creates it")
-        opened = Store(path)
+        opened = open_store(path)
         try:
             written = api.write_report(opened, run_ids, directory,
                                        api.speed_for_report(opened, speed), profiles)
@@ -794,7 +805,7 @@ def speed(
     from bakeoff.speed.api import run_speed, speed_settings
     from bakeoff.speed.table import percentile_note, speed_tables
     from bakeoff.speed.workloads import SpeedSettingsError
-    from bakeoff.store import Store
+    from bakeoff.store import open_store
 
     with user_errors():
         settings = load_config(config)
@@ -804,7 +815,7 @@ def speed(
                                      max_duration, max_tokens)
         except SpeedSettingsError as exc:
             raise UserError(str(exc)) from None
-        opened = Store(api.store_path(settings, store))
+        opened = open_store(api.store_path(settings, store))
         try:
             result = run_speed(settings, models, options, opened,
                                progress=lambda line: console.print(line, markup=False))
@@ -834,7 +845,7 @@ def export(run_id: Annotated[int, typer.Argument(help="Run number (see `bakeoff 
     """Export a run's per-sample scores and pairwise tests as JSON or CSV."""
     from bakeoff import api
     from bakeoff.report.export import ExportFormatError, format_for
-    from bakeoff.store import Store
+    from bakeoff.store import open_store
 
     with user_errors():
         try:
@@ -843,9 +854,9 @@ def export(run_id: Annotated[int, typer.Argument(help="Run number (see `bakeoff 
             raise UserError(str(exc)) from None
         settings = load_config(config)
         path = api.store_path(settings, store)
-        if not path.exists():
+        if not api.store_exists(path):
             raise UserError(f"{path}: no store yet; `bakeoff run` creates it")
-        opened = Store(path)
+        opened = open_store(path)
         try:
             written = api.export_run(opened, run_id, chosen, output)
         finally:
@@ -905,7 +916,7 @@ def view(config: ConfigOption = None, store: StoreOption = None,
     _serve(config, store, [], port, "/runs")
 
 
-def _serve(config: Path | None, store: Path | None, run_ids: list[int], port: int,
+def _serve(config: Path | None, store: str | None, run_ids: list[int], port: int,
            landing: str) -> None:
     from bakeoff import api, web
 
@@ -916,7 +927,7 @@ def _serve(config: Path | None, store: Path | None, run_ids: list[int], port: in
             server = web.make_server(web.App(path, landing, tuple(run_ids) or None), port)
         except web.SetupError as exc:
             raise UserError(str(exc)) from None
-    console.print(f"serving {path} at {web.url_of(server, landing)} (Ctrl-C stops)",
+    console.print(f"serving {_shown(path)} at {web.url_of(server, landing)} (Ctrl-C stops)",
                   markup=False, highlight=False, soft_wrap=True)
     web.serve_until_interrupted(server)
     console.print("stopped", markup=False)
@@ -926,14 +937,26 @@ def main() -> None:
     try:
         app()
     except _damaged_store() as exc:  # a damaged or unwritable store file, met mid-command
-        errors.print(f"bakeoff: error: the store cannot be read or written: {exc} (if the "
-                     "file is damaged, `sqlite3 FILE 'PRAGMA integrity_check'` shows where)",
-                     markup=False, highlight=False)
+        if _is_sqlite_error(exc):
+            errors.print(f"bakeoff: error: the store cannot be read or written: {exc} (if the "
+                         "file is damaged, `sqlite3 FILE 'PRAGMA integrity_check'` shows where)",
+                         markup=False, highlight=False)
+        else:  # a PostgreSQL store: the server went away, a disk filled up
+            errors.print("bakeoff: error: the PostgreSQL store failed: "
+                         f"{' '.join(str(exc).split())}", markup=False, highlight=False)
         raise SystemExit(2) from None
 
 
-def _damaged_store() -> type[Exception]:
-    """sqlite3's error class, imported only once an exception is on its way."""
+def _damaged_store() -> tuple[type[Exception], ...]:
+    """The store's database errors, imported only once an exception is on its way: sqlite3's,
+    and psycopg's where a PostgreSQL store loaded it."""
     import sqlite3
 
-    return sqlite3.DatabaseError
+    psycopg = sys.modules.get("psycopg")
+    return (sqlite3.DatabaseError, *((psycopg.Error,) if psycopg is not None else ()))
+
+
+def _is_sqlite_error(error: BaseException) -> bool:
+    import sqlite3
+
+    return isinstance(error, sqlite3.DatabaseError)

@@ -145,6 +145,9 @@ class Config(_Strict):
     models: list[SerializeAsAny[ModelConfig]] = []
     suites: dict[str, SuiteConfig] = {}
     output: OutputConfig = OutputConfig()
+    # The store every command uses unless --store is given: a postgresql:// URL (a database
+    # a team shares) or a SQLite file's path; default <output.dir>/bakeoff.sqlite.
+    store: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
     # Benchmark name -> the user's data file (in the hub dataset's schema).
     data: dict[str, Path] = {}
     # Custom benchmarks by name.

@@ -1,6 +1,7 @@
 import sqlite3
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from bakeoff.store import NewCompletion, Store, StoreError
@@ -48,8 +49,8 @@ def test_a_file_that_is_not_sqlite_is_a_clear_error(tmp_path: Path) -> None:
         Store(path)
 
 
-def test_completions_round_trip_by_key(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite")
+def test_completions_round_trip_by_key(any_store: Store) -> None:
+    store = any_store
     key = request_key("openai", "m", REQUEST)
     assert store.completion(key) is None
     store.put_completion(key, "openai", "m", REQUEST, COMPLETION)
@@ -65,8 +66,8 @@ def test_request_keys_differ_by_model_provider_and_request() -> None:
     assert request_key("openai", "m", REQUEST) == request_key("openai", "m", REQUEST)
 
 
-def test_a_score_clears_the_error_of_the_same_sample(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite")
+def test_a_score_clears_the_error_of_the_same_sample(any_store: Store) -> None:
+    store = any_store
     run = store.create_run("h", "quick", {"models": []}, {})
     store.put_error(run, "m", "b", "s1", ErrorRecord("timeout", "timed out", 5))
     assert [e.kind for e in store.errors(run)] == ["timeout"]
@@ -76,23 +77,23 @@ def test_a_score_clears_the_error_of_the_same_sample(tmp_path: Path) -> None:
     assert store.scores(run)[0].completion_keys == ("k",)
 
 
-def test_scores_and_their_new_completions_are_committed_together(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite")
+def test_scores_and_their_new_completions_are_committed_together(any_store: Store) -> None:
+    store = any_store
     run = store.create_run("h", "quick", {"models": []}, {})
     key = request_key("openai", "m", REQUEST)
     new = NewCompletion(key, "openai", "m", REQUEST, COMPLETION)
-    with pytest.raises(sqlite3.IntegrityError):  # no such run: the scores are refused
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):  # no such run
         store.put_scores(run + 1, "m", "b", "generative", 0, [Score("s1", "acc", 1.0)], [key],
                          completions=[new])
-    assert store.completion(key) is None  # and so is the completion written beside them
+    assert store.completion(key) is None  # the completion written beside the scores is not
     store.put_scores(run, "m", "b", "generative", 0, [Score("s1", "acc", 1.0)], [key],
                      completions=[new])
     assert store.completion(key) == COMPLETION
     assert store.scored_sample_ids(run, "m", "b") == {"s1"}
 
 
-def test_runs_resume_only_when_unfinished(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite")
+def test_runs_resume_only_when_unfinished(any_store: Store) -> None:
+    store = any_store
     run = store.create_run("plan", "quick", {"models": []}, {})
     assert store.resumable_run("plan") == run
     store.set_run_status(run, "finished")
@@ -101,8 +102,8 @@ def test_runs_resume_only_when_unfinished(tmp_path: Path) -> None:
     assert row is not None and row.finished_at is not None
 
 
-def test_samples_round_trip(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite")
+def test_samples_round_trip(any_store: Store) -> None:
+    store = any_store
     sample = Sample("id1", "prompt", "B", ("a", "b"), (("subject", "law"),))
     store.put_samples("mmlu", [sample])
     assert store.sample("mmlu", "id1") == sample

@@ -1,19 +1,20 @@
 """Verdicts in the store: a judge's replace, every person's vote is kept, concurrent voters."""
 
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from bakeoff.store import HUMAN, Store, VerdictRow
+from bakeoff.store import HUMAN, Store, VerdictRow, open_store
 
 
 def _run(store: Store) -> int:
     return store.create_run("hash", "quick", {}, {})
 
 
-def test_a_judge_verdict_replaces_the_earlier_one_and_votes_accumulate(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite")
+def test_a_judge_verdict_replaces_the_earlier_one_and_votes_accumulate(any_store: Store) -> None:
+    store = any_store
     run = _run(store)
     base = VerdictRow(run, "open_ended", "c1", "m1", "m2", judge="j", outcome="a",
                       first_order="a", second_order="a", completion_keys=("k1", "k2"))
@@ -30,8 +31,8 @@ def test_a_judge_verdict_replaces_the_earlier_one_and_votes_accumulate(tmp_path:
     assert len(store.verdicts()) == 3
 
 
-def test_a_verdict_names_its_models_in_order_and_a_known_outcome(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite")
+def test_a_verdict_names_its_models_in_order_and_a_known_outcome(any_store: Store) -> None:
+    store = any_store
     run = _run(store)
     with pytest.raises(ValueError, match="out of order"):
         store.put_verdict(VerdictRow(run, "t", "c", "m2", "m1", judge="j", outcome="a"))
@@ -40,12 +41,13 @@ def test_a_verdict_names_its_models_in_order_and_a_known_outcome(tmp_path: Path)
 
 
 def test_voters_writing_at_once_through_their_own_connections_lose_no_vote(
-        tmp_path: Path) -> None:
-    path = tmp_path / "s.sqlite"
-    run = _run(Store(path))
+        store_location: Path | str) -> None:
+    path = store_location
+    with closing(open_store(path)) as store:
+        run = _run(store)
 
     def vote(voter: str) -> None:
-        store = Store(path)
+        store = open_store(path)
         for index in range(25):
             store.put_verdict(VerdictRow(run, "t", f"c{index}", "m1", "m2", judge=HUMAN,
                                          outcome="tie", voter=voter))
@@ -56,4 +58,5 @@ def test_voters_writing_at_once_through_their_own_connections_lose_no_vote(
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(Store(path).verdicts([run])) == 100
+    with closing(open_store(path)) as store:
+        assert len(store.verdicts([run])) == 100

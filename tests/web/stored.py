@@ -62,7 +62,7 @@ def answer(model: str, case: int) -> str:
     return f"Answer {MODELS.index(model) + 1} to scene {case}: gulls, still water, rope."
 
 
-def build_store(path: Path) -> tuple[int, int]:
+def build_store(path: Path | str) -> tuple[int, int]:
     """Write both runs; returns their ids."""
     store = Store(path)
     try:

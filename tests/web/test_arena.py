@@ -55,7 +55,9 @@ def test_the_first_visit_asks_for_a_name_kept_in_a_cookie(served: Served) -> Non
     assert "Voting as Ada &lt;Lovelace&gt;" in page.body
 
 
-def test_the_vote_page_names_no_model_and_the_reveal_names_both(served: Served) -> None:
+def test_the_vote_page_names_no_model_and_the_reveal_names_both(
+        served_anywhere: Served) -> None:
+    served = served_anywhere
     cookie = voter_cookie(served.url, "Ada")
     page = get(served.url + "/arena", cookie)
     for model in MODELS:
@@ -99,7 +101,8 @@ def test_bad_votes_are_refused_and_nothing_is_stored(served: Served) -> None:
     assert _votes(served.store_path) == 1
 
 
-def test_voters_voting_at_once_lose_no_vote(served: Served) -> None:
+def test_voters_voting_at_once_lose_no_vote(served_anywhere: Served) -> None:
+    served = served_anywhere
     voters = [f"voter {i}" for i in range(8)]
     cookies = {name: voter_cookie(served.url, name) for name in voters}
     tokens = {name: vote_token(get(served.url + "/arena", cookies[name]).body)
@@ -144,7 +147,9 @@ def test_standings_count_the_votes(served: Served) -> None:
     assert "1 vote by 1 voter" in page.body and "People&#x27;s votes" in page.body
 
 
-def test_standings_show_human_and_judge_ratings_and_their_agreement(served: Served) -> None:
+def test_standings_show_human_and_judge_ratings_and_their_agreement(
+        served_anywhere: Served) -> None:
+    served = served_anywhere
     store = Store(served.store_path)
     try:
         for case in range(CASES):

@@ -244,7 +244,7 @@ def build_comparison(store: Store, run_ids: list[int]) -> Comparison:
 def _require_run(store: Store, run_id: int) -> RunRow:
     run = store.run(run_id)
     if run is None:
-        raise LookupError(f"no run {run_id} in {store.path}")
+        raise LookupError(f"no run {run_id} in {store.location}")
     return run
 
 

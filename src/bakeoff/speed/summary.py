@@ -60,7 +60,7 @@ def speed_summary(store: Store, speed_run_id: int) -> SpeedSummary:
     """The summary of a stored speed run; LookupError when there is no such run."""
     run = store.speed_run(speed_run_id)
     if run is None:
-        raise LookupError(f"no speed run {speed_run_id} in {store.path}")
+        raise LookupError(f"no speed run {speed_run_id} in {store.location}")
     by_model: dict[str, list[LevelSummary]] = {}
     identities: dict[str, str] = {}
     for level in store.speed_levels(speed_run_id):

@@ -1,4 +1,5 @@
-"""The run store: one SQLite file in WAL mode.
+"""The run store: one SQLite file in WAL mode, or a PostgreSQL database that a team shares
+(bakeoff.store.postgres); the same tables and the same SQL on both (see connections.py).
 
 Every completion is committed as soon as it arrives (benchmark samples' together with their
 scores, several samples to a transaction), keyed by a hash of (provider, model, request), so
@@ -13,15 +14,14 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bakeoff.store.migrations import MIGRATIONS
+from bakeoff.store.connections import Connection, SqliteConnection, StoreError
+from bakeoff.store.locations import is_url
 from bakeoff.types import (
     Completion,
     ErrorRecord,
@@ -33,14 +33,6 @@ from bakeoff.types import (
     ToolCall,
     Usage,
 )
-
-# How many times a new store's switch to WAL is tried while other processes hold it (0.05 s
-# apart): the contention lasts as long as their migration, a fraction of a second.
-WAL_ATTEMPTS = 200
-
-
-class StoreError(Exception):
-    """The store file cannot be used (not SQLite, newer schema than this bakeoff knows)."""
 
 
 @dataclass(frozen=True)
@@ -209,102 +201,56 @@ class ScoredSample:
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        try:
-            self._db = sqlite3.connect(path, isolation_level=None)
-        except sqlite3.Error as exc:  # a folder in the way, an unreadable place
-            raise StoreError(f"{path}: cannot open the store ({exc})") from None
-        self._db.row_factory = sqlite3.Row
-        try:
-            # Several writers (runs, arena voters) share one file: wait for the lock.
-            self._db.execute("PRAGMA busy_timeout=10000")
-            # Accept the file before changing anything in it (its journal mode included).
-            self._check_version(self._schema_version())
-            self._use_wal()
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
+    """The store at `location`: a SQLite file's path, or a postgresql:// URL."""
+
+    def __init__(self, location: Path | str) -> None:
+        # The file's path; None for a PostgreSQL store. `location` shows either, safely.
+        self.path = None if is_url(location) else Path(location)
+        self._db = _connect(location)
+        self.location = self._db.location
+        with self._db.opening():
+            # Accept the store before changing anything in it (its journal mode included).
+            self._check_version(self._db.schema_version())
+            self._db.prepare()
             self._migrate()
-        except sqlite3.OperationalError as exc:  # read-only, full, cannot open: not the file
-            self._db.close()
-            raise StoreError(f"{path}: cannot use the store ({exc})") from None
-        except sqlite3.DatabaseError as exc:
-            self._db.close()
-            raise StoreError(f"{path}: not a bakeoff store ({exc})") from None
-        except StoreError:
-            self._db.close()
-            raise
 
     def close(self) -> None:
         self._db.close()
 
     def check_integrity(self) -> None:
-        """StoreError when SQLite finds the file damaged (PRAGMA quick_check: every page read
-        once, in time proportional to the file), so a run never adds to a damaged store."""
-        try:
-            found = [row[0] for row in self._db.execute("PRAGMA quick_check")]
-        except sqlite3.DatabaseError as exc:
-            found = [str(exc)]
-        if found != ["ok"]:
-            raise StoreError(f"{self.path}: the store is damaged ({found[0]}); nothing was "
-                             "changed. `sqlite3 FILE .recover` copies what can be read")
-
-    def _use_wal(self) -> None:
-        """Switch to WAL. While other processes open a new file at once, SQLite can answer
-        "locked" here without waiting (the busy timeout does not cover it), so try again."""
-        for _ in range(WAL_ATTEMPTS - 1):
-            try:
-                self._db.execute("PRAGMA journal_mode=WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                time.sleep(0.05)
-        self._db.execute("PRAGMA journal_mode=WAL")
-
-    def _schema_version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        """StoreError when the database finds the store damaged, so a run never adds to a
+        damaged store."""
+        self._db.check_integrity()
 
     def _check_version(self, applied: int) -> None:
-        if applied > len(MIGRATIONS):
+        if applied > len(self._db.migrations):
             raise StoreError(
-                f"{self.path}: written by a newer bakeoff (schema {applied}); upgrade bakeoff"
+                f"{self.location}: written by a newer bakeoff (schema {applied}); upgrade bakeoff"
             )
 
     def _migrate(self) -> None:
-        """Apply the missing migrations under the write lock, so that processes opening a new
-        store at once migrate it once: the others wait, then find it up to date."""
-        if self._schema_version() == len(MIGRATIONS):
+        """Apply the missing migrations in an exclusive transaction, so that processes opening
+        a new store at once migrate it once: the others wait, then find it up to date."""
+        migrations = self._db.migrations
+        if self._db.schema_version() == len(migrations):
             return
-        with self._transaction():
-            applied = self._schema_version()  # another process may have migrated meanwhile
+        with self._db.transaction(exclusive=True):
+            applied = self._db.schema_version()  # another process may have migrated meanwhile
             self._check_version(applied)
-            for number, script in enumerate(MIGRATIONS[applied:], start=applied + 1):
+            for number, script in enumerate(migrations[applied:], start=applied + 1):
                 for statement in _statements(script):
                     self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number}")
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+                self._db.set_schema_version(number)
 
     # Runs -------------------------------------------------------------------------------
 
     def create_run(self, plan_hash: str, suite: str, plan: dict[str, Any],
                    environment: dict[str, Any]) -> int:
-        cursor = self._db.execute(
+        return self._db.insert(
             "INSERT INTO runs (plan_hash, created_at, status, suite, plan_json, environment_json)"
             " VALUES (?, ?, 'running', ?, ?, ?)",
             (plan_hash, time.time(), suite, _dumps(plan), _dumps(environment)),
         )
-        return int(cursor.lastrowid or 0)
 
     def resumable_run(self, plan_hash: str) -> int | None:
         """The latest unfinished run of the same plan, if any."""
@@ -324,7 +270,7 @@ class Store:
         this process) does not count. One write transaction, so two processes never both
         get the same run."""
         owner = (os.getpid(), socket.gethostname())
-        with self._transaction():
+        with self._db.transaction(exclusive=True):
             row = self._db.execute(
                 "SELECT id, owner_pid, owner_host FROM runs WHERE plan_hash = ?"
                 " AND status != 'finished' ORDER BY id DESC LIMIT 1", (plan_hash,)).fetchone()
@@ -334,13 +280,12 @@ class Store:
                     " AND status = 'finished' ORDER BY id DESC LIMIT 1", (plan_hash,)).fetchone()
                 row = row if row is not None and reopen(int(row["id"])) else None
             if row is None:
-                cursor = self._db.execute(
+                return Claim(self._db.insert(
                     "INSERT INTO runs (plan_hash, created_at, status, suite, plan_json,"
                     " environment_json, owner_pid, owner_host)"
                     " VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
                     (plan_hash, time.time(), new.suite, _dumps(new.plan),
-                     _dumps(new.environment), *owner))
-                return Claim(int(cursor.lastrowid or 0), resumed=False)
+                     _dumps(new.environment), *owner)), resumed=False)
             run_id = int(row["id"])
             if row["owner_pid"] is not None and _alive(row["owner_pid"], row["owner_host"]):
                 raise RunInProgress(run_id, row["owner_pid"], row["owner_host"])
@@ -393,10 +338,7 @@ class Store:
     def _write_completion(self, new: NewCompletion) -> None:
         completion = new.completion
         self._db.execute(
-            "INSERT OR REPLACE INTO completions (key, provider, model_identity, request_json,"
-            " text, logprob, input_tokens, output_tokens, usage_source, started, first_token,"
-            " finished, finish_reason, created_at, tool_calls_json)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            _PUT_COMPLETION,
             (new.key, new.provider, new.model_identity, new.request.canonical,
              completion.text,
              completion.logprob, completion.usage.input_tokens, completion.usage.output_tokens,
@@ -409,9 +351,9 @@ class Store:
     # Samples, scores and errors -----------------------------------------------------------
 
     def put_samples(self, benchmark: str, samples: Sequence[Sample]) -> None:
-        with self._transaction():
+        with self._db.transaction():
             self._db.executemany(
-                "INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?, ?, ?)",
+                _PUT_SAMPLE,
                 [(benchmark, s.id, s.input, s.target, _dumps(list(s.choices)),
                   _dumps(dict(s.metadata))) for s in samples],
             )
@@ -441,17 +383,17 @@ class Store:
 
         `completions` (the sample's new answers) are written in the same transaction: one
         commit per sample, and never a score without the completions it was made from."""
-        with self._transaction():
-            for new in completions:
+        with self._db.transaction():
+            for new in _in_key_order(completions):
                 self._write_completion(new)
             self._write_scores(run_id, model, benchmark, mode, shots, scores, completion_keys)
 
     def put_scored(self, samples: Sequence[ScoredSample]) -> None:
         """`put_scores` for several samples in one transaction (one commit for them all)."""
-        with self._transaction():
+        with self._db.transaction():
+            for new in _in_key_order([new for s in samples for new in s.completions]):
+                self._write_completion(new)
             for sample in samples:
-                for new in sample.completions:
-                    self._write_completion(new)
                 self._write_scores(sample.run_id, sample.model, sample.benchmark, sample.mode,
                                    sample.shots, sample.scores, sample.completion_keys)
 
@@ -460,10 +402,10 @@ class Store:
                          messages: Sequence[Message]) -> None:
         """A trial case's checks (as scores, the reason in `extracted`) and its transcript,
         stored together so that a scored case always has its chat."""
-        with self._transaction():
+        with self._db.transaction():
             self._write_scores(run_id, model, trial, mode, 0, scores, completion_keys)
             self._db.execute(
-                "INSERT OR REPLACE INTO transcripts VALUES (?,?,?,?,?)",
+                _PUT_TRANSCRIPT,
                 (run_id, model, trial, scores[0].sample_id,
                  _dumps([m.as_dict() for m in messages])))
 
@@ -480,7 +422,7 @@ class Store:
         keys_json = _dumps(list(completion_keys))
         for score in scores:
             self._db.execute(
-                "INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?)",
+                _PUT_SCORE,
                 (run_id, model, benchmark, score.sample_id, score.metric, mode, shots,
                  score.value, score.extracted, keys_json),
             )
@@ -493,7 +435,7 @@ class Store:
     def put_error(self, run_id: int, model: str, benchmark: str, sample_id: str,
                   error: ErrorRecord) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO errors VALUES (?,?,?,?,?,?,?,?)",
+            _PUT_ERROR,
             (run_id, model, benchmark, sample_id, error.kind, error.message, error.attempts,
              time.time()),
         )
@@ -528,14 +470,16 @@ class Store:
                              f"{verdict.model_b!r}")
         if verdict.outcome not in OUTCOMES:
             raise ValueError(f"unknown verdict outcome {verdict.outcome!r}")
-        with self._transaction():
+        # Exclusive: two judges' writers replacing the same verdict at once would otherwise
+        # both insert it.
+        with self._db.transaction(exclusive=True):
             if verdict.voter is None:
                 self._db.execute(
                     "DELETE FROM verdicts WHERE run_id = ? AND trial = ? AND case_id = ?"
                     " AND model_a = ? AND model_b = ? AND judge = ? AND voter IS NULL",
                     (verdict.run_id, verdict.trial, verdict.case_id, verdict.model_a,
                      verdict.model_b, verdict.judge))
-            cursor = self._db.execute(
+            verdict_id = self._db.insert(
                 "INSERT INTO verdicts (run_id, trial, case_id, model_a, model_b, judge, voter,"
                 " outcome, first_order, second_order, completion_keys_json, created_at)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -543,7 +487,7 @@ class Store:
                  verdict.model_b, verdict.judge, verdict.voter, verdict.outcome,
                  verdict.first_order, verdict.second_order,
                  _dumps(list(verdict.completion_keys)), verdict.created_at or time.time()))
-        return int(cursor.lastrowid or 0)
+        return verdict_id
 
     def verdicts(self, run_ids: Sequence[int] | None = None,
                  judge: str | None = None) -> list[VerdictRow]:
@@ -570,11 +514,10 @@ class Store:
     # Speed runs -----------------------------------------------------------------------------
 
     def create_speed_run(self, settings: dict[str, Any], environment: dict[str, Any]) -> int:
-        cursor = self._db.execute(
+        return self._db.insert(
             "INSERT INTO speed_runs (created_at, status, settings_json, environment_json)"
             " VALUES (?, 'running', ?, ?)", (time.time(), _dumps(settings), _dumps(environment)),
         )
-        return int(cursor.lastrowid or 0)
 
     def set_speed_run_status(self, speed_run_id: int, status: str) -> None:
         finished = time.time() if status == "finished" else None
@@ -597,8 +540,8 @@ class Store:
 
     def put_speed_level(self, level: SpeedLevelRow, requests: Sequence[SpeedRequestRow]) -> int:
         """Store a level and its requests together; returns the level's id."""
-        with self._transaction():
-            cursor = self._db.execute(
+        with self._db.transaction():
+            level_id = self._db.insert(
                 "INSERT INTO speed_levels (speed_run_id, model, model_identity, workload, mode,"
                 " concurrency, rate, requests, errors, wall_s, output_tokens, throughput_tps,"
                 " prompt_tokens, prompt_token_source, clipped_from)"
@@ -608,7 +551,6 @@ class Store:
                  level.wall_s, level.output_tokens, level.throughput_tps, level.prompt_tokens,
                  level.prompt_token_source, level.clipped_from),
             )
-            level_id = int(cursor.lastrowid or 0)
             self._db.executemany(
                 "INSERT INTO speed_requests VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(level_id, r.index, int(r.warmup), r.sent,
@@ -632,6 +574,45 @@ class Store:
                                 output_tokens=r["output_tokens"], token_source=r["token_source"],
                                 finish_reason=r["finish_reason"], error=r["error"])
                 for r in rows]
+
+
+def _connect(location: Path | str) -> Connection:
+    if not is_url(location):
+        return SqliteConnection(Path(location))
+    from bakeoff.store.postgres import PostgresConnection  # loads psycopg: only when asked
+
+    return PostgresConnection(str(location))
+
+
+def _upsert(table: str, columns: str, key: str) -> str:
+    """An INSERT that replaces the row with the same `key`, in words SQLite and PostgreSQL
+    both take."""
+    names = columns.split(", ")
+    keys = key.split(", ")
+    updates = ", ".join(f"{name} = excluded.{name}" for name in names if name not in keys)
+    return (f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(names))})"
+            f" ON CONFLICT ({key}) DO UPDATE SET {updates}")
+
+
+_PUT_COMPLETION = _upsert(
+    "completions", "key, provider, model_identity, request_json, text, logprob, input_tokens,"
+    " output_tokens, usage_source, started, first_token, finished, finish_reason, created_at,"
+    " tool_calls_json", "key")
+_PUT_SAMPLE = _upsert("samples", "benchmark, sample_id, input, target, choices_json,"
+                      " metadata_json", "benchmark, sample_id")
+_PUT_SCORE = _upsert("scores", "run_id, model, benchmark, sample_id, metric, mode, shots,"
+                     " value, extracted, completion_keys_json",
+                     "run_id, model, benchmark, sample_id, metric")
+_PUT_ERROR = _upsert("errors", "run_id, model, benchmark, sample_id, kind, message, attempts,"
+                     " created_at", "run_id, model, benchmark, sample_id")
+_PUT_TRANSCRIPT = _upsert("transcripts", "run_id, model, trial, case_id, messages_json",
+                          "run_id, model, trial, case_id")
+
+
+def _in_key_order(completions: Sequence[NewCompletion]) -> list[NewCompletion]:
+    """Completions in one order for every writer: two transactions writing the same cached
+    answers then lock them in the same order and never wait on each other (a deadlock)."""
+    return sorted(completions, key=lambda new: new.key)
 
 
 def _alive(pid: int, host: str | None) -> bool:
@@ -658,7 +639,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def _run_row(row: sqlite3.Row) -> RunRow:
+def _run_row(row: Any) -> RunRow:
     return RunRow(id=row["id"], plan_hash=row["plan_hash"], created_at=row["created_at"],
                   finished_at=row["finished_at"], status=row["status"], suite=row["suite"],
                   plan=json.loads(row["plan_json"]),
@@ -671,7 +652,7 @@ def _message(data: dict[str, Any]) -> Message:
                    tool_call_id=data.get("tool_call_id"))
 
 
-def _completion(row: sqlite3.Row) -> Completion:
+def _completion(row: Any) -> Completion:
     return Completion(
         text=row["text"],
         usage=Usage(input_tokens=row["input_tokens"], output_tokens=row["output_tokens"],

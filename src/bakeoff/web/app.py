@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bakeoff.store import Store
+from bakeoff.store import Store, is_url, open_store, redacted
 from bakeoff.web.arena import ContestCache, OpenMatchups
 
 VOTER_COOKIE = "bakeoff_voter"
@@ -21,7 +21,7 @@ class SetupError(Exception):
 class App:
     """What the handlers share: the store's path, the arena's runs and its open matchups."""
 
-    store_path: Path
+    store_path: Path | str  # a SQLite file, or a postgresql:// URL
     landing: str  # "/arena" or "/runs"
     arena_runs: tuple[int, ...] | None = None  # None: every run
     # The arena's open matchups by opaque token: a page never names the models.
@@ -31,7 +31,7 @@ class App:
     @contextmanager
     def store(self) -> Iterator[Store]:
         """A connection for this request's thread alone."""
-        store = Store(self.store_path)
+        store = open_store(self.store_path)
         try:
             yield store
         finally:
@@ -42,17 +42,17 @@ class App:
         return list(self.arena_runs) if self.arena_runs else [r.id for r in store.runs()]
 
 
-def check_setup(store_path: Path, run_ids: Sequence[int]) -> None:
+def check_setup(store_path: Path | str, run_ids: Sequence[int]) -> None:
     """The store exists and holds every run named; else SetupError with one line."""
-    if not store_path.is_file():
+    if not is_url(store_path) and not Path(store_path).is_file():
         raise SetupError(f"{store_path}: no store yet; `bakeoff run` creates it")
-    store = Store(store_path)
+    store = open_store(store_path)
     try:
         known = {run.id for run in store.runs()}
     finally:
         store.close()
     unknown = [str(r) for r in run_ids if r not in known]
     if unknown:
-        raise SetupError(f"--run {', '.join(unknown)}: no such run in {store_path} "
+        raise SetupError(f"--run {', '.join(unknown)}: no such run in {redacted(store_path)} "
                          "(see `bakeoff runs`)")
 
