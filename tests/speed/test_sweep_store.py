@@ -104,10 +104,11 @@ def test_poisson_level_stops_sending_at_its_time_limit() -> None:
     assert levels[-1].requests == ()  # the first arrival falls after the limit
 
 
-def test_stored_levels_summarise_without_warm_ups_and_count_errors(tmp_path: Path) -> None:
+def test_stored_levels_summarise_without_warm_ups_and_count_errors(
+        store_location: Path | str) -> None:
     provider = ScriptedProvider(fail_indexes=[2])
     levels = sweep(provider, SpeedSettings(runs=3, warmup=1, concurrency=(1, 2)))
-    store = Store(tmp_path / "bakeoff.sqlite")
+    store = Store(store_location)
     try:
         run_id = store.create_speed_run({"runs": 3}, {"python": "3.11"})
         for level in levels:

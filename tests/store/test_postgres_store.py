@@ -14,6 +14,7 @@ import pytest
 
 from bakeoff.store import HUMAN, NewRun, StoreError, VerdictRow, open_store, redacted
 from bakeoff.store.migrations import MIGRATIONS, POSTGRES_MIGRATIONS
+from bakeoff.types import Score
 from tests.helpers.postgres import PASSWORD, PostgresServer
 
 TABLES = {"runs", "completions", "samples", "scores", "errors", "speed_runs", "speed_levels",
@@ -62,6 +63,15 @@ def test_times_and_text_order_are_kept_as_sqlite_keeps_them(postgres_url: str) -
         assert abs(created - time.time()) < 3600 and created % 1 != 0
         store.put_verdict(VerdictRow(run, "t", "c", "Zeta", "alpha", judge="j", outcome="a"))
         assert [v.model_a for v in store.verdicts()] == ["Zeta"]
+
+
+def test_a_nul_character_is_stored_as_the_replacement_character(postgres_url: str) -> None:
+    """PostgreSQL text cannot hold NUL (SQLite's can); an answer with one is still stored."""
+    with closing(open_store(postgres_url)) as store:
+        run = store.create_run("plan", "quick", {}, {})
+        store.put_scores(run, "m", "b", "generative", 0, [Score("s1", "acc", 0.0, "a\x00b")],
+                         [])
+        assert store.scores(run)[0].extracted == "a\ufffdb"
 
 
 # Each process opens the store and writes, from its own connection, 20 samples' scores with

@@ -7,10 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from bakeoff.store import NewRun, RunInProgress, Store, StoreError
+from bakeoff.store import NewRun, RunInProgress, Store, StoreError, open_store
 from bakeoff.store.migrations import MIGRATIONS
+from tests.helpers.postgres import PASSWORD
 
 # Each process waits for the start file, then opens the store: they all start together.
 OPEN_WHEN_TOLD = """
@@ -57,8 +59,8 @@ def test_a_store_from_a_newer_bakeoff_is_refused_unchanged(tmp_path: Path) -> No
 
 
 def test_a_run_held_by_a_live_process_is_refused_until_that_process_is_gone(
-        tmp_path: Path) -> None:
-    store = Store(tmp_path / "bakeoff.sqlite")
+        store_location: Path | str) -> None:
+    store = open_store(store_location)
     first = store.claim_run("plan", NEW)
     other = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
                              stdin=subprocess.PIPE)
@@ -78,8 +80,8 @@ def test_a_run_held_by_a_live_process_is_refused_until_that_process_is_gone(
     store.close()
 
 
-def test_a_run_held_on_another_host_counts_as_live(tmp_path: Path) -> None:
-    store = Store(tmp_path / "bakeoff.sqlite")
+def test_a_run_held_on_another_host_counts_as_live(store_location: Path | str) -> None:
+    store = open_store(store_location)
     first = store.claim_run("plan", NEW)
     _hand_over(store, first.run_id, 1, "elsewhere.invalid")
     with pytest.raises(RunInProgress, match=r"process 1 on elsewhere\.invalid"):
@@ -88,8 +90,8 @@ def test_a_run_held_on_another_host_counts_as_live(tmp_path: Path) -> None:
 
 
 def test_a_released_run_is_resumed_and_a_finished_one_reopened_only_when_asked(
-        tmp_path: Path) -> None:
-    store = Store(tmp_path / "bakeoff.sqlite")
+        store_location: Path | str) -> None:
+    store = open_store(store_location)
     first = store.claim_run("plan", NEW)
     assert not first.resumed
     store.release_run(first.run_id)
@@ -108,7 +110,16 @@ def test_a_released_run_is_resumed_and_a_finished_one_reopened_only_when_asked(
 
 def _hand_over(store: Store, run_id: int, pid: int, host: str) -> None:
     """Record another process as the run's holder, as its own claim would have."""
+    if store.path is None:  # PostgreSQL: the test server's URL holds the password
+        with psycopg.connect(_url_of(store)) as pg:
+            pg.execute("UPDATE runs SET owner_pid = %s, owner_host = %s WHERE id = %s",
+                       (pid, host, run_id))
+        return
     with sqlite3.connect(store.path) as db:
         db.execute("UPDATE runs SET owner_pid = ?, owner_host = ? WHERE id = ?",
                    (pid, host, run_id))
     db.close()
+
+
+def _url_of(store: Store) -> str:
+    return store.location.replace(":***@", f":{PASSWORD}@")

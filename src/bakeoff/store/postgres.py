@@ -53,14 +53,14 @@ class PostgresConnection:
                              f"({_one_line(exc, self._secret)})") from None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
-        return self._db.execute(_marks(sql), params)
+        return self._db.execute(_marks(sql), _storable(params))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self._db.cursor() as cursor:
-            cursor.executemany(_marks(sql), rows)
+            cursor.executemany(_marks(sql), [_storable(row) for row in rows])
 
     def insert(self, sql: str, params: Sequence[Any]) -> int:
-        row = self._db.execute(_marks(sql) + " RETURNING id", params).fetchone()
+        row = self._db.execute(_marks(sql) + " RETURNING id", _storable(params)).fetchone()
         return int(row["id"]) if row else 0
 
     @contextmanager
@@ -113,6 +113,13 @@ class PostgresConnection:
 def _marks(sql: str) -> str:
     """The store's `?` marks as psycopg's `%s` (a literal % doubled)."""
     return sql.replace("%", "%%").replace("?", "%s")
+
+
+def _storable(params: Sequence[Any]) -> list[Any]:
+    """PostgreSQL text cannot hold NUL characters (SQLite's can): a model's answer that has one
+    is stored with U+FFFD in its place rather than failing the run."""
+    return [value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+            for value in params]
 
 
 def _one_line(error: Exception, secret: str) -> str:
