@@ -103,7 +103,8 @@ def test_chat_template_kwargs_need_vllm_or_sglang(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("line", "says"), [
     ("extra_body = { temperature = 1.0 }", "'temperature' is set by bakeoff"),
-    ("extra_body = { top_k = 5 }", "set top_k = ... on the model"),
+    ("top_k = 20\nextra_body = { top_k = 5 }", "extra_body sets 'top_k', which a key of the "
+                                                "model sets already"),
     ("extra_body = { when = 2024-05-01 }", "'when': a TOML date has no JSON form"),
     ("extra_body = { nested = { at = [1, 07:32:00] } }", "'nested': a TOML time"),
     ('extra_body = "priority=3"', "models[1] ('m').extra_body: Input should be a valid "
@@ -165,6 +166,13 @@ def test_llama_cpp_gets_its_own_name_for_the_repetition_penalty() -> None:
         (chat,) = server.bodies("/v1/chat/completions")
     assert chat["repeat_penalty"] == 1.2
     assert "repetition_penalty" not in chat
+
+
+def test_extra_body_sends_what_a_generic_server_has_no_key_for() -> None:
+    with served_model("vllm") as server:
+        ask(model(base_url=server.base_url, extra_body={"top_k": 5}), CHAT)
+        (chat,) = server.bodies("/v1/chat/completions")
+    assert chat["top_k"] == 5
 
 
 def test_a_server_started_without_a_tool_parser_is_unsupported_with_the_fix() -> None:

@@ -18,6 +18,7 @@ from bakeoff.providers.serving import (
     check_extra_body,
     check_json,
     check_sampling,
+    check_set_once,
     identity_suffix,
     sampling_body,
 )
@@ -77,6 +78,7 @@ class OpenAIModelConfig(ModelConfig):
     def _server_takes_extras(self) -> OpenAIModelConfig:
         check_sampling(self.server, self._sampling() | {
             "chat_template_kwargs": self.chat_template_kwargs})
+        check_set_once(self.extra_body, self._generation_body() | self._chat_body())
         return self
 
     @property
@@ -90,10 +92,8 @@ class OpenAIModelConfig(ModelConfig):
         return OpenAICompatProvider(
             self.api_model, base_url=self.base_url, api_key_env=self.api_key_env,
             endpoint=self.endpoint, timeout_s=self.timeout_s, abilities=self.abilities(),
-            extra_body=self.extra_body,
-            generation_body=sampling_body(self.server, self._sampling()),
-            chat_body={"chat_template_kwargs": self.chat_template_kwargs}
-            if self.chat_template_kwargs is not None else None,
+            extra_body=self.extra_body, generation_body=self._generation_body(),
+            chat_body=self._chat_body(),
             batched_scoring=PRESETS[self.server].batched_scoring,
             retry=RetryPolicy(max_attempts=self.max_retries + 1, pacer=endpoint_pacer(
                 self.base_url, self.api_key_env, requests_per_minute=self.requests_per_minute,
@@ -110,6 +110,16 @@ class OpenAIModelConfig(ModelConfig):
     def _sampling(self) -> dict[str, object]:
         return {"top_k": self.top_k, "min_p": self.min_p,
                 "repetition_penalty": self.repetition_penalty}
+
+    def _generation_body(self) -> dict[str, Any]:
+        """Fields sent with generation requests: the sampling keys, in the server's names."""
+        return sampling_body(self.server, self._sampling())
+
+    def _chat_body(self) -> dict[str, Any]:
+        """Fields sent with chat requests."""
+        if self.chat_template_kwargs is None:
+            return {}
+        return {"chat_template_kwargs": self.chat_template_kwargs}
 
     def scores_loglikelihood(self) -> bool:
         """Whether multiple choice is scored by prompt logprobs (set, or the preset's)."""

@@ -63,10 +63,6 @@ _SET_PER_REQUEST = frozenset({
     "model", "prompt", "messages", "stream", "stream_options", "max_tokens",
     "max_completion_tokens", "temperature", "top_p", "seed", "stop", "tools", "tool_choice",
     "response_format", "echo", "logprobs", "n"})
-# Fields that have a key of their own on the model.
-_OWN_KEYS = {"top_k": "top_k", "min_p": "min_p", "repetition_penalty": "repetition_penalty",
-             "repeat_penalty": "repetition_penalty",
-             "chat_template_kwargs": "chat_template_kwargs"}
 
 
 def check_extra_body(body: Mapping[str, Any]) -> None:
@@ -75,10 +71,15 @@ def check_extra_body(body: Mapping[str, Any]) -> None:
         if key in _SET_PER_REQUEST:
             raise ValueError(f"{key!r} is set by bakeoff on each request; it cannot be "
                              "overridden here")
-        if key in _OWN_KEYS:
-            raise ValueError(f"{key!r} has a key of its own: set {_OWN_KEYS[key]} = ... on "
-                             "the model")
     check_json(body)
+
+
+def check_set_once(body: Mapping[str, Any], sent: Mapping[str, Any]) -> None:
+    """Raise ValueError when `body` (extra_body) repeats a field the model's own keys send."""
+    twice = sorted(set(body) & set(sent))
+    if twice:
+        raise ValueError(f"extra_body sets {twice[0]!r}, which a key of the model sets "
+                         "already; keep one of them")
 
 
 def check_json(table: Mapping[str, Any]) -> None:
