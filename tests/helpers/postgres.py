@@ -74,14 +74,15 @@ def postgres_server() -> Iterator[PostgresServer]:
     subprocess.run([str(binaries / "initdb"), "-D", str(data), "-U", ROLE,
                     f"--pwfile={password_file}", "--auth=scram-sha-256", "--no-locale",
                     "-E", "UTF8", "--no-sync"],
-                   check=True, capture_output=True, text=True, user=owner, group=owner)
+                   check=True, capture_output=True, text=True, user=owner, group=owner,
+                   cwd=folder)
     port = _free_port()
     log = (folder / "server.log").open("w")
     server = subprocess.Popen(
         [str(binaries / "postgres"), "-D", str(data), "-p", str(port),
          "-k", str(sockets), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
          "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
-        stdout=log, stderr=subprocess.STDOUT, user=owner, group=owner)
+        stdout=log, stderr=subprocess.STDOUT, user=owner, group=owner, cwd=folder)
     try:
         running = PostgresServer(port, itertools.count(1))
         _wait_until_ready(running, server, folder / "server.log")
