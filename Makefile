@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# llama-cpp-python compiles from source the first time (about 5 minutes on 2 cores).
-	$(BIN)/python -m pip install --quiet -e '.[local,dev,postgres]'
+	$(BIN)/python -m pip install --quiet -e '.[local,dev,postgres,ray]'
 	touch $(STAMP)
 
 setup: $(STAMP)

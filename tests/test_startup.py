@@ -15,7 +15,7 @@ import pytest
 # Packages that take tens to hundreds of milliseconds to import, or load native libraries.
 HEAVY = ("numpy", "openai", "httpx", "llama_cpp", "pygame", "langid", "jsonschema",
          "math_verify", "yaml", "sympy", "playwright", "sqlite3", "huggingface_hub", "datasets",
-         "psycopg")
+         "psycopg", "ray")
 # What a command's own code imports when it runs; the CLI module imports none of it.
 BAKEOFF_HEAVY = ("bakeoff.api", "bakeoff.engine", "bakeoff.benchmarks", "bakeoff.trials",
                  "bakeoff.report", "bakeoff.judging", "bakeoff.store", "bakeoff.speed",

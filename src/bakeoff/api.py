@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import signal
 import time
 import uuid
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from bakeoff.config import load_config as read_config
 from bakeoff.cost.budget import Budget
 from bakeoff.cost.estimate import Estimate, estimate_judging, estimate_run
 from bakeoff.cost.pricing import rates_for
+from bakeoff.engine.executor import Executor, Job, LocalExecutor
 from bakeoff.engine.plan import (
     BenchmarkSpec,
     RunPlan,
@@ -29,7 +29,7 @@ from bakeoff.engine.plan import (
     environment,
     resolve_suite,
 )
-from bakeoff.engine.runner import ModelSlot, ProgressSink, RunCounts, Runner
+from bakeoff.engine.runner import ProgressSink, RunCounts
 from bakeoff.judging.bradley_terry import ROUNDS
 from bakeoff.judging.judge import JudgeModel, JudgeSummary, judge_run, judged_trials
 from bakeoff.judging.ratings import Ratings, ratings_for
@@ -216,13 +216,14 @@ def run_suite(config: Config, model_names: list[str] | None = None,
               progress: ProgressSink | None = None,
               max_cost_usd: float | None = None,
               announce: Callable[[Outline], None] | None = None,
-              command: str | None = None) -> RunResult:
+              command: str | None = None, executor: Executor | None = None) -> RunResult:
     """Run (or resume) a suite and write its Markdown report next to the store.
 
     With `max_cost_usd`, no call starts that would take this command's spending past it (see
     bakeoff.cost.budget); the run then stays unfinished, so a rerun resumes it. `announce`
     gets the run's outline (models, tasks, items, a time estimate) before any call; `command`
-    (the command line that asked for the run) is recorded with a new run for its report."""
+    (the command line that asked for the run) is recorded with a new run for its report.
+    `executor` carries out the work: the local one (this process) unless another is given."""
     plan, work = prepare_run(config, model_names, suite_name)
     priced = [*plan.models, *([config.model(config.judge.model)] if config.judge else [])]
     budget = None if max_cost_usd is None else Budget(
@@ -243,7 +244,8 @@ def run_suite(config: Config, model_names: list[str] | None = None,
         try:
             if announce is not None:
                 announce(run_outline(store, plan, work, run_id if claim.resumed else None))
-            counts = _execute(store, run_id, plan, work, progress, budget)
+            job = Job(store, location, run_id, plan.models, work)
+            counts = (executor or LocalExecutor()).execute(job, progress, budget)
             judging = None if budget and budget.exhausted else _judge_after_run(
                 config, store, run_id, plan, budget)
             ending = "interrupted" if budget and budget.exhausted else "finished"
@@ -347,52 +349,6 @@ def estimate_suite(config: Config, model_names: list[str] | None = None,
     finally:
         if store is not None:
             store.close()
-
-
-def _execute(store: Store, run_id: int, plan: RunPlan, work: Tasks,
-             progress: ProgressSink | None, budget: Budget | None = None) -> RunCounts:
-    runner = Runner(store, run_id, progress, budget)
-
-    async def main() -> RunCounts:
-        _stop_on_signals(runner)
-        slots = [_slot(model) for model in plan.models]
-        try:
-            return await runner.run(slots, work.benchmarks, work.trials)
-        finally:
-            await asyncio.gather(*(slot.provider.aclose() for slot in slots))
-
-    counts = RunCounts()
-    try:
-        counts = asyncio.run(main())
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        runner.request_stop()
-    if runner.stopping:
-        store.set_run_status(run_id, "interrupted")
-        raise KeyboardInterrupt(run_id)
-    return counts
-
-
-def _stop_on_signals(runner: Runner) -> None:
-    """Ctrl-C or SIGTERM: stop taking work and cancel what is in flight.
-
-    The stop flag makes the outcome certain even when a library swallows a cancellation
-    (an HTTP client may turn it into a connection error that would otherwise be retried).
-    """
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-
-    def stop() -> None:
-        runner.request_stop()
-        if task is not None:
-            task.cancel()
-
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signal_number, stop)
-
-
-def _slot(model: ModelConfig) -> ModelSlot:
-    return ModelSlot(name=model.name, provider=model.build(), identity=model.identity(),
-                     concurrency=model.concurrency, context_window=model.context_window())
 
 
 def speed_for_report(store: Store, speed_run_id: int | None) -> SpeedFigures | None:

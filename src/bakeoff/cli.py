@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bakeoff import api
     from bakeoff.catalog import ModelCard
     from bakeoff.config import Config
+    from bakeoff.engine.executor import Executor
     from bakeoff.judging.judge import JudgeSummary
     from bakeoff.judging.ratings import Rating, Ratings, RatingTable
     from bakeoff.outline import Outline
@@ -135,10 +136,11 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from bakeoff.cache import FetchError, IntegrityError
     from bakeoff.catalog import CardError, GGUFError
     from bakeoff.config import ConfigError
+    from bakeoff.engine.executor import ExecutorError
     from bakeoff.store import StoreError
 
     return (UserError, ConfigError, StoreError, IntegrityError, FetchError, LookupError,
-            CardError, GGUFError)
+            CardError, GGUFError, ExecutorError)
 
 
 def _data_errors() -> tuple[type[Exception], ...]:
@@ -229,6 +231,17 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
         max_cost: Annotated[float | None, typer.Option(
             "--max-cost", min=0.0, help="Stop before a call would take this command's spending "
                                         "past USD; rerun with a higher cap to resume.")] = None,
+        executor: Annotated[str, typer.Option(
+            "--executor", help="Who does the work: local (this process) or ray (the workers "
+                               "of a Ray cluster).")] = "local",
+        ray_address: Annotated[str | None, typer.Option(
+            "--ray-address", help="The Ray cluster to use (default: start a local one).")] = None,
+        ray_workers: Annotated[int | None, typer.Option(
+            "--ray-workers", min=1, max=4096, help="Ray worker processes (default: one per CPU "
+                                                   "of the cluster).")] = None,
+        ray_shard_size: Annotated[int | None, typer.Option(
+            "--ray-shard-size", min=1, max=100_000, help="Items per unit of Ray work "
+                                                          "(default 16).")] = None,
         ) -> None:
     """Run a suite on the models and write a report. Re-running resumes or reuses answers."""
     from rich.progress import (
@@ -244,6 +257,7 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
     if estimate:
         _print_estimate(config, model, suite, store)
         return
+    chosen = _executor(executor, ray_address, ray_workers, ray_shard_size, max_cost)
     with user_errors():
         settings = load_config(config)
         columns = (TextColumn("{task.description}", markup=False), BarColumn(),
@@ -258,7 +272,8 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
                     sink.set_estimate(outline.seconds)
 
                 result = api.run_suite(settings, model, suite, store, sink, max_cost, announce,
-                                       _run_command(config, model, suite, store, max_cost))
+                                       _run_command(config, model, suite, store, max_cost),
+                                       executor=chosen)
         except KeyboardInterrupt as interrupt:
             run_id = interrupt.args[0] if interrupt.args else "?"
             errors.print(f"interrupted: run {run_id} keeps what finished; "
@@ -284,6 +299,27 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
         errors.print(_errors_line(result.errors, every=counts.scored == 0), markup=False,
                      highlight=False, soft_wrap=True)
         raise typer.Exit(RUN_WITH_ERRORS)
+
+
+def _executor(name: str, address: str | None, workers: int | None, shard_size: int | None,
+              max_cost: float | None) -> Executor | None:
+    """The executor the flags ask for (None: the local one); a wrong combination refused."""
+    if name not in ("local", "ray"):
+        _refuse(f"--executor {name}: unknown (known: local, ray)")
+    ray_flags = [flag for flag, value in (("--ray-address", address), ("--ray-workers", workers),
+                                          ("--ray-shard-size", shard_size)) if value is not None]
+    if name == "local":
+        if ray_flags:
+            _refuse(f"{ray_flags[0]} needs --executor ray")
+        return None
+    if max_cost is not None:
+        _refuse("--max-cost is not available with --executor ray (the cap is kept in one "
+                "process); use the local executor for a capped run")
+    if address is not None and workers is not None:
+        _refuse("--ray-workers sizes a local Ray; with --ray-address the cluster's CPUs decide")
+    from bakeoff.engine.ray_executor import SHARD_SIZE, RayExecutor
+
+    return RayExecutor(address, workers, shard_size or SHARD_SIZE)
 
 
 # `bakeoff run`'s exit code when the run finished but some samples ended in an error record.
