@@ -22,7 +22,7 @@ import asyncio
 import math
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,8 +46,9 @@ class EndpointLimits:
 
     Its methods are coroutines of one event loop (a Ray async actor runs them so)."""
 
-    def __init__(self, caps: Caps) -> None:
+    def __init__(self, caps: Caps, clock: Callable[[], float] = time.monotonic) -> None:
         self.caps = caps
+        self.clock = clock
         self._in_use: Counter[str] = Counter()  # model -> places taken
         self._held: dict[str, Counter[str]] = {}  # holder -> model -> places it holds
         self._forgotten: set[str] = set()
@@ -96,7 +97,7 @@ class EndpointLimits:
 
     def _book(self, requests: int) -> float:
         """The seconds until `requests` may start under the rate caps, booked."""
-        now = time.monotonic()
+        now = self.clock()
         start = now
         rpm, tpm = self.caps.requests_per_minute, self.caps.tokens_per_minute
         if rpm:
