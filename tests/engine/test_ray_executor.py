@@ -3,7 +3,8 @@ loopback OpenAI-compatible server (tests/helpers/counting_server.py), into real 
 
 The same suite run by the local executor and by Ray gives the same scores and completions; a
 worker killed with SIGKILL mid-run loses nothing and asks nothing stored twice; a model's
-concurrency holds across both workers together.
+concurrency holds across both workers together; the CLI starts a Ray of its own, and Ctrl-C
+keeps what finished for a rerun to resume (slow).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -23,7 +25,7 @@ from bakeoff.api import RunResult, load_config, run_suite
 from bakeoff.engine.executor import Executor, LocalExecutor
 from bakeoff.engine.plan import Tasks
 from bakeoff.engine.ray_executor import RayExecutor, plan_shards
-from tests.helpers.cli import bakeoff_process
+from tests.helpers.cli import BAKEOFF, bakeoff_process
 from tests.helpers.counting_server import CountingServer, counting_server
 from tests.helpers.projects import CONFIG, write_project
 
@@ -234,3 +236,33 @@ def test_the_cli_starts_a_local_ray_for_the_run(tmp_path: Path, server: Counting
     assert ran.returncode == 0, ran.stderr
     assert f"{ITEMS} samples scored, {ITEMS} calls made" in ran.stdout
     assert set(server.asked.values()) == {1} and len(server.asked) == ITEMS
+
+
+@pytest.mark.slow  # two processes each start a Ray of their own: about 30 s on 2 cores
+def test_ctrl_c_keeps_what_finished_and_a_rerun_resumes(tmp_path: Path,
+                                                         server: CountingServer) -> None:
+    root = project(tmp_path, server.base_url, concurrency=1, models=("a", "b"), trial=False)
+    command = [*BAKEOFF, "run", "-s", "small", "--store", STORE, "--executor", "ray",
+               "--ray-workers", "2", "--ray-shard-size", "2"]
+    server.hold_after(3)
+    process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        server.wait_until_held(2)  # one request per model in flight, the rest committed
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        server.release()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert "interrupted: run 1 keeps what finished" in stderr
+    in_flight = set(server.held_prompts)
+
+    rerun = bakeoff_process(*command[3:], cwd=root, timeout_s=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "run 1 resumed" in rerun.stdout
+    assert len({row[:3] for row in rows(root, SCORES)}) == 2 * ITEMS
+    # Only the requests in flight at Ctrl-C were asked again.
+    assert {prompt for prompt, times in server.asked.items() if times > 1} <= in_flight
+    assert max(server.asked.values()) <= 2
