@@ -9,6 +9,7 @@ import pytest
 from bakeoff.cost import Budget, BudgetReached, Rates
 from bakeoff.engine.runner import ModelSlot, Runner
 from bakeoff.store import Store
+from bakeoff.types import GenerationConfig, GenerationRequest
 from tests.helpers.fakes import EchoBenchmark, ScriptedProvider
 
 # Each echo call: estimate = (ceil(5 chars / 4) = 2 input + max_tokens 4 output) x 0.1 $/token
@@ -67,4 +68,11 @@ def test_a_failed_call_releases_its_reservation_and_charges_nothing() -> None:
     budget.admit(1.0)
     with pytest.raises(BudgetReached):
         budget.admit(0.01)
+    assert budget.exhausted
+
+
+def test_a_zero_cap_admits_no_call_of_a_model_priced_by_the_hour() -> None:
+    budget = Budget(limit_usd=0.0, rates={"local": Rates(per_hour=0.0864)})
+    with pytest.raises(BudgetReached):
+        budget.reserve("local", [GenerationRequest(prompt="hi", config=GenerationConfig())])
     assert budget.exhausted

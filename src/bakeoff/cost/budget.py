@@ -12,7 +12,7 @@ A call's estimate is an upper bound on tokens: its prompt's characters / 4 as in
 and the request's max_tokens as output tokens (0 for loglikelihood scoring). For a model
 priced by the hour, the time part is the mean wall time of the calls it has made in this run
 (nothing is known before its first call, so the first call of such a model is admitted on its
-token part alone).
+token part alone, unless the cap is zero).
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from bakeoff.cost.pricing import Rates, wall_seconds
 from bakeoff.engine.spending import SpendingCapReached
 from bakeoff.types import Completion, GenerationRequest, LoglikelihoodRequest, Request
+
+# The time part of a first call to a model priced by the hour: above zero, below any real cap.
+_UNKNOWN_TIME_USD = 1e-12
 
 # Raised inside the runner when a call would go over the cap; never reaches the user.
 BudgetReached = SpendingCapReached
@@ -72,6 +75,9 @@ class Budget:
         tokens = rates.token_cost(sum(estimated_input_tokens(r) for r in requests),
                                   sum(max_output_tokens(r) for r in requests))
         mean_s = self._time.get(model, _ModelTime()).mean_s
+        if rates.per_hour and mean_s == 0.0:
+            # Its time is unknown before its first call, but not free: a cap of 0 admits none.
+            return tokens + _UNKNOWN_TIME_USD
         return tokens + rates.time_cost(mean_s * len(requests))
 
     def admit(self, estimate_usd: float) -> None:
