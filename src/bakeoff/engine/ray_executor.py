@@ -50,6 +50,7 @@ SHARD_SIZE = 16  # items per shard: small enough to balance workers, large enoug
 SHARDS_PER_WORKER = 2  # a worker starts its next shard while the tail of one finishes
 RETRIES = 3  # times a shard is re-queued after its worker died
 POLL_S = 0.5  # how often the driver looks up from waiting (Ctrl-C is handled between waits)
+RESTART_WAIT_S = 300.0  # how long a dead worker may take to be restarted
 CANCEL_WAIT_S = 10.0  # on Ctrl-C, how long cancelled shards get to commit what they answered
 
 
@@ -82,7 +83,7 @@ class _Driver:
     holders: list[str]
     limiters: list[Any]
     progress: ProgressSink | None
-    tasks: Any  # the tasks in the object store: kept while workers may restart
+    tasks: Any  # the tasks' reference in Ray's object store
     running: dict[Any, _Running] = field(default_factory=dict)
     deaths: dict[Shard, int] = field(default_factory=dict)
     counts: RunCounts = field(default_factory=RunCounts)
@@ -147,7 +148,7 @@ class RayExecutor:
         tasks = ray.put(job.tasks)
         models = {model.name: model for model in job.models}
         workers: list[Any] = [
-            _ShardWorker.remote(str(job.location), job.run_id, tasks, models, by_model)
+            _ShardWorker.remote(str(job.location), job.run_id, models, by_model)
             for _ in range(count)]
         holders = ray.get([worker.holder.remote() for worker in workers])
         queue = deque((shard, len(shown[(shard.model, shard.task)] & set(shard.item_ids)))
@@ -238,7 +239,10 @@ def _submit(driver: _Driver) -> None:
     for index, worker in enumerate(driver.workers):
         while driver.queue and busy[index] < SHARDS_PER_WORKER:
             shard, accounted = driver.queue.popleft()
-            driver.running[worker.run_shard.remote(shard)] = _Running(shard, index, accounted)
+            # The tasks go in a list, so that Ray hands the worker their reference, which it
+            # resolves once (a restarted worker again), not their value with every shard.
+            ref = worker.run_shard.remote(shard, [driver.tasks])
+            driver.running[ref] = _Running(shard, index, accounted)
             busy[index] += 1
 
 
@@ -275,8 +279,14 @@ def _worker_died(driver: _Driver, running: _Running) -> None:
     dead = driver.holders[running.worker]
     for limiter in driver.limiters:
         limiter.forget.remote(dead)
-    with suppress(RayActorError):  # asked once the worker is back
-        driver.holders[running.worker] = ray.get(driver.workers[running.worker].holder.remote())
+    try:  # asked once the worker is back
+        driver.holders[running.worker] = ray.get(
+            driver.workers[running.worker].holder.remote(), timeout=RESTART_WAIT_S)
+    except GetTimeoutError:
+        raise ExecutorError(f"a Ray worker did not come back within {RESTART_WAIT_S:.0f} s "
+                            "of its death; is the cluster short of CPUs?") from None
+    except RayActorError:
+        pass  # died again at once: its next shard's failure says so
     driver.queue.appendleft((shard, running.accounted))
 
 
@@ -352,11 +362,11 @@ class _Permits:
 class ShardWorker:
     """One worker process: runs shards with the models it built (each built once)."""
 
-    def __init__(self, location: str, run_id: int, tasks: Tasks,
-                 models: dict[str, ModelConfig], limiters: dict[str, Any]) -> None:
+    def __init__(self, location: str, run_id: int, models: dict[str, ModelConfig],
+                 limiters: dict[str, Any]) -> None:
         self.location = location
         self.run_id = run_id
-        self.tasks = tasks
+        self.tasks: Tasks | None = None  # fetched with the first shard
         self.models = models
         self.limiters = limiters
         # Who holds this process's permits; a restarted worker is a new holder.
@@ -369,7 +379,9 @@ class ShardWorker:
     async def pid(self) -> int:
         return os.getpid()
 
-    async def run_shard(self, shard: Shard) -> ShardResult:
+    async def run_shard(self, shard: Shard, tasks: list[Any]) -> ShardResult:
+        if self.tasks is None:
+            self.tasks = await tasks[0]
         slot = self._slot(shard.model)
         store = open_store(self.location)
         sink = _ShardProgress()
