@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import threading
 import uuid
 from collections import deque
@@ -52,6 +53,7 @@ RETRIES = 3  # times a shard is re-queued after its worker died
 POLL_S = 0.5  # how often the driver looks up from waiting (Ctrl-C is handled between waits)
 RESTART_WAIT_S = 300.0  # how long a dead worker may take to be restarted
 CANCEL_WAIT_S = 10.0  # on Ctrl-C, how long cancelled shards get to commit what they answered
+REACH_WAIT_S = 5.0  # for --ray-address to accept a connection
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ class RayExecutor:
                              include_dashboard=False, log_to_driver=False,
                              configure_logging=False)
                 else:
+                    _check_reachable(self.address)
                     ray.init(address=self.address, log_to_driver=False,
                              configure_logging=False)
             except (ConnectionError, RuntimeError, ValueError) as error:
@@ -323,6 +326,18 @@ def _interrupts_as_keyboard() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _check_reachable(address: str) -> None:
+    """Fail at once where nothing listens at a HOST:PORT address (Ray retries for minutes)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto", or another form Ray resolves itself
+    try:
+        socket.create_connection((host, int(port)), timeout=REACH_WAIT_S).close()
+    except OSError as error:
+        raise ExecutorError(f"--ray-address {address}: no Ray cluster answers there "
+                            f"({error.strerror or error})") from None
 
 
 def _first_line(text: str) -> str:
