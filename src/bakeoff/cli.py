@@ -272,7 +272,9 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
                     sink.set_estimate(outline.seconds)
 
                 result = api.run_suite(settings, model, suite, store, sink, max_cost, announce,
-                                       _run_command(config, model, suite, store, max_cost),
+                                       _run_command(config, model, suite, store, max_cost,
+                                                    _executor_args(executor, ray_address,
+                                                                   ray_workers, ray_shard_size)),
                                        executor=chosen)
         except KeyboardInterrupt as interrupt:
             run_id = interrupt.args[0] if interrupt.args else "?"
@@ -350,7 +352,8 @@ def _first_line(message: str, limit: int = 200) -> str:
 
 
 def _run_command(config: Path | None, models: list[str] | None, suite: str | None,
-                 store: str | None, max_cost: float | None) -> str:
+                 store: str | None, max_cost: float | None,
+                 executor: list[str] | None = None) -> str:
     """The command line of a run as given (normalised: long options, in one order), recorded
     with the run so its report can say how it was made."""
     parts = ["bakeoff", "run"]
@@ -360,7 +363,19 @@ def _run_command(config: Path | None, models: list[str] | None, suite: str | Non
     parts += ["--suite", suite] if suite else []
     parts += ["--store", _shown(store)] if store else []
     parts += ["--max-cost", f"{max_cost:g}"] if max_cost is not None else []
+    parts += executor or []
     return shlex.join(parts)
+
+
+def _executor_args(name: str, address: str | None, workers: int | None,
+                   shard_size: int | None) -> list[str]:
+    """--executor and its flags as given, for the recorded command (none for the default)."""
+    if name == "local":
+        return []
+    given = (("--ray-address", address), ("--ray-workers", workers),
+             ("--ray-shard-size", shard_size))
+    return ["--executor", name, *(part for flag, value in given if value is not None
+                                  for part in (flag, str(value)))]
 
 
 def _print_estimate(config: Path | None, model: list[str] | None, suite: str | None,

@@ -9,6 +9,7 @@ keeps what finished for a rerun to resume (slow).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -231,11 +232,16 @@ def connection_owner(port: int) -> int:
 
 def test_the_cli_starts_a_local_ray_for_the_run(tmp_path: Path, server: CountingServer) -> None:
     root = project(tmp_path, server.base_url, concurrency=2, models=("a",), trial=False)
-    ran = bakeoff_process("run", "-s", "small", "--executor", "ray", "--ray-workers", "2",
-                          "--ray-shard-size", "3", cwd=root, timeout_s=300)
+    ran = bakeoff_process("run", "-s", "small", "--store", STORE, "--executor", "ray",
+                          "--ray-workers", "2", "--ray-shard-size", "3", cwd=root,
+                          timeout_s=300)
     assert ran.returncode == 0, ran.stderr
     assert f"{ITEMS} samples scored, {ITEMS} calls made" in ran.stdout
     assert set(server.asked.values()) == {1} and len(server.asked) == ITEMS
+    [(environment,)] = rows(root, "SELECT environment_json FROM runs")
+    assert json.loads(str(environment))["command"] == (
+        f"bakeoff run --suite small --store {STORE} --executor ray --ray-workers 2 "
+        "--ray-shard-size 3")
 
 
 @pytest.mark.slow  # two processes each start a Ray of their own: about 30 s on 2 cores
