@@ -37,7 +37,7 @@ from types import FrameType
 from typing import Any
 
 import ray
-from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, TaskCancelledError
+from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
 
 from bakeoff.config import ModelConfig
 from bakeoff.engine.executor import ExecutorError, Job, add_counts, interrupted, model_slot
@@ -298,9 +298,7 @@ def _cancel(driver: _Driver) -> None:
     driver.queue.clear()
     for ref in driver.running:
         ray.cancel(ref)
-    for ref in list(driver.running):
-        with suppress(RayActorError, RayTaskError, TaskCancelledError, GetTimeoutError):
-            ray.get(ref, timeout=CANCEL_WAIT_S)
+    ray.wait(list(driver.running), num_returns=len(driver.running), timeout=CANCEL_WAIT_S)
 
 
 def _stop(driver: _Driver) -> None:
