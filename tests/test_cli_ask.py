@@ -96,3 +96,28 @@ def test_the_viewer_shows_the_prompt_and_the_answers_side_by_side(tmp_path: Path
     assert 'href="/runs/1"' in runs and "first, second" in runs
     assert "Capital of France?" in item and item.count('class="answer"') == 2
     assert item.count("[bold]Paris[/bold] is it") == 2
+
+
+def test_an_answer_cut_off_at_max_tokens_says_so_where_it_stops(tmp_path: Path) -> None:
+    with chat_server("again and again and", finish="length") as url:
+        _config(tmp_path, url)
+        result = bakeoff("ask", "Tell me", "-m", "first", "--max-tokens", "4", cwd=tmp_path,
+                         env={"COLUMNS": "120"})
+    assert result.returncode == 0, result.stderr
+    assert "again and again and\n[cut off at 4 tokens; --max-tokens to raise it]" in result.stdout
+    assert "(cut off at --max-tokens)" in result.stdout  # in the answers table too
+    store = Store(tmp_path / "bakeoff-results" / "bakeoff.sqlite")
+    try:
+        [score] = store.scores(1)
+        [completion] = store.completions(list(score.completion_keys)).values()
+        assert completion.finish_reason == "length"  # the stored record keeps why it ended
+    finally:
+        store.close()
+
+
+def test_an_answer_the_model_ended_has_no_cut_off_mark(tmp_path: Path) -> None:
+    with chat_server(ANSWER) as url:
+        _config(tmp_path, url)
+        result = bakeoff("ask", "Capital?", "-m", "first", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "cut off" not in result.stdout

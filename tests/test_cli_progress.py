@@ -57,3 +57,46 @@ def test_without_an_estimate_the_time_left_waits_for_the_pace() -> None:
         clock.now += 2.0
         sink.advance("a", "mmlu", error=False)
     assert sink.eta_text() == "about 1 min left"  # 30 items at 2 s
+
+
+def _plain(every_s: float = 30.0) -> tuple[RunProgress, Clock, list[str]]:
+    clock = Clock()
+    lines: list[str] = []
+    sink = RunProgress(Progress(disable=True), clock=clock, plain=lines.append, every_s=every_s)
+    return sink, clock, lines
+
+
+def test_without_a_terminal_a_plain_line_comes_every_interval_and_at_each_task_end() -> None:
+    sink, clock, lines = _plain()
+    sink.set_estimate(1200.0)
+    sink.start("a", "mmlu", 3, 0)
+    sink.start("a", "gsm8k", 100, 0)
+    for _ in range(3):  # quick items: no line until mmlu ends
+        clock.now += 1.0
+        sink.advance("a", "mmlu", error=False)
+    assert lines == ["progress: 3/103 items, 0:00:03 elapsed, about 20 min left"]
+    clock.now += 20.0
+    sink.advance("a", "gsm8k", error=False)
+    assert len(lines) == 1  # 20 s since the last line: not yet
+    clock.now += 10.0
+    sink.advance("a", "gsm8k", error=False)
+    assert lines[1:] == ["progress: 5/103 items, 0:00:33 elapsed, about 20 min left"]
+
+
+def test_the_plain_line_counts_a_resumed_run_and_shows_hours() -> None:
+    sink, clock, lines = _plain(every_s=60.0)
+    sink.start("a", "mmlu", 10, 8)
+    clock.now = 59.0
+    sink.advance("a", "mmlu", error=True)
+    assert lines == []
+    clock.now = 2 * 3600 + 5 * 60 + 7.0
+    sink.advance("a", "mmlu", error=False)  # the task's last item
+    assert lines == ["progress: 10/10 items, 2:05:07 elapsed, done"]
+
+
+def test_with_a_terminal_the_bars_show_it_and_no_plain_line_is_made() -> None:
+    _, sink, clock = _progress()
+    sink.start("a", "mmlu", 1, 0)
+    clock.now += 100.0
+    sink.advance("a", "mmlu", error=False)
+    assert sink.plain_line().startswith("progress: 1/1 items, 0:01:40 elapsed")

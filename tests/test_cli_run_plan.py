@@ -43,6 +43,8 @@ def test_the_plan_line_comes_first_and_learns_the_time_from_the_first_run(
     assert _plan_line(first.stdout) == (
         "plan: 1 model (served) × 1 benchmark, 5 items each (5 in all); time: unknown "
         "(no earlier run or speed run of served)")
+    # Not a terminal: no bars drawn, so a plain line says how far the run got (its task ended).
+    assert re.search(r"^progress: 5/5 items, 0:00:\d\d elapsed, done$", first.stdout, re.M)
     assert again.returncode == 0, again.stderr
     assert _plan_line(again.stdout).endswith(
         "time: seconds (run 1 asked the same: its stored answers are reused)")

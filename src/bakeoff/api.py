@@ -405,6 +405,11 @@ class Answer:
     error: ErrorRecord | None
 
     @property
+    def cut_off(self) -> bool:
+        """The answer stopped at max_tokens, not where the model ended it."""
+        return self.completion is not None and self.completion.finish_reason == "length"
+
+    @property
     def cost_usd(self) -> float | None:
         rates = rates_for(self.model)  # the model's prices, else its linked card's
         if self.completion is None or not rates.has_token_prices:
@@ -426,9 +431,11 @@ def ask(config: Config, model_names: list[str], prompt: str,
         generation: GenerationConfig | None = None, system: str | None = None, *,
         store_file: Path | str | None = None,
         on_start: Callable[[str], None] | None = None,
-        on_text: Callable[[str, str], None] | None = None) -> AskResult:
+        on_text: Callable[[str, str], None] | None = None,
+        on_done: Callable[[Answer], None] | None = None) -> AskResult:
     """Send the same chat prompt to each model, one after another, streamed: `on_start(model)`
-    before a model is asked, `on_text(model, text)` for each piece of its answer as it comes.
+    before a model is asked, `on_text(model, text)` for each piece of its answer as it comes,
+    `on_done(answer)` once it is stored.
 
     The prompt and the answers are stored as a run of their own (task "ask", metric
     "answered": 1 for a non-empty answer), so `bakeoff runs` and `bakeoff view` show them."""
@@ -455,6 +462,8 @@ def ask(config: Config, model_names: list[str], prompt: str,
                 answer, kind = await _ask_one(model, request, on_text)
                 _store_answer(store, run_id, sample.id, kind, request, answer)
                 answers.append(answer)
+                if on_done is not None:
+                    on_done(answer)
             return answers
 
         try:

@@ -161,13 +161,20 @@ class RunProgress:
 
     The run's ETA is steady: the plan's estimate counting down until enough items finished,
     then the remaining items at the average pace since the start (not a recent window, which
-    jumps as tasks of different cost pass)."""
+    jumps as tasks of different cost pass).
+
+    Where no terminal shows the bars (a log, a pipe), `plain` gets a line now and then instead:
+    every `every_s` seconds at most and whenever a model finishes a task."""
 
     OVERALL = "all models"
     # Items finished before the pace so far replaces the plan's estimate.
     SETTLED = 10
+    # Seconds between plain progress lines (a task's end prints one sooner).
+    PLAIN_EVERY_S = 30.0
 
-    def __init__(self, progress: Progress, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, progress: Progress, clock: Callable[[], float] = time.monotonic,
+                 plain: Callable[[str], None] | None = None,
+                 every_s: float = PLAIN_EVERY_S) -> None:
         self._progress = progress
         self._clock = clock
         self._started = clock()
@@ -176,11 +183,15 @@ class RunProgress:
         self._overall = progress.add_task(self.OVERALL, total=0, note="")
         self._models: dict[str, TaskID] = {}
         self._errors: dict[str, int] = {}
+        self._plain = plain
+        self._every_s = every_s
+        self._last_plain = self._started
+        self._left: Counter[tuple[str, str]] = Counter()  # (model, task) -> items to go
 
     def set_estimate(self, seconds: float | None) -> None:
         """The plan's estimate of the whole run (None: unknown)."""
         self._estimate_s = seconds
-        self._started = self._clock()
+        self._started = self._last_plain = self._clock()
         self._progress.update(self._overall, note=self.eta_text())
 
     def start(self, model: str, benchmark: str, total: int, done: int) -> None:
@@ -191,6 +202,7 @@ class RunProgress:
             current = self._progress.tasks[task]
             self._progress.update(task, total=(current.total or 0) + total,
                                   completed=current.completed + done)
+        self._left[(model, benchmark)] += total - done
 
     def advance(self, model: str, benchmark: str, *, error: bool) -> None:
         self._finished_here += 1
@@ -202,6 +214,23 @@ class RunProgress:
                               note=f"{count} errors" if count else "")
         self._progress.update(self._overall, advance=1)
         self._progress.update(self._overall, note=self.eta_text())  # counting this item
+        self._left[(model, benchmark)] -= 1
+        self._maybe_plain(task_ended=self._left[(model, benchmark)] == 0)
+
+    def _maybe_plain(self, *, task_ended: bool) -> None:
+        now = self._clock()
+        if self._plain is None or not (task_ended or now - self._last_plain >= self._every_s):
+            return
+        self._last_plain = now
+        self._plain(self.plain_line())
+
+    def plain_line(self) -> str:
+        """'progress: 212/561 items, 0:12:05 elapsed, about 20 min left'."""
+        overall = self._progress.tasks[self._overall]
+        elapsed = int(max(0.0, self._clock() - self._started))
+        clock = f"{elapsed // 3600}:{elapsed // 60 % 60:02d}:{elapsed % 60:02d}"
+        return (f"progress: {overall.completed:,.0f}/{overall.total or 0:,.0f} items, "
+                f"{clock} elapsed, {self.eta_text()}")
 
     def eta_text(self) -> str:
         """'about 12 min left', from the pace so far or (early on) the plan's estimate."""
@@ -210,13 +239,15 @@ class RunProgress:
         overall = self._progress.tasks[self._overall]
         remaining = max(0.0, (overall.total or 0) - overall.completed)
         elapsed = self._clock() - self._started
+        if remaining == 0 and overall.total:
+            return "done"
         if self._finished_here >= self.SETTLED and elapsed > 0:
             left = remaining * elapsed / self._finished_here
         elif self._estimate_s is not None:
             left = max(0.0, self._estimate_s - elapsed)
         else:
             return "time left: estimating"
-        return "done" if remaining == 0 else f"about {duration(left)} left"
+        return f"about {duration(left)} left"
 
 
 @app.command()
@@ -265,7 +296,8 @@ def run(config: ConfigOption = None, model: ModelsOption = None,
                    TextColumn("{task.fields[note]}", markup=False))
         try:
             with Progress(*columns, console=console) as progress:
-                sink = RunProgress(progress)
+                # No terminal (a log, a pipe): rich draws no bars, so plain lines say it.
+                sink = RunProgress(progress, plain=None if console.is_terminal else _print_line)
 
                 def announce(outline: Outline) -> None:
                     _print_line(outline.line())
@@ -435,6 +467,12 @@ def ask(prompt: Annotated[str, typer.Argument(help="The prompt to send to every 
         stop_waiting()
         console.print(piece, end="", markup=False, highlight=False, soft_wrap=True)
 
+    def done(answer: api.Answer) -> None:
+        if answer.cut_off:  # the limit ended it, not the model: say so where the text stops
+            stop_waiting()
+            console.print(f"\n[cut off at {max_tokens} tokens; --max-tokens to raise it]",
+                          end="", markup=False, highlight=False, soft_wrap=True)
+
     with user_errors():
         settings = load_config(config)
         if not model:
@@ -442,7 +480,8 @@ def ask(prompt: Annotated[str, typer.Argument(help="The prompt to send to every 
         try:
             result = api.ask(settings, model, prompt,
                              GenerationConfig(max_tokens=max_tokens, temperature=temperature),
-                             system, store_file=store, on_start=started, on_text=text)
+                             system, store_file=store, on_start=started, on_text=text,
+                             on_done=done)
         except KeyboardInterrupt as interrupt:
             run_id = interrupt.args[0] if interrupt.args else "?"
             errors.print(f"\ninterrupted: run {run_id} keeps the answers that finished")
@@ -490,7 +529,8 @@ def _tokens(answer: api.Answer) -> str:
         return "—"
     usage = answer.completion.usage
     label = {"tokenizer": " (tokenizer count)", "estimate": " (estimate)"}.get(usage.source, "")
-    return f"{usage.input_tokens} / {usage.output_tokens}{label}"
+    cut = " (cut off at --max-tokens)" if answer.cut_off else ""
+    return f"{usage.input_tokens} / {usage.output_tokens}{label}{cut}"
 
 
 def _ask_cost(answer: api.Answer) -> str:

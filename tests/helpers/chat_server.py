@@ -17,7 +17,7 @@ def _chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
 
-def _handler(answer: str) -> type[BaseHTTPRequestHandler]:
+def _handler(answer: str, finish: str) -> type[BaseHTTPRequestHandler]:
     words = answer.split(" ")
 
     class Handler(BaseHTTPRequestHandler):
@@ -32,7 +32,7 @@ def _handler(answer: str) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send("application/json", json.dumps({
                     "id": "c1", "object": "chat.completion", "created": 1, "model": "m",
-                    "choices": [{"index": 0, "finish_reason": "stop",
+                    "choices": [{"index": 0, "finish_reason": finish,
                                  "message": {"role": "assistant", "content": answer}}],
                     "usage": {"prompt_tokens": 10, "completion_tokens": len(words),
                               "total_tokens": 10 + len(words)}}).encode())
@@ -41,7 +41,7 @@ def _handler(answer: str) -> type[BaseHTTPRequestHandler]:
             pieces = [_chunk({"role": "assistant", "content": ""})]
             pieces += [_chunk({"content": (" " if i else "") + word})
                        for i, word in enumerate(words)]
-            pieces += [_chunk({}, "stop"),
+            pieces += [_chunk({}, finish),
                        {"id": "c1", "object": "chat.completion.chunk", "created": 1,
                         "model": "m", "choices": [],
                         "usage": {"prompt_tokens": 10, "completion_tokens": len(words),
@@ -60,9 +60,10 @@ def _handler(answer: str) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def chat_server(answer: str) -> Iterator[str]:
-    """Serve `answer` to every chat request; yields the base URL (http://127.0.0.1:PORT/v1)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(answer))
+def chat_server(answer: str, finish: str = "stop") -> Iterator[str]:
+    """Serve `answer` to every chat request, ended with `finish` ("length": cut off at
+    max_tokens); yields the base URL (http://127.0.0.1:PORT/v1)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(answer, finish))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
