@@ -134,9 +134,9 @@ class RayExecutor:
                     ray.init(address=self.address, log_to_driver=False,
                              configure_logging=False)
             except (ConnectionError, RuntimeError, ValueError) as error:
-                where = self.address or "a local Ray"
-                raise ExecutorError(f"--ray-address {where}: cannot connect: "
-                                    f"{_first_line(str(error))}") from None
+                what = f"--ray-address {self.address}: cannot connect" if self.address \
+                    else "a local Ray could not start"
+                raise ExecutorError(f"{what}: {_first_line(str(error))}") from None
         try:
             cpus = ray.cluster_resources().get("CPU", 1)  # type: ignore[no-untyped-call]
             yield self.workers or max(1, int(cpus))
@@ -154,8 +154,11 @@ class RayExecutor:
             _ShardWorker.remote(str(job.location), job.run_id, models, by_model)
             for _ in range(count)]
         holders = ray.get([worker.holder.remote() for worker in workers])
-        queue = deque((shard, len(shown[(shard.model, shard.task)] & set(shard.item_ids)))
-                      for shard in plan_shards(job.models, job.tasks, self.shard_size))
+        queue: deque[tuple[Shard, int]] = deque()
+        for shard in plan_shards(job.models, job.tasks, self.shard_size):
+            done = len(shown[(shard.model, shard.task)] & set(shard.item_ids))
+            if done < len(shard.item_ids):  # a resumed run skips the shards it finished
+                queue.append((shard, done))
         return _Driver(queue, workers, holders, limiters, progress, tasks)
 
 
