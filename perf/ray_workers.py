@@ -16,7 +16,10 @@ warm-up run that is not recorded, the local executor first and again last. The f
 wall time of `api.run_suite` (actors started, work, report written); starting Ray itself
 (`ray.init`) is timed apart, as a cluster is started once for many runs.
 
-    .venv/bin/python perf/ray_workers.py [--items 32] [--loopback-items 200]
+    .venv/bin/python perf/ray_workers.py [--items 32] [--loopback-items 200] [--repeats 3]
+
+With `--repeats N` the whole sequence runs N times over (the machine is shared and noisy) and
+the results carry each configuration's median seconds and requests/s.
 
 Results: perf/results/ray_workers.json, summarised in docs/PERFORMANCE.md.
 """
@@ -28,6 +31,7 @@ import json
 import multiprocessing
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -81,7 +85,7 @@ benchmarks = ["places"]
 
 
 def measure(root: Path, label: str, executor: Executor, workers: int | None,
-            shard_size: int | None) -> dict[str, Any]:
+            shard_size: int | None, repeat: int = 0) -> dict[str, Any]:
     """One run into a fresh store: seconds, requests/s, samples/s."""
     import ray
 
@@ -91,7 +95,7 @@ def measure(root: Path, label: str, executor: Executor, workers: int | None,
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
                  configure_logging=False)
         started_ray = time.perf_counter() - began
-    store = root / f"store-{label}.sqlite"
+    store = root / f"store-{label}-{repeat}.sqlite"
     try:
         began = time.perf_counter()
         result = run_suite(load_config(root / "bakeoff.toml"), suite_name="perf",
@@ -101,7 +105,7 @@ def measure(root: Path, label: str, executor: Executor, workers: int | None,
         if workers is not None:
             ray.shutdown()
     counts = result.counts
-    row = {"executor": label, "workers": workers, "shard_size": shard_size,
+    row = {"executor": label, "repeat": repeat, "workers": workers, "shard_size": shard_size,
            "seconds": round(seconds, 3), "ray_init_s": None if started_ray is None
            else round(started_ray, 3), "requests": counts.calls, "samples": counts.scored,
            "requests_per_s": round(counts.calls / seconds, 2),
@@ -143,12 +147,34 @@ def loopback_server() -> Iterator[str]:
         process.join()
 
 
+def loopback_runs(work: Path, repeat: int) -> list[dict[str, Any]]:
+    """Every configuration against the instant server, then Ray at 2 workers with shards of 4
+    and 64, and with a quarter of the items (the difference is the cost of the rest)."""
+    from bakeoff.engine.ray_executor import SHARD_SIZE, RayExecutor
+
+    rows = [measure(work / "loopback", label, executor, workers, shard, repeat)
+            for label, executor, workers, shard in configurations()]
+    rows += [measure(work / "loopback", f"ray-2-shard{shard}",
+                     RayExecutor(workers=2, shard_size=shard), 2, shard, repeat)
+             for shard in (4, 64)]
+    rows.append(measure(work / "loopback-short", "ray-2-quarter", RayExecutor(workers=2), 2,
+                        SHARD_SIZE, repeat))
+    return rows
+
+
+def medians(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Each configuration's median seconds and requests/s over the repeats."""
+    labels = dict.fromkeys(row["executor"] for row in rows)
+    return {label: {key: statistics.median(r[key] for r in rows if r["executor"] == label)
+                    for key in ("seconds", "requests_per_s")} for label in labels}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=32)
     parser.add_argument("--loopback-items", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
-    from bakeoff.engine.ray_executor import SHARD_SIZE, RayExecutor
     from bakeoff.providers.bundled import ensure_model
 
     runs: dict[str, list[dict[str, Any]]] = {"llama_cpp_server": [], "loopback": []}
@@ -162,22 +188,15 @@ def main() -> None:
         write_suite(work / "warm-up", urls, 4)
         measure(work / "warm-up", "warm-up", LocalExecutor(), None, None)
         write_suite(work / "llama", urls, args.items)
-        for label, executor, workers, shard in configurations():
-            runs["llama_cpp_server"].append(measure(work / "llama", label, executor, workers,
-                                                    shard))
+        for repeat in range(args.repeats):
+            for label, executor, workers, shard in configurations():
+                runs["llama_cpp_server"].append(measure(work / "llama", label, executor,
+                                                        workers, shard, repeat))
         with loopback_server() as url:
             write_suite(work / "loopback", [url, url], args.loopback_items)
-            for label, executor, workers, shard in configurations():
-                runs["loopback"].append(measure(work / "loopback", label, executor, workers,
-                                                shard))
-            for shard in (4, 64):
-                runs["loopback"].append(measure(
-                    work / "loopback", f"ray-2-shard{shard}",
-                    RayExecutor(workers=2, shard_size=shard), 2, shard))
-            # A quarter of the items: the difference is the cost of the rest, start-up apart.
             write_suite(work / "loopback-short", [url, url], args.loopback_items // 4)
-            runs["loopback"].append(measure(work / "loopback-short", "ray-2-quarter",
-                                            RayExecutor(workers=2), 2, SHARD_SIZE))
+            for repeat in range(args.repeats):
+                runs["loopback"] += loopback_runs(work, repeat)
     import llama_cpp
     import ray
 
@@ -187,7 +206,8 @@ def main() -> None:
         "machine": {"cpu": cpu_model(), "cores": len(os.sched_getaffinity(0)),
                     "python": platform.python_version()},
         "versions": {"ray": ray.__version__, "llama_cpp_python": llama_cpp.__version__},
-        "model": BUNDLED_MODEL, "runs": runs}, indent=2) + "\n")
+        "model": BUNDLED_MODEL, "medians": {name: medians(rows) for name, rows in runs.items()},
+        "runs": runs}, indent=2) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
