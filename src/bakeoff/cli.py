@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import shlex
 import sys
 import time
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from bakeoff.judging.ratings import Rating, Ratings, RatingTable
     from bakeoff.outline import Outline
     from bakeoff.report.insights import DecisionReport
-    from bakeoff.store import ErrorRow
+    from bakeoff.store import ErrorRow, RunRow, Store
 
 app = typer.Typer(
     help="Compare large language models head to head: quality, speed and cost.",
@@ -42,8 +43,21 @@ app = typer.Typer(
     # Never print locals in a traceback: they could hold secrets.
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True, soft_wrap=True)
+# Width when no terminal says it (a log, a pipe) and COLUMNS is not set: rich's 80 folds the
+# tables' headers mid-word; a log is read in a wider window.
+PLAIN_WIDTH = 120
+
+
+def _width(stream: object) -> int | None:
+    """None (rich asks the terminal or reads COLUMNS), else PLAIN_WIDTH."""
+    is_terminal = getattr(stream, "isatty", None)
+    if (callable(is_terminal) and is_terminal()) or os.environ.get("COLUMNS", "").isdigit():
+        return None
+    return PLAIN_WIDTH
+
+
+console = Console(width=_width(sys.stdout))
+errors = Console(stderr=True, soft_wrap=True, width=_width(sys.stderr))
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="bakeoff.toml to use (default: ./bakeoff.toml "
@@ -696,8 +710,11 @@ def data(config: ConfigOption = None,
 
 
 @app.command()
-def runs(config: ConfigOption = None, store: StoreOption = None) -> None:
-    """List the runs in the store."""
+def runs(config: ConfigOption = None, store: StoreOption = None,
+         all_tasks: Annotated[bool, typer.Option(
+             "--all-tasks", help="Name every task of each run (default: the first few).")
+         ] = False) -> None:
+    """List the runs in the store, with the items each has scored (so far, for one running)."""
     from bakeoff import api
     from bakeoff.store import open_store
 
@@ -709,17 +726,39 @@ def runs(config: ConfigOption = None, store: StoreOption = None) -> None:
         opened = open_store(path)
         try:
             rows = opened.runs()
+            scored = {row.id: _items_scored(opened, row) for row in rows}
         finally:
             opened.close()
     table = Table(title=opened.location)
-    for column in ("run", "started", "status", "suite", "models", "benchmarks"):
+    for column in ("run", "started", "status", "items"):  # items scored, so far if running
+        table.add_column(column, no_wrap=True)
+    for column in ("suite", "models", "tasks"):
         table.add_column(column, overflow="fold")
     for row in rows:
         started = datetime.fromtimestamp(row.created_at, UTC).strftime("%Y-%m-%d %H:%M")
-        table.add_row(str(row.id), started, row.status, row.suite,
+        table.add_row(str(row.id), started, row.status, f"{scored[row.id]:,}", row.suite,
                       ", ".join(m["name"] for m in row.plan["models"]),
-                      ", ".join(b["name"] for b in row.plan["benchmarks"]))
+                      _task_list([b["name"] for b in row.plan["benchmarks"]], all_tasks))
     console.print(table)
+    if not all_tasks and any(len(row.plan["benchmarks"]) > SHOWN_TASKS for row in rows):
+        _print_line(f"tasks: the first {SHOWN_TASKS} of each run; --all-tasks names them all")
+
+
+# Tasks `bakeoff runs` names before it counts the rest.
+SHOWN_TASKS = 4
+
+
+def _task_list(names: list[str], every: bool) -> str:
+    """'36 tasks: mmlu, gsm8k, …, … (+32)'; every name with `every` or when there are few."""
+    if every or len(names) <= SHOWN_TASKS:
+        return ", ".join(names)
+    return f"{len(names)} tasks: {', '.join(names[:SHOWN_TASKS])}, … (+{len(names) - SHOWN_TASKS})"
+
+
+def _items_scored(store: Store, row: RunRow) -> int:
+    """Items (benchmark samples, trial cases) the run scored, all models together."""
+    return sum(len(store.scored_sample_ids(row.id, m["name"], b["name"]))
+               for m in row.plan["models"] for b in row.plan["benchmarks"])
 
 
 @app.command()
