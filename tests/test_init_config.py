@@ -1,5 +1,6 @@
 """`bakeoff init`'s files: each one loads as a config, with the models it promises."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,11 @@ def test_an_existing_file_is_kept_unless_forced(tmp_path: Path) -> None:
     assert path.read_text() == "# mine\n"
     write_config(path, "local", force=True)
     assert "bundled" in path.read_text()
+
+
+def test_the_readme_headings_the_file_points_to_exist() -> None:
+    head = config_text("both").split("\n\n")[0]
+    pointer = head[head.index("README.md"):]
+    named = re.findall(r'"([^"]+)"', pointer)
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert named and [name for name in named if f"\n## {name}\n" not in readme] == []

@@ -20,7 +20,9 @@ _HEAD = """\
 #   bakeoff models              the models below and their spec sheets
 #   bakeoff run --estimate      what a run would ask (and cost), calling no model
 #   bakeoff run                 run the default suite and write the report
-# README.md ("Configuration") describes every key; an unknown key is an error.
+# README.md describes every key: "Comparing API models" (models, suites), "Custom benchmarks",
+# "Custom trials", "Judged answers" ([judge]), "Where results go" ([output], store).
+# An unknown key is an error.
 
 # The suite `bakeoff run` uses without --suite: "quick", "full" (built in) or one below.
 default_suite = "quick"
