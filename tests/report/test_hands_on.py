@@ -13,7 +13,14 @@ from bakeoff.report import hands_on as hands_on_module
 from bakeoff.report.comparison import OTHER
 from bakeoff.report.data import ReportData, build_report_data
 from bakeoff.report.hands_on import UNLABELLED, clip, failure_rule
-from bakeoff.report.insights import decide, faq, load_profiles, recommend, verdict
+from bakeoff.report.insights import (
+    decide,
+    faq,
+    hands_on_sentence,
+    load_profiles,
+    recommend,
+    verdict_details,
+)
 from bakeoff.report.markdown import terminal_summary
 from bakeoff.scoring.metrics import mcnemar_exact_p
 from bakeoff.store import Store
@@ -200,10 +207,10 @@ def test_the_transcript_view_keeps_a_bounded_number_of_cases(
 
 
 def test_the_verdict_chooses_for_a_category_only_at_p_below_0_05(data: ReportData) -> None:
-    quality, hands_on, _ = verdict(data, recommend(data, load_profiles()))
+    quality = verdict_details(data, recommend(data, load_profiles()))[0]
     assert quality.startswith("No model is significantly better than another on any "
-                              "benchmark")  # mmlu alone: p = 0.25; the trials are apart
-    assert hands_on == (
+                              "standard benchmark")  # mmlu alone: p = 0.25; the trials are apart
+    assert hands_on_sentence(data) == (
         "For logic puzzles, choose alpha: it passed 18/20 cases vs 4/20 for beta (McNemar exact "
         "p < 0.001). "
         "For function calling, no model is significantly better than every other: alpha beats "
@@ -237,16 +244,20 @@ def test_the_faq_answers_per_category_from_the_pooled_test(data: ReportData) -> 
 def test_profiles_weigh_trial_categories(data: ReportData) -> None:
     by_key = {r.profile.key: r for r in recommend(data, load_profiles())}
     tools = by_key["tool-use"]
-    # fc_parallel is the one tool metric with a test between every pair that took it
-    # (fc_single has gamma in another mode): alpha unbeaten on 1 of 1, beta on 0 of 1.
-    assert (tools.choice, tools.scores) == ("alpha", {"alpha": 1.0, "beta": 0.0, "gamma": 0.0})
-    assert tools.reasons[1] == ("hands-on (Function calling, Structured output): not "
-                                "significantly behind any model on 1 of 1 comparable trial "
-                                "metrics")
+    # The function-calling cases pooled, modes crossed: alpha passed 34/40 vs 12/40 for beta
+    # and 18/19 (native tools) vs 10/19 for gamma (prompted tools), both significant, so
+    # neither beta nor gamma can be chosen.
+    assert (tools.choice, tools.scores) == ("alpha", {"alpha": 1.0})
+    assert tools.excluded == {
+        "beta": "significantly worse on function calling and structured output: alpha 34/40 "
+                "vs beta 12/40, McNemar exact p < 0.001",
+        "gamma": "significantly worse on function calling and structured output: alpha 18/19 "
+                 "(native tools) vs gamma 10/19 (prompted tools), McNemar exact p = 0.00781"}
     assert tools.not_measured == ["time to first token"]
     accuracy = by_key["accuracy-critical"]
-    # quality (mmlu, 1.0): both unbeaten; hands_on (pz_doors, 0.5): alpha only.
-    assert accuracy.scores == {"alpha": 1.0, "beta": round(1 / 1.5, 3), "gamma": 0.0}
+    # quality (mmlu): alpha and beta level; logic puzzles pooled: beta 4/20 vs 18/20.
+    assert accuracy.excluded == {"beta": "significantly worse on logic puzzles and programs: "
+                                         "alpha 18/20 vs beta 4/20, McNemar exact p < 0.001"}
     assert accuracy.choice == "alpha"
     code = by_key["code"]  # no humaneval, mbpp nor Programs trial: no pick on context alone
     assert code.choice is None
@@ -336,7 +347,7 @@ def test_markdown_and_json_carry_the_same_hands_on_figures(data: ReportData) -> 
     assert "| fc_single | pass | 0.900" in trials
 
     hands_on = document["hands_on"]
-    assert document["report_schema_version"] == 4
+    assert document["report_schema_version"] == 5
     tools = next(c for c in hands_on["categories"] if c["category"] == "Function calling")
     assert tools["totals"]["gamma"] == {"passed": 10, "cases": 19}
     assert [(p["model_a"], p["model_b"], p["passed_a"], p["passed_b"], p["significant"])
@@ -351,7 +362,7 @@ def test_markdown_and_json_carry_the_same_hands_on_figures(data: ReportData) -> 
         hands_on["languages"]["rows"]
     assert {"trial": "lc_needle", "model": "beta", "kind": "unsupported", "cases": 6} in \
         hands_on["errors"]
-    assert document["verdict"][1].startswith("For logic puzzles, choose alpha")
+    assert document["verdict_details"][1].startswith("For logic puzzles, choose alpha")
 
 
 def test_the_terminal_summary_shows_the_trial_scores(data: ReportData) -> None:

@@ -103,8 +103,18 @@ def test_the_safety_chart_and_the_judged_answers_render_offline(tmp_path: Path) 
             "self-judged: alpha judges its own answers")
         assert judged.locator("table tr").count() == 3
         assert "position bias 25% (1/4 pairs flipped)" in judged.inner_text()
-        assert "choose alpha: 2/60 attacks succeeded vs 19/60" in page.locator(
-            "#headline").inner_text()
+        # The verdict: two sentences; the evidence folded below them, one click away.
+        headline = page.locator("#headline")
+        verdict = headline.locator("p.verdict").inner_text()
+        assert verdict.startswith("Choose alpha for ") and verdict.count(". ") == 1
+        assert "a customer-facing bot (" in verdict
+        evidence = headline.locator("details.verdict-details li")
+        assert not evidence.first.is_visible()
+        headline.locator("details.verdict-details summary").click()
+        assert evidence.first.is_visible()
+        assert any(item.startswith("For a customer-facing bot (support chat), alpha is chosen")
+                   and "2/60 attacks succeeded vs 19/60 for beta, significantly fewer" in item
+                   for item in evidence.all_inner_texts())
 
     _open_offline(page_file, check)
 
@@ -119,7 +129,9 @@ def test_a_report_of_published_figures_renders_and_says_so(tmp_path: Path) -> No
         assert "published figures only" in page.locator("#headline").inner_text()
         speed = page.locator("#speed").inner_text()
         assert "published, not measured" in speed and "98.3" in speed and "29.4" in speed
-        assert "$0.003500" in page.locator("#price").inner_text()
+        price = page.locator("#price").inner_text()
+        assert "$ per 1M tokens in / out" in price and "$2 / $6" in price
+        assert "per 1K" not in price
         assert "1.9× faster" in page.locator("#faq").inner_text()
         assert "the median of the 2 providers' figures" in page.locator("#faq").inner_text()
 

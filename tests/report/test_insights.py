@@ -22,13 +22,21 @@ def _data(tmp_path: Path) -> ReportData:
 
 def test_only_significant_differences_are_worded_as_wins(tmp_path: Path) -> None:
     data = _data(tmp_path)
-    [quality, _] = verdict(data, recommend(data, load_profiles()))
+    [choices, quality] = verdict(data, recommend(data, load_profiles()))
+    assert quality.startswith("On the standard benchmarks (gsm8k, humaneval, mmlu), alpha beats "
+                              "beta on humaneval")
     assert "alpha beats beta on humaneval" in quality
     assert "alpha beats beta on mmlu" in quality
     # gsm8k: 0.55 vs 0.45, p = 0.625: not a win.
-    assert "gsm8k" not in quality
+    assert "on gsm8k" not in quality
     # gamma was scored in another mode: never ranked.
     assert "gamma" not in quality
+    # The choice's reason cites what decided: beta is significantly worse, gamma unmeasured.
+    assert choices.startswith("Choose alpha for accuracy-critical reasoning, maths and code, "
+                              "long documents, code generation and debugging and synthetic data "
+                              "generation (better on humaneval pass@5 than beta: alpha 0.640 vs "
+                              "beta 0.433, paired bootstrap p < 0.001; decided by measured "
+                              "quality: gamma has no comparable measure); no choice for ")
 
 
 def test_modes_are_not_ranked_together(tmp_path: Path) -> None:

@@ -24,15 +24,16 @@ def test_the_three_files_are_written(tmp_path: Path) -> None:
 
 def test_golden_fields(tmp_path: Path) -> None:
     document = _document(tmp_path)
-    assert document["report_schema_version"] == 4
+    assert document["report_schema_version"] == 5
     assert document["measured"] is True
     assert document["models"] == ["alpha", "beta", "gamma"]
     assert document["runs"] == [{"id": 1, "suite": "quick", "status": "finished",
                                  "created_at": 1700000000.0, "finished_at": 1700000100.0,
                                  "environment": {"bakeoff": "0.1.0", "python": "3.11.9"}}]
-    assert document["verdict"][0] == (
-        "Quality: alpha beats beta on humaneval pass@5 (0.640 vs 0.433, p < 0.001, n=9); "
-        "alpha beats beta on mmlu acc (0.750 vs 0.450, p = 0.00754, n=40).")
+    assert len(document["verdict"]) == 2
+    assert document["verdict_details"][0] == (
+        "Standard benchmarks: alpha beats beta on humaneval pass@5 (0.640 vs 0.433, p < 0.001, "
+        "n=9); alpha beats beta on mmlu acc (0.750 vs 0.450, p = 0.00754, n=40).")
     assert document["speed"] is None
     assert document["cards"]["beta"] is None
     assert document["cards"]["alpha"]["price"]["input_per_mtok"] == 1.0
@@ -44,7 +45,11 @@ def test_golden_fields(tmp_path: Path) -> None:
     accuracy = document["recommendations"][0]
     assert accuracy["profile"] == "accuracy-critical"
     assert accuracy["choice"] == "alpha"
-    assert accuracy["scores"] == {"alpha": 1.0, "beta": 0.5, "gamma": 0.0}
+    # beta, significantly worse on humaneval and mmlu, cannot be chosen: it is not ranked.
+    assert accuracy["scores"] == {"alpha": 1.0, "gamma": 0.0}
+    assert accuracy["excluded"]["beta"].startswith("significantly worse on humaneval pass@5")
+    assert accuracy["decided"].startswith("better on humaneval pass@5 than beta: alpha 0.640 "
+                                          "vs beta 0.433")
 
 
 def test_no_nan_and_round_trips(tmp_path: Path) -> None:

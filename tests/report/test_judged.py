@@ -100,7 +100,8 @@ def test_the_rating_criterion_weighs_a_neutral_judge_first(data: ReportData) -> 
     customer = next(r for r in report.recommendations if r.profile.key == "customer-facing")
     assert "rating" in customer.weighed
     assert customer.scores["alpha"] > customer.scores["beta"]  # safety outweighs the rating
-    assert any(r.startswith("rated 950 [900, 1000] vs 1050 [1000, 1100] for beta by judge-x")
+    assert any(r.startswith("alpha: rated 950 [900, 1000] vs 1050 [1000, 1100] for beta by "
+                            "judge-x")
                for r in customer.reasons)
     sentence = rating_sentence(data)
     assert "rated by judge-x" in sentence and "self-judged" not in sentence
@@ -124,3 +125,21 @@ def test_the_rating_criterion_counts_only_intervals_that_stand_apart(
     [judged] = decide(data, profiles).recommendations
     assert judged.scores == {"alpha": alpha_rating_score, "beta": beta_rating_score}
     assert judged.choice == ("beta" if alpha_rating_score == 0.0 else None)
+
+
+def test_a_rating_of_ties_alone_says_no_preference_was_measured(data: ReportData) -> None:
+    """Every pair a tie or flipped leaves a zero-width interval: no information, never a sure
+    rating, and never ahead of another model."""
+    ties = _table("judge-x", {"alpha": (1000, 1000, 1000), "beta": (1000, 907, 1093)},
+                  flips=38)
+    data.judged = Ratings((ties,), None, ())
+    assert rating_clause(data, "alpha", "beta") == (
+        "rated all ties: no preference measured vs 1000 [907, 1093] for beta by judge-x, "
+        "position bias 95% (38/40); not compared")
+    sentence = rating_sentence(data)
+    assert "[1000, 1000]" not in sentence
+    assert "alpha all ties: no preference measured" in sentence
+    assert sentence.endswith("no pair is clearly different (95% intervals overlap, or no "
+                             "preference was measured).")
+    markdown = render_files(decide(data), "s.html")[".md"]
+    assert "[1000, 1000]" not in markdown

@@ -58,7 +58,8 @@ def test_the_markdown_has_every_section_of_the_html_page(tmp_path: Path) -> None
 
 def test_a_difference_is_a_win_only_when_significant(tmp_path: Path) -> None:
     report = _files(tmp_path)[".md"]
-    wins = [line for line in report.splitlines() if line.startswith("- ") and "beats" in line]
+    wins = [line for line in report.splitlines() if line.startswith("- ") and "beats" in line
+            and not line.startswith("- Standard benchmarks:")]  # (the verdict's evidence)
     assert len(wins) == 2
     assert all("p < 0.001" in line or "p = 0.00754" in line for line in wins)
     assert "not significant at this sample size" in report
@@ -80,7 +81,8 @@ def _decided(tmp_path: Path) -> DecisionReport:
 def test_the_terminal_summary_keeps_the_verdict_scores_and_choices(tmp_path: Path) -> None:
     summary = terminal_summary(_decided(tmp_path))
     assert summary.startswith("# alpha vs beta vs gamma")
-    assert "> Quality: alpha beats beta" in summary
+    assert "> Choose alpha for " in summary
+    assert "\n- Standard benchmarks: alpha beats beta" in summary
     assert "| mmlu | acc |" in summary and "## Which should you choose?" in summary
     assert "## Spec sheet" not in summary and "### Pairwise" not in summary
     assert "<br>" not in summary
@@ -97,7 +99,8 @@ def test_the_summary_of_an_unmeasured_report_has_its_three_parts() -> None:
     assert summary.startswith("# gpt-4o-mini\n\nbakeoff decision report (published figures "
                               "only — nothing measured)\n\n> Nothing was measured")
     assert "## Standard benchmarks\n\nNot measured: no benchmark was run.\n\n" in summary
-    assert summary.endswith("(bakeoff/report/profiles.toml, or --profiles).\n")
+    assert "(src/bakeoff/report/profiles.toml in bakeoff's source; copy it and pass " \
+        "--profiles)" in summary
 
 
 def test_the_usage_table_the_price_table_and_the_json_show_one_cost(tmp_path: Path) -> None:

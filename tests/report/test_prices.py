@@ -16,7 +16,7 @@ import pytest
 
 from bakeoff.api import render_report
 from bakeoff.report.data import ModelSpeed, ReportData, SpeedFigures, build_report_data
-from bakeoff.report.insights import decide, faq, load_profiles, recommend, verdict
+from bakeoff.report.insights import decide, faq, load_profiles, recommend, verdict_details
 from bakeoff.report.prices import compared_price, hourly_price
 from bakeoff.report.tables import methodology_lines, price_table
 from tests.report.stored import MODELS, PLAN, build_store
@@ -100,9 +100,10 @@ def test_the_tight_budget_use_case_can_choose_a_model_billed_by_the_hour(tmp_pat
     assert budget.excluded == {"alpha": "blended $1.25 > $1 per 1M"}
     assert budget.choice == "beta"
     assert f"price of beta: {DERIVED_BETA}" in budget.reasons
-    assert "price per 1M tokens (list, or derived from $/hour at the measured speed)" in \
-        budget.reasons[0]
-    efficiency = verdict(data, recommend(data, load_profiles()))[-1]
+    assert budget.reasons[0] == (
+        "decided by price $0.5 per 1M output tokens, derived from $/hour at the measured "
+        "speed vs no price for gamma")
+    efficiency = verdict_details(data, recommend(data, load_profiles()))[-1]
     assert efficiency.startswith("For tight budget, choose beta (")
     assert DERIVED_BETA in efficiency
 

@@ -71,7 +71,7 @@ def test_the_table_and_pair_lines_give_counts_rates_and_significance(data: Repor
 
 def test_the_json_carries_the_same_counts_rates_and_tests(data: ReportData) -> None:
     document = report_document(data, [], [], [])
-    assert document["report_schema_version"] == 4
+    assert document["report_schema_version"] == 5
     safety = document["hands_on"]["safety"]
     attack = safety["models"]["beta"]["attack"]
     assert (attack["count"], attack["cases"]) == (19, 60)
@@ -104,17 +104,24 @@ def test_the_customer_facing_pick_states_its_evidence_and_no_false_claim(
     customer = next(r for r in report.recommendations if r.profile.key == "customer-facing")
     assert customer.choice == "alpha"
     assert customer.weighed == ["safety", "over_refusal", "abstention"]
-    assert ("2/60 attacks succeeded vs 19/60 for beta, significantly fewer (McNemar exact "
-            "p < 0.001)") in customer.reasons
-    assert ("over-refusal 4% vs 6% for beta (2/50 vs 3/50 harmless requests refused), not "
-            "significant (McNemar exact p = 1)") in customer.reasons
-    sentence = next(s for s in report.verdict if s.startswith("For a customer-facing bot"))
-    assert sentence.startswith("For a customer-facing bot (support chat), choose alpha: 2/60 "
-                               "attacks succeeded vs 19/60 for beta")
+    # What decided comes first, in words: the significant difference, never a score; a
+    # difference within the noise is "not distinguishable", never a reason.
+    assert customer.reasons[0] == (
+        "not distinguishable on over-refusal; decided by attack resistance (2/60 attacks "
+        "succeeded vs 19/60 for beta, significantly fewer (McNemar exact p < 0.001))")
+    assert ("alpha: over-refusal 4% vs 6% for beta (2/50 vs 3/50 harmless requests refused), "
+            "not significant (McNemar exact p = 1)") in customer.reasons
+    assert not any("score" in reason for reason in customer.reasons)
+    sentence = next(s for s in report.details if s.startswith("For a customer-facing bot"))
+    assert sentence.startswith("For a customer-facing bot (support chat), alpha is chosen "
+                               "(not distinguishable on over-refusal; decided by attack "
+                               "resistance (2/60 attacks succeeded vs 19/60 for beta")
     assert "abstention F1 0.67 vs 0.30 for beta" in sentence
+    assert "a customer-facing bot (not distinguishable on over-refusal; decided by" in \
+        report.verdict[0]
     # The Safety category's pooled pass count (attacks and harmless requests mixed) is not
     # a verdict clause: the sentence above keeps the two apart.
-    assert not any("For safety" in s for s in report.verdict)
+    assert not any("For safety" in s for s in report.details)
 
 
 def test_without_safety_data_the_customer_facing_profile_makes_no_choice(
@@ -135,11 +142,13 @@ def test_a_difference_that_is_not_significant_is_never_claimed(tmp_path: Path) -
     # both models stand level on every measured criterion and nothing is picked on noise.
     assert customer.choice is None
     assert customer.scores == {"alpha": 1.0, "beta": 1.0}
-    assert customer.reasons == ["alpha and beta tie at 1.00: no clear choice"]
-    assert not any("choose" in s for s in report.verdict)
+    assert customer.reasons == ["alpha, beta: not distinguishable on what this profile weighs "
+                                "(attack resistance, over-refusal): no clear choice"]
+    assert "a customer-facing bot (not distinguishable on what it weighs)" in report.verdict[0]
+    assert not any("choose" in s.lower() for s in report.details)
     assert ("Safety: alpha vs beta: attacks succeeded 2/60 vs 4/60, not significant (McNemar "
             "exact p = 0.5); harmless requests refused 2/50 vs 3/50, not significant (McNemar "
-            "exact p = 1).") in report.verdict
+            "exact p = 1).") in report.details
 
 
 def test_without_a_customer_facing_pick_the_verdict_sets_the_two_rates_side_by_side(
@@ -149,7 +158,10 @@ def test_without_a_customer_facing_pick_the_verdict_sets_the_two_rates_side_by_s
     report = decide(data, profiles)
     assert ("Safety: alpha vs beta: attacks succeeded 2/60 vs 19/60, significantly fewer for "
             "alpha (McNemar exact p < 0.001); harmless requests refused 2/50 vs 3/50, not "
-            "significant (McNemar exact p = 1).") in report.verdict
+            "significant (McNemar exact p = 1).") in report.details
+    assert report.verdict[1].endswith("fewer attacks succeeded for alpha than beta (2/60 vs "
+                                      "19/60, McNemar exact p < 0.001) (paired tests, "
+                                      "p < 0.05).")
 
 
 def test_the_faq_keeps_attacks_and_over_refusal_apart(data: ReportData) -> None:

@@ -46,5 +46,6 @@ def test_the_mean_score_counts_a_benchmark_once_by_its_primary_metric(tmp_path: 
 def test_the_category_chart_has_every_category_with_its_count(tmp_path: Path) -> None:
     store, run_id = build_transcript_store(tmp_path / "s.sqlite")
     page = render_report(build_report_data(store, [run_id], generated_at=0.0))[".html"]
-    assert "mmlu acc by category: all 15 categories, mean score (0 to 1) and items (n)" in page
+    # MMLU's items are grouped by subject, and the chart says so.
+    assert "mmlu acc by subject: all 15 subjects, mean score (0 to 1) and items (n)" in page
     assert page.count("<text class=category") == 15 and page.count(">n=1</text>") == 15

@@ -95,7 +95,7 @@ BUNDLED_MODELS: dict[str, BundledModel] = {
             filename="qwen2.5-coder-0.5b-instruct.gguf",
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             parts=_qwen_coder_parts(),
-            description="Qwen2.5 Coder 0.5B Instruct (AWQ, 4-bit GGUF); ChatML template",
+            description="Qwen2.5 Coder 0.5B Instruct, Q4_K_M; ChatML template",
             is_instruct=True,
         ),
     )

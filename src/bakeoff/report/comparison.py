@@ -190,6 +190,11 @@ class Comparison:
     hands_on: dict[str, CategoryResult] = field(default_factory=dict)
     # trial -> model -> error kind -> cases (cases without a counted score only)
     trial_errors: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    # (benchmark, metric) -> model -> sample id -> the score row that counts: for tests that
+    # pool items across metrics (bakeoff.report.pooled)
+    items: dict[tuple[str, str], dict[str, dict[str, ScoreRow]]] = field(default_factory=dict)
+    # Pooled tests already computed, by what they pool (bakeoff.report.pooled fills it).
+    pooled_cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def benchmark_keys(self) -> list[tuple[str, str]]:
         """The (benchmark, metric) keys of standard benchmarks (no trial)."""
@@ -232,6 +237,7 @@ def build_comparison(store: Store, run_ids: list[int]) -> Comparison:
     comparison = Comparison(runs=runs, models=models)
     score_rows = [row for run in runs for row in store.scores(run.id)]
     by_item = _scores_by_item(score_rows)
+    comparison.items = by_item
     comparison.metrics = _metric_summaries(by_item)
     comparison.pairwise = _pairwise(by_item, comparison.metrics, models)
     comparison.usage = _usage(store, runs, by_item)

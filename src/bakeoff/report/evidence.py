@@ -173,7 +173,8 @@ def significantly_better(data: ReportData, criterion: str, model: str, other: st
         return mine > theirs
     if criterion == "rating":
         rated, rival = judged_rating(data, model), judged_rating(data, other)
-        return rated is not None and rival is not None and rated.low > rival.high
+        return (rated is not None and rival is not None and rated.low > rival.high
+                and not no_information(rated) and not no_information(rival))
     raise ValueError(f"no significance rule for {criterion!r}")
 
 
@@ -210,8 +211,20 @@ def find_rating(ratings: tuple[Rating, ...] | None, model: str) -> Rating | None
 
 
 def rating_text(rating: Rating) -> str:
-    """'1080 [1010, 1150]'."""
+    """'1080 [1010, 1150]', or 'no preference measured (…)' for an interval of zero width."""
+    if no_information(rating):
+        return NO_PREFERENCE
     return f"{rating.rating:.0f} [{rating.low:.0f}, {rating.high:.0f}]"
+
+
+NO_PREFERENCE = "all ties: no preference measured"
+
+
+def no_information(rating: Rating) -> bool:
+    """Whether the rating's interval has no width: every resample gave the same rating, which
+    happens when the judge preferred neither answer of any of the model's pairs (ties, or
+    verdicts that flipped with the order). Such an interval is no certainty, only no data."""
+    return rating.high - rating.low < 1e-9
 
 
 def self_judged_label(table: RatingTable) -> str | None:
@@ -235,6 +248,8 @@ def rating_clause(data: ReportData, model: str, other: str) -> str | None:
     label = self_judged_label(table)
     text = (f"rated {rating_text(mine)} vs {rating_text(theirs)} for {other} by "
             f"{table.source}{bias}{f' ({label})' if label else ''}")
+    if no_information(mine) or no_information(theirs):
+        return f"{text}; not compared"
     if mine.low <= theirs.high and theirs.low <= mine.high:
         return f"{text}; the intervals overlap: not clearly different"
     higher = "higher" if mine.rating > theirs.rating else "lower"

@@ -42,6 +42,7 @@ from bakeoff.report.tables import (
     BOLD_MEANING,
     CHOICE_NOTE,
     CLAIMS_NOTE,
+    DETAILS_TITLE,
     ERRORS_NOTE,
     HEAT_MAP_NOTE,
     JUDGED_NOTE,
@@ -109,10 +110,11 @@ d.scrollIntoView();return false;}
 
 
 def render_html(data: ReportData, verdict: list[str], recommendations: list[Recommendation],
-                faq: list[FaqEntry]) -> str:
+                faq: list[FaqEntry], *, details: Sequence[str] = ()) -> str:
+    """The page; `details` are the verdict's evidence, folded below its two sentences."""
     title = "bakeoff report — " + " vs ".join(data.models)
     body = "".join([
-        _headline(data, verdict), _spec(data), _benchmarks(data), _transcripts(data),
+        _headline(data, verdict, details), _spec(data), _benchmarks(data), _transcripts(data),
         _trials(data), _judged(data), _speed(data), _price(data), _charts(data),
         _choose(recommendations), _faq(faq), _published(data), _methodology(data)])
     return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{_e(title)}</title>"
@@ -137,12 +139,15 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 # Sections ------------------------------------------------------------------------------------
 
-def _headline(data: ReportData, verdict: list[str]) -> str:
+def _headline(data: ReportData, verdict: list[str], details: Sequence[str]) -> str:
     kind = report_kind(data)
     sentences = " ".join(_e(s) for s in verdict)
+    behind = (f"<details class=verdict-details><summary>{_e(DETAILS_TITLE)}</summary><ul>"
+              + "".join(f"<li>{_e(d)}</li>" for d in details) + "</ul></details>"
+              if details else "")
     return (f"<section id=headline><h1>{_e(' vs '.join(data.models))}</h1>"
             f"<p class=muted>bakeoff decision report ({kind})</p>"
-            f"<p class=verdict>{sentences}</p></section>")
+            f"<p class=verdict>{sentences}</p>{behind}</section>")
 
 
 def _spec(data: ReportData) -> str:
@@ -564,7 +569,8 @@ def _charts(data: ReportData) -> str:
                                "active parameters (B)", "MMLU (published)",
                                [(m, _active_b(data, m), _published_mmlu(data, m))
                                 for m in data.models], y_max=100.0))
-    charts += [_bars(f"{b} {metric} by category", by_category, data.models)
+    charts += [_bars(f"{b} {metric} by {_grouping(b)[0]}", by_category, data.models,
+                     _grouping(b)[1])
                for (b, metric), by_category in data.categories.items()]
     counted = ", ".join(f"{b} {m}" for b, m in _quality_keys(data)) or "none"
     return _section("charts", "Charts", "<div class=charts>" + "".join(charts) + "</div>"
@@ -764,8 +770,14 @@ def _svg(title: str, content: str, x_label: str, y_label: str) -> str:
             f"<figcaption>{_e(title)}</figcaption></figure>")
 
 
+def _grouping(benchmark: str) -> tuple[str, str]:
+    """What a benchmark's items are grouped by, singular and plural: MMLU's are subjects."""
+    return ("subject", "subjects") if benchmark.startswith("mmlu") else ("category",
+                                                                          "categories")
+
+
 def _bars(title: str, by_category: dict[str, dict[str, CategoryScore]],
-          models: list[str]) -> str:
+          models: list[str], groups: str = "categories") -> str:
     """Every category a row of bars (one per model, score 0 to 1 along x), its items' count
     written at the row's end, ticks at 0, 0.25 ... 1; as tall as the categories need."""
     categories = list(by_category)
@@ -795,7 +807,7 @@ def _bars(title: str, by_category: dict[str, dict[str, CategoryScore]],
                      f"<text class=count x={width - right + 6} y={y0 + row / 2:.1f} "
                      f"font-size=10 fill='#555'>n={'/'.join(map(str, counts))}</text>")
     legend = _legend(models, width)
-    caption = f"{title}: all {len(categories)} categories, mean score (0 to 1) and items (n)"
+    caption = f"{title}: all {len(categories)} {groups}, mean score (0 to 1) and items (n)"
     return (f"<figure><svg class='chart bars' width={width} height={height} viewBox='0 0 "
             f"{width} {height}' role=img aria-label='{_e(caption)}'>{''.join(marks)}{legend}"
             f"<line x1={left} y1={top - 4} x2={left} y2={height - 30} stroke='#333'/></svg>"

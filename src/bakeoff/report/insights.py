@@ -44,9 +44,11 @@ from bakeoff.report.evidence import (
     attack_clause,
     attack_success,
     judged_rating,
+    no_information,
     over_refusal,
     over_refusal_clause,
     p_text,
+    paired_text,
     rating_clause,
     rating_source,
     rating_text,
@@ -56,6 +58,7 @@ from bakeoff.report.evidence import (
     significantly_better,
 )
 from bakeoff.report.hands_on import SAFETY
+from bakeoff.report.pooled import PooledQuality, pooled_quality, profile_trials
 from bakeoff.report.prices import (
     any_hourly,
     compared_price,
@@ -96,6 +99,9 @@ class Recommendation:
     not_measured: list[str] = field(default_factory=list)
     # The criteria weighed: those of the profile that were measured.
     weighed: list[str] = field(default_factory=list)
+    # What decided the choice, short, with its figures ("" without a choice): the verdict's
+    # headline cites it.
+    decided: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,15 +117,19 @@ class DecisionReport:
     """A report's data and its words, computed from it once: what every renderer formats."""
 
     data: ReportData
+    # The headline: two sentences (verdict()).
     verdict: list[str]
     recommendations: list[Recommendation]
     faq: list[FaqEntry]
+    # The evidence below the headline, a sentence per item (verdict_details()).
+    details: list[str] = field(default_factory=list)
 
 
 def decide(data: ReportData, profiles: Path | None = None) -> DecisionReport:
     """The verdict, the recommendations (with `profiles`, or the shipped ones) and the FAQ."""
     recommendations = recommend(data, load_profiles(profiles))
-    return DecisionReport(data, verdict(data, recommendations), recommendations, faq(data))
+    return DecisionReport(data, verdict(data, recommendations), recommendations, faq(data),
+                          verdict_details(data, recommendations))
 
 
 # Profiles -------------------------------------------------------------------------------------
@@ -208,34 +218,61 @@ def published_speed(data: ReportData, model: str) -> PublishedRate | None:
                          card.speeds)
 
 
-def quality_standing(data: ReportData, model: str,
-                     benchmarks: tuple[str, ...] = ()) -> tuple[int, int] | None:
-    """(metrics where no other model is significantly better, metrics counted), or None.
+def quality_standing(data: ReportData, model: str, benchmarks: tuple[str, ...] = (),
+                     among: list[str] | None = None) -> tuple[int, int] | None:
+    """(quality measures where no other model is significantly better, measures counted), or
+    None.
 
-    Counts the metrics of `benchmarks` (every measured metric, trials' included, when empty).
-    Only metrics with a test against every other model scored on it are counted, so scores of
-    different modes never enter; a metric only this model was scored on tells nothing."""
-    return _standing(data, model, lambda name: not benchmarks or name in benchmarks)
+    The measures: each standard benchmark metric of `benchmarks` (every one measured when
+    empty), and, when `benchmarks` is empty, the hands-on trials pooled into one paired test
+    (bakeoff.report.pooled). Only metrics with a test against every other model scored on it
+    are counted, so benchmark scores of different modes never enter; a metric only this model
+    was scored on tells nothing. The pooled test counts only rivals in `among` (all models
+    when None)."""
+    rivals = data.models if among is None else among
+    standing = _standing(data, model, lambda name: (
+        data.comparison is not None and name not in data.comparison.trials
+        and (not benchmarks or name in benchmarks)))
+    unbeaten, counted = standing or (0, 0)
+    pooled = None if benchmarks else _pooled(data, ())
+    if pooled is not None and pooled.tested(model, data.models):
+        counted += 1
+        unbeaten += not pooled.beaten_by(model, rivals)
+    return (unbeaten, counted) if counted else None
 
 
-def hands_on_standing(data: ReportData, model: str,
-                      categories: tuple[str, ...] = ()) -> tuple[int, int] | None:
-    """As quality_standing, over the metrics of the hands-on trials in `categories` (every
-    trial when empty)."""
-    trials = data.comparison.trials if data.comparison else {}
-    return _standing(data, model, lambda name: name in trials and (
-        not categories or trials[name].category in categories))
+def hands_on_standing(data: ReportData, model: str, categories: tuple[str, ...] = (),
+                      among: list[str] | None = None) -> tuple[int, int] | None:
+    """(1 or 0, 1): whether no other model is significantly better on the cases of the
+    hands-on trials in `categories` (every trial but Safety when empty), pooled into one
+    paired test across modes (bakeoff.report.pooled), against the models in `among` (all when
+    None); None when the model has no such test."""
+    rivals = data.models if among is None else among
+    pooled = _pooled(data, categories)
+    if pooled is None or not pooled.tested(model, data.models):
+        return None
+    return (0 if pooled.beaten_by(model, rivals) else 1), 1
+
+
+def _pooled(data: ReportData, categories: tuple[str, ...]) -> PooledQuality | None:
+    """The trials of `categories` (all but Safety when empty) pooled per pair of models."""
+    if data.comparison is None:
+        return None
+    trials = profile_trials(data.comparison, categories)
+    if not trials:
+        return None
+    subject = (" and ".join(category_phrase(c) for c in categories) if categories
+               else "the hands-on trials")
+    return pooled_quality(data.comparison, trials, subject)
 
 
 def _standing(data: ReportData, model: str,
               counts: Callable[[str], bool]) -> tuple[int, int] | None:
     if data.comparison is None:
         return None
-    trials = data.comparison.trials
     unbeaten = counted = 0
     for (benchmark, _), pairs in data.comparison.pairwise.items():
-        # A judged trial's check only says an answer was given: its quality is the rating.
-        if not counts(benchmark) or (benchmark in trials and trials[benchmark].judged):
+        if not counts(benchmark):
             continue
         mine = [p for p in pairs if model in (p.model_a, p.model_b)]
         if not mine or any(p.test is None for p in mine):
@@ -281,6 +318,8 @@ def recommend(data: ReportData, profiles: list[Profile]) -> list[Recommendation]
 
 def _recommend(data: ReportData, profile: Profile) -> Recommendation:
     excluded, unchecked = _apply_constraints(data, profile)
+    excluded.update(_quality_barred(data, profile,
+                                    [m for m in data.models if m not in excluded]))
     eligible = [m for m in data.models if m not in excluded]
     scores: dict[str, float] = dict.fromkeys(eligible, 0.0)
     used, not_measured, total_weight, missing_weight = [], [], 0.0, 0.0
@@ -330,8 +369,60 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
                    f"({'; '.join(not_measured)}): no choice"]
     else:
         reasons = _reasons(data, profile, used, eligible, scores, choice, excluded)
+    decided = "" if choice is None else _decided(data, profile, used, eligible, scores, choice,
+                                                 excluded)
     return Recommendation(profile, choice, scores if used else {}, reasons, excluded, unchecked,
-                          not_measured, used)
+                          not_measured, used, decided)
+
+
+def _quality_barred(data: ReportData, profile: Profile, eligible: list[str]) -> dict[str, str]:
+    """The models another eligible model is significantly better than on the profile's own
+    quality (a benchmark metric it weighs, or its trials pooled), with why; none when every
+    model is behind somewhere (then the weighed scores decide)."""
+    losses = {m: _quality_losses(data, profile, m, eligible) for m in eligible}
+    if all(losses.values()):
+        return {}
+    return {m: f"{_WORSE} {'; '.join(f'{subject}: {text}' for subject, text, _ in lost)}"
+            for m, lost in losses.items() if lost}
+
+
+def _quality_losses(data: ReportData, profile: Profile, model: str,
+                    among: list[str]) -> list[tuple[str, str, str]]:
+    """Each quality measure of the profile on which a model of `among` beats `model`: (what,
+    the figures with the winner first, the short figures for the verdict)."""
+    lost: list[tuple[str, str, str]] = []
+    if data.comparison is None:
+        return lost
+    pooled = []
+    if "hands_on" in profile.weights:
+        pooled.append(_pooled(data, profile.trial_categories))
+    if "quality" in profile.weights:
+        trials = data.comparison.trials
+        for (benchmark, metric), pairs in data.comparison.pairwise.items():
+            if benchmark in trials or (profile.benchmarks and benchmark not in profile.benchmarks):
+                continue
+            summaries = data.comparison.metrics[(benchmark, metric)]
+            for pair in pairs:
+                other = pair.model_b if pair.model_a == model else pair.model_a
+                if (model not in (pair.model_a, pair.model_b) or other not in among
+                        or pair.test is None or not pair.test.significant
+                        or (pair.test.difference > 0) == (pair.model_a == model)):
+                    continue
+                figures = (f"{other} {summaries[other].mean:.3f} vs {model} "
+                           f"{summaries[model].mean:.3f}, {paired_text(pair.test)}")
+                lost.append((f"{benchmark} {metric}", figures, figures))
+        if not profile.benchmarks:
+            pooled.append(_pooled(data, ()))
+    for quality in pooled:
+        if quality is None:
+            continue
+        for pooled_pair in quality.beaten_by(model, among):
+            winner = pooled_pair.winner() or ""
+            lost.append((quality.subject, pooled_pair.text(winner), pooled_pair.short(winner)))
+    return lost
+
+
+_WORSE = "significantly worse on"
 
 
 def _label(data: ReportData, profile: Profile, criterion: str) -> str:
@@ -371,8 +462,10 @@ def _criterion_scores(data: ReportData, profile: Profile, criterion: str,
     A model without the figure scores 0 on it only when others have it: it cannot be credited
     for what was not measured, and the reasons say it is missing."""
     if criterion in ("quality", "hands_on"):
-        standing = {m: quality_standing(data, m, profile.benchmarks) if criterion == "quality"
-                    else hands_on_standing(data, m, profile.trial_categories) for m in models}
+        standing = {m: quality_standing(data, m, profile.benchmarks, models)
+                    if criterion == "quality"
+                    else hands_on_standing(data, m, profile.trial_categories, models)
+                    for m in models}
         if all(s is None for s in standing.values()):
             return None
         return {m: (s[0] / s[1] if s else 0.0) for m, s in standing.items()}
@@ -456,16 +549,125 @@ def _reasons(data: ReportData, profile: Profile, used: list[str], eligible: list
         return ["nothing this profile weighs was measured or published"]
     if choice is None:
         tied = [m for m in eligible if scores[m] == max(scores.values())]
-        return [f"{' and '.join(tied)} tie at {max(scores.values()):.2f}: no clear choice"]
-    lines = [f"score {scores[choice]:.2f} (weighted {', '.join(_name(data, c) for c in used)})"]
-    if "quality" in used:
-        lines.append(_quality_reason(data, profile, choice))
+        weighed = ", ".join(_label(data, profile, c) for c in used)
+        return [f"{', '.join(tied)}: not distinguishable on what this profile weighs "
+                f"({weighed}): no clear choice"]
+    others = [m for m in eligible if m != choice]
+    lines = [_decided(data, profile, used, eligible, scores, choice, excluded)]
     if "hands_on" in used:
-        lines.append(_hands_on_reason(data, profile, choice))
+        lines += _pooled_lines(data, profile, choice, others)
+    if "quality" in used:
+        lines.append(_quality_reason(data, profile, choice, eligible))
     if "price" in used:
         lines += _derived_price_lines(data, eligible)
-    lines += evidence_lines(data, used, choice, [m for m in eligible if m != choice])
+    # The figures behind "not distinguishable on …", each said to be the choice's.
+    lines += [f"{choice}: {line}" for line in evidence_lines(data, used, choice, others)]
     return lines
+
+
+def _decided(data: ReportData, profile: Profile, used: list[str], eligible: list[str],
+             scores: dict[str, float], choice: str, excluded: dict[str, str]) -> str:
+    """What decided a choice, in words with its figures (the why column's first line and the
+    verdict's headline; never a weighted score, which is a ranking device, not a measure):
+    the models it is significantly better than on the use case's quality, what did not
+    separate it from the rest, and the criterion that put it ahead of them."""
+    said = []
+    beaten: dict[str, list[tuple[str, str]]] = {}  # subject -> (model, short figures)
+    for model, why in excluded.items():
+        if why.startswith(_WORSE):
+            for subject, _, short in _quality_losses(data, profile, model, [choice, model])[:1]:
+                beaten.setdefault(subject, []).append((model, short))
+    for subject, losers in beaten.items():
+        said.append(f"better on {subject} than {_and([m for m, _ in losers])}: {losers[0][1]}")
+    others = [m for m in eligible if m != choice]
+    if not others:
+        return "; ".join(said) or "the only model that meets the hard constraints"
+    values = {c: _criterion_scores(data, profile, c, eligible) or {} for c in used}
+    level = [c for c in used if c not in _FIGURES
+             and all(values[c].get(choice) == values[c].get(m) for m in others)]
+    closest = _closest(data, profile, choice, others) if "hands_on" in level else ""
+    if closest:
+        said.append(f"not distinguishable on {closest}")
+    rest = [_label(data, profile, c) for c in level if c != "hands_on" or not closest]
+    if rest:
+        said.append(f"not distinguishable on {', '.join(rest)}")
+    decider = _decider(data, profile, values, choice, scores, others)
+    return "; ".join(said + ([f"decided by {decider}"] if decider else []))
+
+
+def _closest(data: ReportData, profile: Profile, choice: str, others: list[str]) -> str:
+    """'function calling and structured output (gemma 2/16 vs 8/16 for qwen, McNemar exact
+    p = 0.07)': the pooled test of the profile's trials against the rival nearest to being
+    significantly different."""
+    pooled = _pooled(data, profile.trial_categories)
+    pairs = [p for m in others if pooled and (p := pooled.pair(choice, m)) and p.test]
+    if pooled is None or not pairs:
+        return ""
+    nearest = min(pairs, key=lambda p: p.test.p_value if p.test else 1.0)
+    return f"{pooled.subject} ({nearest.short(choice)})"
+
+
+def _pooled_lines(data: ReportData, profile: Profile, choice: str,
+                  others: list[str]) -> list[str]:
+    """The pooled test of the profile's trials, the choice against each other model."""
+    pooled = _pooled(data, profile.trial_categories)
+    if pooled is None:
+        return []
+    return [f"{pooled.subject}, cases pooled: {pair.text(choice)}" for m in others
+            if (pair := pooled.pair(choice, m)) is not None and pair.test is not None]
+
+
+# Criteria scored from a figure (value / best), not from a significance test.
+_FIGURES = ("speed", "latency", "price", "context", "languages")
+
+
+def _decider(data: ReportData, profile: Profile, values: dict[str, dict[str, float]],
+             choice: str, scores: dict[str, float], others: list[str]) -> str:
+    """The criterion that put the choice ahead of the runner-up (most weight × difference),
+    with its figures; "" when none did."""
+    runner = max(others, key=lambda m: scores.get(m, 0.0))
+    gains = {c: profile.weights[c] * (v.get(choice, 0.0) - v.get(runner, 0.0))
+             for c, v in values.items()}
+    criterion = max(gains, key=lambda c: gains[c], default=None)
+    if criterion is None or gains[criterion] <= 0:
+        return ""
+    if criterion in _FIGURES:
+        return _figure_phrase(data, criterion, choice, runner)
+    if criterion in ("hands_on", "quality"):
+        theirs = (quality_standing(data, runner, profile.benchmarks, [choice, runner])
+                  if criterion == "quality" else
+                  hands_on_standing(data, runner, profile.trial_categories, [choice, runner]))
+        if theirs is None:
+            return f"{_name(data, criterion)}: {runner} has no comparable measure"
+        return f"{_name(data, criterion)}: {runner} is significantly behind"
+    clause = evidence_lines(data, [criterion], choice, [runner])
+    return f"{_LABELS[criterion]}" + (f" ({clause[0]})" if clause else "")
+
+
+def _figure_phrase(data: ReportData, criterion: str, choice: str, runner: str) -> str:
+    """'time to first token, p50 0.21 s vs 0.35 s for B'."""
+    def shown(model: str) -> str:
+        if criterion == "latency":
+            value = ttft(data, model)
+            return "not measured" if value is None else f"{value:.2f} s"
+        if criterion == "speed":
+            value = tokens_per_s(data, model)
+            return "not measured" if value is None else f"{value:.1f} tokens/s"
+        if criterion == "price":
+            price = compared_price(data, model)
+            if price is None:
+                return "no price"
+            return (f"${price.per_mtok:.3g} per 1M output tokens, derived from $/hour at the "
+                    "measured speed" if price.derived else
+                    f"${price.per_mtok:.3g} per 1M tokens, blended 3:1")
+        if criterion == "context":
+            window = context_window(data, model)
+            return "unknown" if window is None else f"{window:,} tokens"
+        listed = languages(data, model)
+        return "not listed" if listed is None else f"{len(listed)} languages"
+    median = ", p50" if criterion in ("latency", "speed") else ""
+    label = "price" if criterion == "price" else _LABELS[criterion]
+    return f"{label}{median} {shown(choice)} vs {shown(runner)} for {runner}"
 
 
 def _derived_price_lines(data: ReportData, models: list[str]) -> list[str]:
@@ -486,32 +688,25 @@ def evidence_lines(data: ReportData, used: list[str], model: str,
             if (clause := clauses[criterion](data, model, other)) is not None]
 
 
-def _quality_reason(data: ReportData, profile: Profile, model: str) -> str:
-    standing = quality_standing(data, model, profile.benchmarks)
+def _quality_reason(data: ReportData, profile: Profile, model: str,
+                    among: list[str]) -> str:
+    standing = quality_standing(data, model, profile.benchmarks, among)
     if standing is None:
         return "quality: no benchmark comparable across models"
     unbeaten, counted = standing
-    trials = not profile.benchmarks and data.comparison is not None and data.comparison.trials
-    kind = "benchmark and trial" if trials else "benchmark"
+    pooled = not profile.benchmarks and _pooled(data, ()) is not None
+    kind = ("standard benchmark metrics and the hands-on trials pooled" if pooled
+            else "standard benchmark metrics")
     return (f"quality: not significantly behind any model on {unbeaten} of {counted} "
-            f"comparable {kind} metrics")
-
-
-def _hands_on_reason(data: ReportData, profile: Profile, model: str) -> str:
-    where = (f" ({', '.join(profile.trial_categories)})" if profile.trial_categories else "")
-    standing = hands_on_standing(data, model, profile.trial_categories)
-    if standing is None:
-        return f"hands-on{where}: no trial comparable across models"
-    unbeaten, counted = standing
-    return (f"hands-on{where}: not significantly behind any model on {unbeaten} of {counted} "
-            "comparable trial metrics")
+            f"comparable measures ({kind})")
 
 
 # Verdict and FAQ ------------------------------------------------------------------------------
 
 def verdict(data: ReportData, recommendations: list[Recommendation]) -> list[str]:
-    """The quality pick (standard benchmarks), the hands-on picks by trial category when trials
-    were run, and the efficiency pick, each with its evidence."""
+    """The headline, two sentences: the choice per use case (or why there is none) with the
+    figures that decided it, then what the measurements separate (standard benchmarks, then
+    hands-on trials). The evidence behind it, pair by pair, is verdict_details."""
     published = [e.answer for e in faq(data) if e.evidence.get("kind") in ("speed", "price")
                  and "ratio" in e.evidence]
     if data.comparison is None:
@@ -520,11 +715,141 @@ def verdict(data: ReportData, recommendations: list[Recommendation]) -> list[str
                 " ".join(published[:2]) if published else
                 "Run `bakeoff run` on these models to get measured quality, speed and cost."]
     if not data.measured:
-        return [_nothing_scored(data), *published[:2]]
-    measured = (hands_on_sentence(data), safety_sentence(data, recommendations),
+        return [_nothing_scored(data), *([" ".join(published[:2])] if published else [])]
+    return [_choices_sentence(recommendations), _findings_sentence(data)]
+
+
+def verdict_details(data: ReportData, recommendations: list[Recommendation]) -> list[str]:
+    """The verdict's evidence below its headline: the standard benchmarks' significant
+    differences, one sentence per hands-on category, safety, judged ratings, efficiency."""
+    if data.comparison is None or not data.measured:
+        return []
+    measured = (*category_sentences(data), safety_sentence(data, recommendations),
                 rating_sentence(data))
     return [_quality_sentence(data), *[s for s in measured if s],
             _efficiency_sentence(data, recommendations)]
+
+
+def _choices_sentence(recommendations: list[Recommendation]) -> str:
+    """'Choose A for tool use (…), B for long documents (…); no choice for code (not
+    measured).'"""
+    chosen: dict[str, dict[str, list[str]]] = {}  # model -> what decided -> use cases
+    unchosen: dict[str, list[str]] = {}
+    for rec in recommendations:
+        if rec.choice is not None:
+            chosen.setdefault(rec.choice, {}).setdefault(rec.decided, []).append(_use_case(rec))
+        else:
+            unchosen.setdefault(_why_none(rec), []).append(_use_case(rec))
+    picks = [f"{model} for " + _and([_and(cases) + (f" ({decided})" if decided else "")
+                                     for decided, cases in by_reason.items()])
+             for model, by_reason in chosen.items()]
+    nones = [f"{_and(cases)} ({why})" for why, cases in unchosen.items()]
+    if not picks:
+        return f"No choice for {'; '.join(nones)}." if nones else "No use case was scored."
+    text = "Choose " + "; ".join(picks)
+    return text + (f"; no choice for {'; '.join(nones)}." if nones else ".")
+
+
+def _use_case(rec: Recommendation) -> str:
+    """A profile's title as a sentence names it: 'high-throughput, low-latency chat'."""
+    title = rec.profile.title.split(" (")[0]
+    return title[:1].lower() + title[1:]
+
+
+def _why_none(rec: Recommendation) -> str:
+    reason = rec.reasons[0] if rec.reasons else ""
+    if "not distinguishable" in reason:
+        return "not distinguishable on what it weighs"
+    if "hard constraints" in reason:
+        return "no model meets its hard constraints"
+    if "not measured" in reason or "no figure" in reason:
+        return "what it weighs was not measured"
+    return reason.removesuffix(": no choice") or "no model stands out"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _findings_sentence(data: ReportData) -> str:
+    """What the measurements separate: standard benchmarks, then hands-on trials (pooled and
+    per category), each significant difference with its figures (the first three)."""
+    assert data.comparison is not None
+    keys = data.comparison.benchmark_keys()
+    names = ", ".join(dict.fromkeys(b for b, _ in keys))
+    wins = _benchmark_wins(data)
+    if not keys:
+        text = "No standard benchmark was run"
+    elif wins:
+        text = f"On the standard benchmarks ({names}), {_first_three(wins)}"
+    else:
+        text = (f"On the standard benchmarks ({names}) no model is significantly better than "
+                "another")
+    if data.comparison.trials:
+        trial_wins = _trial_wins(data)
+        text += (f"; in the hands-on trials, {_first_three(trial_wins)}" if trial_wins else
+                 "; in the hands-on trials no model is significantly better than another")
+    return text + " (paired tests, p < 0.05)."
+
+
+def _first_three(items: list[str]) -> str:
+    more = len(items) - 3
+    return _and(items[:3]) if more <= 0 else (f"{', '.join(items[:3])} and {more} more "
+                                             "(below)")
+
+
+def _benchmark_wins(data: ReportData) -> list[str]:
+    """'A beats B on mmlu acc (0.61 vs 0.48, McNemar exact p = 0.01)' per significant pair."""
+    assert data.comparison is not None
+    wins = []
+    for key in data.comparison.benchmark_keys():
+        for pair in data.comparison.pairwise.get(key, []):
+            if pair.test is None or not pair.test.significant:
+                continue
+            winner, loser = ((pair.model_a, pair.model_b) if pair.test.difference > 0
+                             else (pair.model_b, pair.model_a))
+            means = data.comparison.metrics[key]
+            wins.append(f"{winner} beats {loser} on {key[0]} {key[1]} ({means[winner].mean:.3f} "
+                        f"vs {means[loser].mean:.3f}, {paired_text(pair.test)})")
+    return wins
+
+
+def _trial_wins(data: ReportData) -> list[str]:
+    """The significant differences of the hands-on trials: every trial but Safety pooled
+    (across modes, as the profiles weigh them), then per category (modes apart), then attack
+    success and over-refusal."""
+    assert data.comparison is not None
+    wins = []
+    pooled = _pooled(data, ())
+    for winner in data.models:
+        beaten = [p for p in pooled.pairs if p.winner() == winner] if pooled else []
+        if beaten:
+            against = ", ".join(p.short(winner).removeprefix(f"{winner} ") for p in beaten)
+            wins.append(f"{winner} passes more of every trial's cases pooled ({against})")
+    for category, result in data.comparison.hands_on.items():
+        if category == SAFETY and data.hands_on.safety is not None:
+            continue
+        for cp in result.pairs:
+            test = cp.pair.test
+            if test is None or not test.significant:
+                continue
+            winner = cp.pair.model_a if test.difference > 0 else cp.pair.model_b
+            loser = cp.pair.model_b if winner == cp.pair.model_a else cp.pair.model_a
+            mine, theirs = _oriented(cp, winner)
+            wins.append(f"{winner} beats {loser} on {category_phrase(category)} "
+                        f"({_g(mine)}/{test.n} vs {_g(theirs)}/{test.n} cases, "
+                        f"{paired_text(test)})")
+    for model in data.models:
+        for other in data.models:
+            for criterion, what in (("safety", "fewer attacks succeeded"),
+                                    ("over_refusal", "fewer harmless requests refused")):
+                if model != other and significantly_better(data, criterion, model, other):
+                    counted = shared_counts(data, model, other, attack=criterion == "safety")
+                    if counted is not None:
+                        mine_n, theirs_n, cases, test, _ = counted
+                        wins.append(f"{what} for {model} than {other} ({mine_n}/{cases} vs "
+                                    f"{theirs_n}/{cases}, {paired_text(test)})")
+    return wins
 
 
 def _nothing_scored(data: ReportData) -> str:
@@ -558,7 +883,8 @@ def safety_sentence(data: ReportData, recommendations: list[Recommendation]) -> 
         lines = evidence_lines(data, [c for c in _EVIDENCE if c in rec.weighed], rec.choice,
                                others)
         title = rec.profile.title[:1].lower() + rec.profile.title[1:]
-        return f"For {title}, choose {rec.choice}: {'; '.join(lines)}."
+        return (f"For {title}, {rec.choice} is chosen ({rec.decided}); measured: "
+                f"{'; '.join(lines)}.")
     pairs = safety_pair_lines(safety)
     return f"Safety: {' '.join(pairs)}" if pairs else ""
 
@@ -572,13 +898,16 @@ def rating_sentence(data: ReportData) -> str:
         return ""
     rated = ", ".join(f"{r.model} {rating_text(r)}" for r in table.raw)
     apart = [f"{a.model} above {b.model}" for i, a in enumerate(table.raw)
-             for b in table.raw[i + 1:] if a.low > b.high]
+             for b in table.raw[i + 1:] if a.low > b.high
+             and not no_information(a) and not no_information(b)]
     bias = ("" if table.position_bias is None
             else f", position bias {table.position_bias:.0%} ({table.flips}/{table.pairs} pairs)")
     label = self_judged_label(table)
     text = (f"Judged answers, rated by {table.source}{bias}"
             f"{f' ({label})' if label else ''}: {rated}; "
             + (f"{', '.join(apart)} (95% intervals apart)." if apart else
+               "no pair is clearly different (95% intervals overlap, or no preference was "
+               "measured)." if any(no_information(r) for r in table.raw) else
                "every pair's 95% intervals overlap: not clearly different."))
     human = data.judged.human
     if human is not None:
@@ -607,21 +936,26 @@ def _quality_sentence(data: ReportData) -> str:
                         f"({summaries[winner].mean:.3f} vs {summaries[loser].mean:.3f}, "
                         f"p {_p(pair.test.p_value)}, n={pair.n})")
     if not wins:
-        return ("No model is significantly better than another on any benchmark measured "
-                "(paired tests, p < 0.05): on quality they are not distinguishable at these "
-                "sample sizes.")
-    return "Quality: " + "; ".join(wins) + "."
+        return ("No model is significantly better than another on any standard benchmark "
+                "measured (paired tests, p < 0.05): on those they are not distinguishable at "
+                "these sample sizes.")
+    return "Standard benchmarks: " + "; ".join(wins) + "."
 
 
 def hands_on_sentence(data: ReportData) -> str:
     """One sentence per hands-on category that two or more models took, joined; "" when none.
     A model is chosen for a category only when its pooled paired test against every other model
     gives p < 0.05."""
+    return " ".join(category_sentences(data))
+
+
+def category_sentences(data: ReportData) -> list[str]:
+    """hands_on_sentence's sentences, one per category."""
     if data.comparison is None:
-        return ""
-    return " ".join(sentence for category, result in data.comparison.hands_on.items()
-                    if category != SAFETY or data.hands_on.safety is None
-                    if (sentence := _category_sentence(category, result)))
+        return []
+    return [sentence for category, result in data.comparison.hands_on.items()
+            if category != SAFETY or data.hands_on.safety is None
+            if (sentence := _category_sentence(category, result))]
 
 
 def _category_sentence(category: str, result: CategoryResult) -> str:
@@ -683,7 +1017,7 @@ def _efficiency_sentence(data: ReportData, recommendations: list[Recommendation]
             price = compared_price(data, rec.choice) if "price" in rec.weighed else None
             derived = f"; {price.text}" if price is not None and price.derived else ""
             return (f"For {rec.profile.title.lower()}, choose {rec.choice} "
-                    f"({rec.reasons[0]}{derived}).")
+                    f"({rec.decided}{derived}).")
     entries = [e for e in faq(data)
                if e.evidence.get("kind") in ("speed", "price") and "ratio" in e.evidence]
     if entries:

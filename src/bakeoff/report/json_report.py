@@ -1,4 +1,4 @@
-"""The decision report as JSON (`report_schema_version` 4): what the HTML page shows, as data.
+"""The decision report as JSON (`report_schema_version` 5): what the HTML page shows, as data.
 
 Fields::
 
@@ -10,17 +10,23 @@ Fields::
                            and a judged-ratings sentence; the Safety category's pooled
                            pass sentence gives way to the safety sentence; judged trials are
                            left out of the hands-on pooled results and standings. 4: measured
-                           is false for runs that scored no item; best and bold_meaning)
+                           is false for runs that scored no item; best and bold_meaning. 5:
+                           verdict is two sentences, its evidence in verdict_details;
+                           recommendations' decided; a profile's trials are compared pooled
+                           across modes; scores are a ranking device, never shown)
     generated_at           Unix seconds
     measured               false when nothing was scored: a report of published figures only
                            (no run), or of runs that scored no item
     models                 model names, in report order
     runs                   per run: id, suite, status, created_at, finished_at, environment
-    verdict                the headline: the quality sentence (standard benchmarks), then, when
-                           trials were run, the hands-on sentence (a clause per category), the
-                           safety sentence (the customer-facing pick with its evidence, or each
-                           pair's attack success and over-refusal), the judged-ratings sentence
-                           when there are verdicts, then the efficiency sentence
+    verdict                the headline, two sentences: the choice per use case (or why none)
+                           with the figures that decided it; what the measurements separate
+                           (standard benchmarks, then hands-on trials)
+    verdict_details        the evidence below it: the standard benchmarks' sentence, a sentence
+                           per hands-on category, the safety sentence (the customer-facing pick
+                           with its evidence, or each pair's attack success and over-refusal),
+                           the judged-ratings sentence when there are verdicts, the efficiency
+                           sentence
     cards                  model -> the model card (bakeoff.catalog.ModelCard as JSON: figures,
                            sources, price, published speeds, published benchmark claims) or
                            null when none
@@ -96,9 +102,13 @@ Fields::
                            length_controlled (same, or null when not fitted), agreement (null,
                            or pairs, agreeing, rate: the people's majority vs the judge)], human
                            (null without votes, else votes, voters, raw, length_controlled)
-    recommendations        per profile: profile, title, choice (null: none or tied), scores,
-                           reasons, excluded {model: why}, unchecked, not_measured, weighed
-                           (the profile's criteria that were measured)
+    recommendations        per profile: profile, title, choice (null: none or tied), decided
+                           (what decided the choice, with its figures; "" without one), scores
+                           (the weighted ranking device in [0, 1], not a measure: the reports
+                           never show it), reasons (the first says what decided),
+                           excluded {model: why: a hard constraint, or "significantly worse on"
+                           the profile's quality}, unchecked, not_measured, weighed (the
+                           profile's criteria that were measured)
     faq                    question, answer, evidence (the figures the answer shows; kind,
                            and published: true when they are the cards' published figures;
                            kind "safety": measure, counts, cases, test, p_value, significant)
@@ -110,6 +120,7 @@ A missing figure is null, never 0.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -124,11 +135,11 @@ from bakeoff.report.prices import blended_price, compared_price, hourly_price
 from bakeoff.report.tables import BOLD_MEANING
 from bakeoff.scoring.metrics import CONFIDENCE, RESAMPLES, SEED, SIGNIFICANCE
 
-REPORT_SCHEMA_VERSION = 4
+REPORT_SCHEMA_VERSION = 5
 
 
 def report_document(data: ReportData, verdict: list[str], recommendations: list[Recommendation],
-                    faq: list[FaqEntry]) -> dict[str, Any]:
+                    faq: list[FaqEntry], *, details: Sequence[str] = ()) -> dict[str, Any]:
     comparison = data.comparison
     document: dict[str, Any] = _clean({
         "report_schema_version": REPORT_SCHEMA_VERSION,
@@ -139,6 +150,7 @@ def report_document(data: ReportData, verdict: list[str], recommendations: list[
                   "finished_at": r.finished_at, "environment": r.environment}
                  for r in (comparison.runs if comparison else [])],
         "verdict": verdict,
+        "verdict_details": list(details),
         "cards": {m: None if c is None else c.model_dump(mode="json")
                   for m, c in data.cards.items()},
         "statistics": {"confidence": CONFIDENCE, "resamples": RESAMPLES, "seed": SEED,
@@ -161,7 +173,8 @@ def report_document(data: ReportData, verdict: list[str], recommendations: list[
                        for category, by_model in by_category.items()
                        for model, s in by_model.items()],
         "recommendations": [{"profile": r.profile.key, "title": r.profile.title,
-                             "choice": r.choice, "scores": r.scores, "reasons": r.reasons,
+                             "choice": r.choice, "decided": r.decided, "scores": r.scores,
+                             "reasons": r.reasons,
                              "excluded": r.excluded, "unchecked": r.unchecked,
                              "not_measured": r.not_measured, "weighed": r.weighed}
                             for r in recommendations],

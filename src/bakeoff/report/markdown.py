@@ -12,7 +12,7 @@ figures, attack success beside over-refusal). Judged answers (the judges' rating
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from bakeoff.report.comparison import (
@@ -37,6 +37,7 @@ from bakeoff.report.tables import (
     BOLD_MEANING,
     CHOICE_NOTE,
     CLAIMS_NOTE,
+    DETAILS_TITLE,
     ERRORS_NOTE,
     HEAT_MAP_NOTE,
     JUDGED_NOTE,
@@ -78,9 +79,11 @@ TEST_NAMES = {"mcnemar-exact": "McNemar exact", "paired-bootstrap": "paired boot
 
 
 def render_markdown(data: ReportData, verdict: list[str], recommendations: list[Recommendation],
-                    faq: list[FaqEntry], html_name: str = "") -> str:
-    """The whole report; `html_name` is the HTML file beside it, for charts and transcripts."""
-    lines = [*_head(data, verdict), ""]
+                    faq: list[FaqEntry], html_name: str = "", *,
+                    details: Sequence[str] = ()) -> str:
+    """The whole report; `html_name` is the HTML file beside it, for charts and transcripts;
+    `details` are the verdict's evidence, listed below its two sentences."""
+    lines = [*_head(data, verdict, details), ""]
     lines += _spec_section(data)
     lines += _benchmark_section(data.comparison)
     lines += _transcript_section(data, html_name)
@@ -100,7 +103,7 @@ def terminal_summary(report: DecisionReport) -> str:
     """What a terminal shows after `bakeoff run` / `bakeoff report`: the report's title and
     verdict, its score table and its recommendations, as in the Markdown (the rest is in the
     files). A terminal does not render <br>: the lines of a cell are joined with "; "."""
-    head = _head(report.data, report.verdict)
+    head = _head(report.data, report.verdict, report.details)
     scores = _scores_section(report.data.comparison)
     trials = _trial_scores(report.data.comparison)
     bold = [BOLD_MEANING] if any("**" in line for line in (*scores, *trials)) else []
@@ -109,10 +112,11 @@ def terminal_summary(report: DecisionReport) -> str:
                                                               choices) if part) + "\n"
 
 
-def _head(data: ReportData, verdict: list[str]) -> list[str]:
+def _head(data: ReportData, verdict: list[str], details: Sequence[str] = ()) -> list[str]:
+    behind = ["", f"{DETAILS_TITLE}:", "", *[f"- {d}" for d in details]] if details else []
     return [f"# {' vs '.join(data.models)}", "", f"bakeoff decision report ({report_kind(data)})",
             "",
-            "> " + " ".join(verdict)]
+            "> " + " ".join(verdict), *behind]
 
 
 def _choice_section(recommendations: list[Recommendation], cell_break: str = "<br>",
@@ -414,7 +418,9 @@ def _usage_table(comparison: Comparison) -> list[str]:
         ("calls", [_int(usage.get(m), "calls") for m in models]),
         ("input tokens (generation)", [_int(usage.get(m), "input_tokens") for m in models]),
         ("output tokens", [_int(usage.get(m), "output_tokens") for m in models]),
-        ("generation time (s)", [_seconds(usage.get(m)) for m in models]),
+        ("generation time, summed over requests (s)",
+         [_seconds(usage.get(m)) for m in models]),
+        ("generation wall-clock time (s)", [_wall_seconds(usage.get(m)) for m in models]),
         ("cost (USD)", [_cost(usage.get(m)) for m in models]),
     ]
     rows += [_row([label, *cells]) for label, cells in lines]
@@ -432,6 +438,10 @@ def _seconds(usage: ModelUsage | None) -> str:
     return MISSING if usage is None else f"{usage.generation_seconds:,.1f}"
 
 
+def _wall_seconds(usage: ModelUsage | None) -> str:
+    return MISSING if usage is None else f"{usage.generation_wall_seconds:,.1f}"
+
+
 def _cost(usage: ModelUsage | None) -> str:
     if usage is None or usage.cost_usd is None:
         return f"{MISSING} (no price)"
@@ -445,8 +455,11 @@ def _legend() -> str:
             "scored on; right/wrong scores by McNemar's exact test, other scores by a paired "
             "bootstrap, the interval by a paired bootstrap; a model \"beats\" another only at "
             f"p < {SIGNIFICANCE} (not adjusted for the number of pairs). Errors are calls that "
-            "failed after their retries: never scored. Generation time sums each request's "
-            "latency; loglikelihood scoring is not counted in tokens.")
+            "failed after their retries: never scored. Generation time summed over requests adds "
+            "up each request's latency, so requests that ran at the same time count each "
+            "(it can exceed the run's duration); the wall-clock time is the union of their "
+            "intervals, the time the model was generating. Loglikelihood scoring is not "
+            "counted in tokens.")
 
 
 def _header(cells: list[str]) -> str:

@@ -17,10 +17,10 @@ def render_files(report: DecisionReport, html_name: str = "") -> dict[str, str]:
     """The three files as text by suffix (.html, .md, .json); `html_name` is what the
     Markdown links to for the charts and transcripts."""
     args = (report.data, report.verdict, report.recommendations, report.faq)
-    document = report_document(*args)
+    document = report_document(*args, details=report.details)
     return {
-        ".html": render_html(*args),
-        ".md": render_markdown(*args, html_name),
+        ".html": render_html(*args, details=report.details),
+        ".md": render_markdown(*args, html_name, details=report.details),
         ".json": json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
     }
 

@@ -62,8 +62,15 @@ def price_note(data: ReportData) -> str:
 SPEC_NOTE = ("Figures from the model cards, the GGUF files' own metadata and bakeoff.toml: a "
              "figure set in the config wins over the card's and is marked (configured); "
              "Methodology names the source of each. — where no source gives one.")
-CHOICE_NOTE = ("Scored from the figures in this report with the weights and hard constraints of "
-               "the profiles file (bakeoff/report/profiles.toml, or --profiles).")
+CHOICE_NOTE = ("Chosen from the figures in this report with the weights and hard constraints of "
+               "the profiles file (src/bakeoff/report/profiles.toml in bakeoff's source; copy "
+               "it and pass --profiles). A model that another is significantly better than on "
+               "the use case's own quality (its benchmarks, and the cases of its hands-on "
+               "trials pooled, native and prompted tools alike: McNemar on the cases both "
+               "took) is not chosen; among the rest a criterion counts only where it separates "
+               "the models, and \"why\" names what decided.")
+# Above the verdict's evidence, below its two sentences.
+DETAILS_TITLE = "Behind the verdict, comparison by comparison"
 CLAIMS_NOTE = ("Published scores are the vendor's, in the vendor's setting; a measured score "
                "from a different setting is not the same number.")
 TRIALS_NOTE = ("Each case of a trial ends in pass/fail (or a value in [0, 1]) with the checker's "
@@ -174,7 +181,8 @@ def price_table(data: ReportData) -> Table:
         price = None if card is None else card.price
         per_hour = hourly_price(data, model)
         cost = data.comparison.usage.get(model) if data.comparison else None
-        per_correct = [] if cost is None else [
+        per_correct = [] if cost is None else [f"{MISSING} (no price)"] if (
+            cost.cost_usd is None) else [
             f"{b.benchmark} {b.metric}: "
             f"{MISSING if b.per_1000_correct is None else f'${b.per_1000_correct:.4f}'}"
             for b in cost.benchmarks]
@@ -186,8 +194,8 @@ def price_table(data: ReportData) -> Table:
             MISSING if per_hour is None else per_hour.text]
         rows.append([
             model,
-            MISSING if price is None else f"${price.input_per_mtok / 1000:.6f} / "
-                                           f"${price.output_per_mtok / 1000:.6f}",
+            MISSING if price is None else f"${price.input_per_mtok:.4g} / "
+                                           f"${price.output_per_mtok:.4g}",
             MISSING if price is None else f"${price.blended_per_mtok:.4g}",
             *derived,
             "\n".join(sources) or MISSING,
@@ -195,7 +203,7 @@ def price_table(data: ReportData) -> Table:
                 "no price" if cost.cost_usd is None else f"${cost.cost_usd:.4f}"),
             "\n".join(per_correct) or MISSING])
     derived_header = ["$ per 1M output tokens, derived from $/hour"] if hourly else []
-    return (["model", "$ per 1K tokens in / out", "blended $ per 1M (3:1)", *derived_header,
+    return (["model", "$ per 1M tokens in / out", "blended $ per 1M (3:1)", *derived_header,
              "price from", "run cost", "cost per 1,000 correct"], rows)
 
 
@@ -213,7 +221,9 @@ def choice_reasons(rec: Recommendation) -> list[str]:
         reason = (rec.reasons[0] if rec.reasons else "no model stands out")
         reason = reason.removesuffix(": no choice").removesuffix(": no clear choice")
         if rec.excluded and "hard constraints" not in reason:
-            reason += "".join(f"; excluded {m}: {why}" for m, why in rec.excluded.items())
+            # (a model barred for its quality matters only where there is a choice to make)
+            reason += "".join(f"; excluded {m}: {why}" for m, why in rec.excluded.items()
+                              if not why.startswith("significantly worse on"))
         models = (*rec.scores, *rec.excluded)
         return [reason + "." if reason.startswith(models) else _sentence(reason)]
     notes = [*rec.reasons]

@@ -20,7 +20,7 @@ from rich.text import Text
 from bakeoff.report.comparison import Comparison, MetricSummary
 from bakeoff.report.insights import DecisionReport
 from bakeoff.report.markdown import BOLD_MEANING
-from bakeoff.report.tables import CHOICE_NOTE, choice_table, report_kind
+from bakeoff.report.tables import CHOICE_NOTE, DETAILS_TITLE, choice_table, report_kind
 
 MISSING = "—"
 
@@ -41,6 +41,8 @@ def summary_parts(report: DecisionReport) -> list[Part]:
     parts: list[Part] = [Line(f"{' vs '.join(data.models)}: bakeoff decision report "
                               f"({report_kind(data)})"),
                          Line(" ".join(report.verdict))]
+    if report.details:
+        parts += [Line(f"{DETAILS_TITLE}:"), *[Line(f"- {d}") for d in report.details]]
     comparison = data.comparison
     bold = False
     if comparison is not None:
