@@ -187,3 +187,15 @@ def test_a_reason_that_starts_with_a_model_name_keeps_its_case() -> None:
                           {"smollm2": "context 8,192 < 32,768"})
     assert choice_reasons(tied) == ["gemma-3-270m and qwen tie at 1.00; excluded smollm2: "
                                     "context 8,192 < 32,768."]
+
+
+def test_usage_says_how_its_time_is_counted_and_a_missing_price_is_one_dash(
+        tmp_path: Path) -> None:
+    lines = _files(tmp_path)[".md"].splitlines()
+    # Requests that ran at once each count in the sum; the wall-clock union is beside it.
+    assert any(line.startswith("| generation time, summed over requests (s) |") for line in lines)
+    assert any(line.startswith("| generation wall-clock time (s) |") for line in lines)
+    assert "| model | $ per 1M tokens in / out | blended $ per 1M (3:1) |" in "\n".join(lines)
+    assert "| alpha | $1 / $2 | $1.25 |" in "\n".join(lines)
+    # No price: one dash with its reason, not one per metric.
+    assert "| beta | — | — | — | no price | — (no price) |" in lines
