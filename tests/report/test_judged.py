@@ -53,7 +53,7 @@ def test_the_stored_verdicts_become_the_judged_section(data: ReportData) -> None
     assert record["self_judged_label"] == "self-judged: alpha judges its own answers"
     assert (record["pairs"], record["flips"], record["position_bias"]) == (4, 1, 0.25)
     assert [r["model"] for r in record["raw"]] == ["alpha", "beta"]
-    assert set(record["raw"][0]) == {"model", "rating", "low", "high"}
+    assert set(record["raw"][0]) == {"model", "rating", "low", "high", "no_preference"}
     assert record["agreement"] == {"pairs": 3, "agreeing": 2, "rate": 2 / 3}
     assert (judged["human"]["votes"], judged["human"]["voters"]) == (3, 2)
 
@@ -143,3 +143,6 @@ def test_a_rating_of_ties_alone_says_no_preference_was_measured(data: ReportData
                              "preference was measured).")
     markdown = render_files(decide(data), "s.html")[".md"]
     assert "[1000, 1000]" not in markdown
+    document = json.loads(render_files(decide(data), "s.html")[".json"])
+    [judge] = document["judged"]["judges"]
+    assert [r["no_preference"] for r in judge["raw"]] == [True, False]

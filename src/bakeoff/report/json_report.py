@@ -97,8 +97,11 @@ Fields::
                            the `rating` criterion weighs, or null), judges [judge, pairs, flips,
                            position_bias (flips / pairs), self_judged (contestants that are the
                            judge), self_judged_label (null or "self-judged: X judges its own
-                           answers"), length_coefficient, raw [model, rating, low, high] (best
-                           first; Bradley–Terry, mean 1000, 95% bootstrap interval),
+                           answers"), length_coefficient, raw [model, rating, low, high,
+                           no_preference] (best first; Bradley–Terry, mean 1000, 95% bootstrap
+                           interval;
+                           no_preference: true when the interval has no width because every
+                           verdict on the model was a tie or flipped: no information),
                            length_controlled (same, or null when not fitted), agreement (null,
                            or pairs, agreeing, rate: the people's majority vs the judge)], human
                            (null without votes, else votes, voters, raw, length_controlled)
@@ -127,7 +130,7 @@ from typing import Any
 from bakeoff.judging.ratings import RatingTable
 from bakeoff.report.comparison import CategoryResult, Comparison, ModelUsage, TrialEntry
 from bakeoff.report.data import ReportData
-from bakeoff.report.evidence import rating_source, self_judged_label
+from bakeoff.report.evidence import no_information, rating_source, self_judged_label
 from bakeoff.report.export import pairwise_records, summary_records
 from bakeoff.report.hands_on import HandsOn, HeatMap, SafetyFigures, Share, SharedCount
 from bakeoff.report.insights import FaqEntry, Recommendation
@@ -267,7 +270,8 @@ def _rating_table(table: RatingTable) -> dict[str, Any]:
     """The source's name, pairs and both fits (raw and length-controlled, best first)."""
     fits = {"raw": table.raw, "length_controlled": table.length_controlled}
     return {"judge": table.source, "pairs": table.pairs,
-            **{name: None if ratings is None else [asdict(r) for r in ratings]
+            **{name: None if ratings is None else [
+                {**asdict(r), "no_preference": no_information(r)} for r in ratings]
                for name, ratings in fits.items()}}
 
 
