@@ -58,7 +58,7 @@ from bakeoff.report.evidence import (
     significantly_better,
 )
 from bakeoff.report.hands_on import SAFETY
-from bakeoff.report.pooled import PooledQuality, pooled_quality, profile_trials
+from bakeoff.report.pooled import PooledQuality, count_text, pooled_quality, profile_trials
 from bakeoff.report.prices import (
     any_hourly,
     compared_price,
@@ -824,8 +824,16 @@ def _trial_wins(data: ReportData) -> list[str]:
     for winner in data.models:
         beaten = [p for p in pooled.pairs if p.winner() == winner] if pooled else []
         if beaten:
-            against = ", ".join(p.short(winner).removeprefix(f"{winner} ") for p in beaten)
-            wins.append(f"{winner} passes more of every trial's cases pooled ({against})")
+            losers = [p.model_a if p.model_b == winner else p.model_b for p in beaten]
+            counts = _and([f"{count_text(p.passed(winner))}/{p.test.n} vs "
+                           f"{count_text(p.passed(loser))}/{p.test.n}"
+                           for p, loser in zip(beaten, losers, strict=True) if p.test])
+            ps = _and([paired_text(p.test) for p in beaten if p.test])
+            mixed = max(p.mixed for p in beaten)
+            modes = (f"; modes differ on {mixed} trial{'s' if mixed != 1 else ''}" if mixed
+                     else "")
+            wins.append(f"{winner} passes more of every trial's cases pooled than "
+                        f"{_and(losers)} ({counts}, {ps}{modes})")
     for category, result in data.comparison.hands_on.items():
         if category == SAFETY and data.hands_on.safety is not None:
             continue
