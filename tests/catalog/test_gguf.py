@@ -139,3 +139,6 @@ def test_the_bundled_gguf_files_read_as_their_model_cards_say(name: str) -> None
     assert card.architecture == "dense" and card.total_params == card.active_params
     assert card.total_params == expected["parameters"]
     assert card.license is not None and card.sources["license"].startswith("https://")
+    # The names shown for it (`bakeoff models`, the spec sheet) say the file's quantisation.
+    assert f"(bundled, {expected['quantization']})" in card.display_name
+    assert expected["quantization"] in BUNDLED_MODELS[name].description
