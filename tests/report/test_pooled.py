@@ -35,10 +35,15 @@ TEN = {
 }
 
 
-def _data(tmp_path: Path, trials: dict[str, tuple[int, str, dict[str, int]]]) -> ReportData:
+def _data(tmp_path: Path, trials: dict[str, tuple[int, str, dict[str, int]]],
+          mmlu: dict[str, int] | None = None) -> ReportData:
+    """The trials' counts as stored results; `mmlu`: items right of 10 per model."""
     store = Store(tmp_path / "bakeoff.sqlite")
     run_id = store.create_run("plan", "quick", {"models": [{"name": m} for m in MODELS]},
                               {"bakeoff": "0.1.0"})
+    for model, right in (mmlu or {}).items():
+        store.put_scores(run_id, model, "mmlu", "loglikelihood", 5,
+                         [Score(f"mmlu/{i}", "acc", float(i < right)) for i in range(10)], [])
     for trial, (cases, metric, passed) in trials.items():
         for model in MODELS:
             mode = ("native tools" if model in NATIVE else "prompted tools") if trial.startswith(
@@ -118,3 +123,25 @@ def test_ten_pooled_cases_separate_what_no_trial_alone_can(tmp_path: Path) -> No
         "trial's cases pooled than smollm2 and gemma (8/10 vs 0/10 and 8/10 vs 0/10, McNemar "
         "exact p = 0.00781 and McNemar exact p = 0.00781; modes differ on 2 trials) (paired "
         "tests, p < 0.05).")
+
+
+def test_models_each_behind_somewhere_are_not_called_indistinguishable(tmp_path: Path) -> None:
+    """qwen beats both others on mmlu, gemma beats both on the trials pooled: every model is
+    behind somewhere, so none is barred, and the reason says there are differences that rank
+    no one rather than "not distinguishable"."""
+    data = _data(tmp_path, {"tool_simple": (8, "pass", {"gemma": 8, "qwen": 0, "smollm2": 0})},
+                 mmlu={"gemma": 0, "qwen": 10, "smollm2": 0})
+    profiles = tmp_path / "profiles.toml"
+    profiles.write_text('[everything]\nweights = { quality = 1.0 }\n'
+                        '[tools]\ntrial_categories = ["Function calling"]\n'
+                        'weights = { hands_on = 1.0 }\n', encoding="utf-8")
+    report = decide(data, profiles)
+    everything, tools = report.recommendations
+    assert (everything.choice, everything.excluded) == (None, {})
+    assert everything.reasons == [
+        "gemma, qwen: each is significantly worse than another on some of what this profile "
+        "weighs (measured quality), and nothing puts one ahead: no clear choice"]
+    assert ("no choice for everything (each model is behind another somewhere, none ahead)"
+            in report.verdict[0])
+    # On the trials alone gemma is ahead: chosen, the others excluded with the figures.
+    assert tools.choice == "gemma" and set(tools.excluded) == {"qwen", "smollm2"}

@@ -550,6 +550,11 @@ def _reasons(data: ReportData, profile: Profile, used: list[str], eligible: list
     if choice is None:
         tied = [m for m in eligible if scores[m] == max(scores.values())]
         weighed = ", ".join(_label(data, profile, c) for c in used)
+        if any(_quality_losses(data, profile, m, eligible) for m in tied):
+            # (each beaten somewhere: a difference, but none that ranks them)
+            return [f"{', '.join(tied)}: each is significantly worse than another on some "
+                    f"of what this profile weighs ({weighed}), and nothing puts one ahead: no "
+                    "clear choice"]
         return [f"{', '.join(tied)}: not distinguishable on what this profile weighs "
                 f"({weighed}): no clear choice"]
     others = [m for m in eligible if m != choice]
@@ -760,6 +765,8 @@ def _why_none(rec: Recommendation) -> str:
     reason = rec.reasons[0] if rec.reasons else ""
     if "not distinguishable" in reason:
         return "not distinguishable on what it weighs"
+    if "nothing puts one ahead" in reason:
+        return "each model is behind another somewhere, none ahead"
     if "hard constraints" in reason:
         return "no model meets its hard constraints"
     if "not measured" in reason or "no figure" in reason:
