@@ -4,10 +4,11 @@ tool-use findings of a new user's demo (a model that passed 2 of 16 tool cases w
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from bakeoff.report.data import ModelSpeed, ReportData, SpeedFigures, build_report_data
-from bakeoff.report.insights import Recommendation, decide
+from bakeoff.report.insights import Recommendation, decide, load_profiles, recommend
 from bakeoff.report.pooled import pooled_quality, profile_trials
 from bakeoff.store import Store
 from bakeoff.types import Message, Score
@@ -81,15 +82,28 @@ def test_the_pooled_test_crosses_modes_and_says_which(tmp_path: Path) -> None:
 def test_a_difference_the_pooled_cases_do_not_show_is_said_and_never_a_score(
         tmp_path: Path) -> None:
     tools = _tool_use(_data(tmp_path, DEMO))
-    # Not distinguishable on tool use, so the profile's minor criterion decides, and the
-    # reason says both, with the figures; no weighted "score" is shown.
+    # Not distinguishable on tool use, which carries most of the profile's weight: its minor
+    # criterion (latency) does not get to pick; the reason says so with the figures.
+    assert tools.choice is None
+    assert tools.reasons == [
+        "not distinguishable on function calling and structured output (gemma 2/16 vs 8/16 "
+        "for qwen (prompted tools vs native tools on 6 of 8 trials), McNemar exact p = "
+        "0.0703), which carries most of this use case's weight; the rest alone would claim "
+        "more than the data show: no clear choice (more cases would tell)"]
+    assert tools.decided == ""
+    assert not any("score" in reason for reason in tools.reasons)
+
+
+def test_a_minor_criterion_decides_when_what_is_level_weighs_less(tmp_path: Path) -> None:
+    data = _data(tmp_path, DEMO)
+    profile = next(p for p in load_profiles() if p.key == "tool-use")
+    light = replace(profile, weights={"hands_on": 0.3, "latency": 0.7})
+    tools = recommend(data, [light])[0]
     assert tools.choice == "gemma"
     assert tools.reasons[0] == (
         "not distinguishable on function calling and structured output (gemma 2/16 vs 8/16 "
         "for qwen (prompted tools vs native tools on 6 of 8 trials), McNemar exact p = 0.0703); "
         "decided by time to first token, p50 0.19 s vs 0.50 s for qwen")
-    assert tools.decided == tools.reasons[0]
-    assert not any("score" in reason for reason in tools.reasons)
 
 
 def test_ten_pooled_cases_separate_what_no_trial_alone_can(tmp_path: Path) -> None:

@@ -353,7 +353,16 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
     safety_missing = "safety" in profile.weights and "safety" not in used
     choice = (_choice(scores) if used and not (quality_missing or mostly_missing
                                                or safety_missing) else None)
-    if not eligible:
+    # What the models are level on may carry most of the weight: then a minor criterion
+    # (latency, say) would pick a model the major ones cannot tell from the rest.
+    level = _level_criteria(data, profile, used, eligible)
+    minor_decides = (choice is not None and len(eligible) > 1
+                     and sum(profile.weights[c] for c in level) > total_weight / 2)
+    if minor_decides:
+        choice = None
+    if minor_decides:
+        reasons = [_level_reason(data, profile, level, eligible, scores)]
+    elif not eligible:
         reasons = _reasons(data, profile, used, eligible, scores, choice, excluded)
     elif safety_missing and not quality_missing:
         reasons = ["attack resistance (the safety trials) was not measured: no choice"]
@@ -373,6 +382,32 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
                                                  excluded)
     return Recommendation(profile, choice, scores if used else {}, reasons, excluded, unchecked,
                           not_measured, used, decided)
+
+
+def _level_criteria(data: ReportData, profile: Profile, used: list[str],
+                    eligible: list[str]) -> list[str]:
+    """The tested criteria (not figures) on which every eligible model scores the same."""
+    level = []
+    for criterion in used:
+        values = _criterion_scores(data, profile, criterion, eligible) or {}
+        if criterion not in _FIGURES and len({values.get(m) for m in eligible}) == 1:
+            level.append(criterion)
+    return level
+
+
+def _level_reason(data: ReportData, profile: Profile, level: list[str], eligible: list[str],
+                  scores: dict[str, float]) -> str:
+    """Why no choice when the models are level on what weighs most: 'not distinguishable on
+    function calling and structured output (A 2/16 vs 8/16 for B, p = 0.07), which carries
+    most of this use case's weight: no clear choice (more cases would tell)'."""
+    leader = max(eligible, key=lambda m: scores.get(m, 0.0))
+    closest = (_closest(data, profile, leader, [m for m in eligible if m != leader])
+               if "hands_on" in level else "")
+    named = [closest] if closest else []
+    named += [_label(data, profile, c) for c in level if c != "hands_on" or not closest]
+    return (f"not distinguishable on {'; '.join(named)}, which carries most of this use "
+            "case's weight; the rest alone would claim more than the data show: no clear "
+            "choice (more cases would tell)")
 
 
 def _quality_barred(data: ReportData, profile: Profile, eligible: list[str]) -> dict[str, str]:
