@@ -39,7 +39,7 @@ published_speeds = [{ provider = "the article's host", output_tokens_per_s = 68.
 workload = "the article's prompts", date = 2024-07-24, source = "https://example.com/article" }]
 """
 
-PRICE = ("b costs 4.2× less per 1K tokens: $0.001560 vs $0.006500 (list prices, blended 3:1 "
+PRICE = ("b costs 4.2× less per 1M tokens: $1.56 vs $6.5 (list prices, blended 3:1 "
          "in:out).")
 SPEED = ("Published, not measured: b generates 2.4× faster, 68.7 vs 28.4 tokens/s (for a, on "
          "the article's host; for b, on the article's host).")
@@ -73,7 +73,7 @@ def test_a_card_name_not_configured_keeps_the_cards_figures() -> None:
     data = report_from_cards(["llama-3.1-405b-instruct", "mixtral-8x22b-instruct"],
                              generated_at=0.0, config=config)
     [price] = _answers(faq(data), "price")
-    assert price.startswith("mixtral-8x22b-instruct costs 1.2× less per 1K tokens")
+    assert price.startswith("mixtral-8x22b-instruct costs 1.2× less per 1M tokens")
 
 
 @pytest.mark.parametrize("config_option", [False, True])

@@ -133,8 +133,8 @@ def test_a_report_from_cards_labels_every_figure_published() -> None:
                                    "1.9× faster, 98.3 vs 51.5 tokens/s (for llama")
     assert speed.evidence["ratio"] == round(98.3 / 51.5, 1)
     price = next(e for e in faq(data) if e.evidence["kind"] == "price")
-    assert price.answer == ("mixtral-8x22b-instruct costs 1.2× less per 1K tokens: $0.003000 vs "
-                            "$0.003500 (list prices, blended 3:1 in:out).")
+    assert price.answer == ("mixtral-8x22b-instruct costs 1.2× less per 1M tokens: $3 vs "
+                            "$3.5 (list prices, blended 3:1 in:out).")
     assert price.evidence["ratio"] == round(0.0035 / 0.003, 1)
     assert speed.answer in second and price.answer in second
 

@@ -119,9 +119,9 @@ def test_the_faq_compares_a_list_price_with_a_derived_one_and_says_which_is_whic
         tmp_path: Path) -> None:
     data = _data(tmp_path, {"beta": 0.09}, speed={"beta": 50.0})
     entry = next(e for e in faq(data) if e.question == "Which is cheaper, alpha or beta?")
-    assert entry.answer == ("beta costs 2.5× less per 1K tokens: $0.000500 vs $0.001250 (alpha: "
+    assert entry.answer == ("beta costs 2.5× less per 1M tokens: $0.5 vs $1.25 (alpha: "
                             f"blended $1.25 per 1M (list price); beta: {DERIVED_BETA}).")
-    assert entry.evidence == {"kind": "price", "per_1k": {"alpha": 0.00125, "beta": 0.0005},
+    assert entry.evidence == {"kind": "price", "per_1m": {"alpha": 1.25, "beta": 0.5},
                               "derived": ["beta"], "ratio": 2.5}
 
 

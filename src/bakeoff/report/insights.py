@@ -1187,12 +1187,12 @@ def _published_speed_entry(data: ReportData, a: str, b: str, question: str) -> F
 def _price_entry(data: ReportData, a: str, b: str) -> FaqEntry | None:
     question = f"Which is cheaper, {a} or {b}?"
     prices = {m: compared_price(data, m) for m in (a, b)}
-    # Per 1,000 tokens, as shown: the compared per-1M price / 1000, to 6 decimals.
-    shown = {m: _round(None if p is None else p.per_mtok / 1000, 6) for m, p in prices.items()}
+    # Per 1M tokens, as every other price in the report, to 4 significant digits.
+    shown = {m: None if p is None else float(f"{p.per_mtok:.4g}") for m, p in prices.items()}
     hourly = [m for m in (a, b) if m in data.price_per_hour]
     # A price derived from a price per hour is labelled with its inputs, never as a list price.
-    evidence: dict[str, Any] = ({"kind": "price", "blended_per_1k": shown} if not hourly else
-                                {"kind": "price", "per_1k": shown, "derived": hourly})
+    evidence: dict[str, Any] = ({"kind": "price", "blended_per_1m": shown} if not hourly else
+                                {"kind": "price", "per_1m": shown, "derived": hourly})
     if any(v is None for v in shown.values()):
         missing = [m for m, v in shown.items() if v is None]
         if not any(m in hourly for m in missing):
@@ -1208,10 +1208,10 @@ def _price_entry(data: ReportData, a: str, b: str) -> FaqEntry | None:
     if not shown[cheap]:
         kind = "blended" if not hourly else basis
         return FaqEntry(question, f"{cheap} costs nothing per token on record, {dear} "
-                        f"${shown[dear]:.6f} per 1K tokens ({kind}).", evidence)
+                        f"${shown[dear]:g} per 1M tokens ({kind}).", evidence)
     ratio = (shown[dear] or 0) / (shown[cheap] or 1)
-    return FaqEntry(question, f"{cheap} costs {ratio:.1f}× less per 1K tokens: "
-                    f"${shown[cheap]:.6f} vs ${shown[dear]:.6f} ({basis}).",
+    return FaqEntry(question, f"{cheap} costs {ratio:.1f}× less per 1M tokens: "
+                    f"${shown[cheap]:g} vs ${shown[dear]:g} ({basis}).",
                     {**evidence, "ratio": round(ratio, 1)})
 
 
