@@ -323,6 +323,7 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
     eligible = [m for m in data.models if m not in excluded]
     scores: dict[str, float] = dict.fromkeys(eligible, 0.0)
     used, not_measured, total_weight, missing_weight = [], [], 0.0, 0.0
+    level: list[str] = []  # tested criteria on which every eligible model scores the same
     for criterion, weight in profile.weights.items():
         values = _criterion_scores(data, profile, criterion, eligible)
         if values is None:
@@ -337,6 +338,8 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
             continue
         used.append(criterion)
         total_weight += weight
+        if criterion not in _FIGURES and len(set(values.values())) == 1:
+            level.append(criterion)
         for model, value in values.items():
             scores[model] += weight * value
     if total_weight:
@@ -355,12 +358,10 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
                                                or safety_missing) else None)
     # What the models are level on may carry most of the weight: then a minor criterion
     # (latency, say) would pick a model the major ones cannot tell from the rest.
-    level = _level_criteria(data, profile, used, eligible)
     minor_decides = (choice is not None and len(eligible) > 1
                      and sum(profile.weights[c] for c in level) > total_weight / 2)
     if minor_decides:
         choice = None
-    if minor_decides:
         reasons = [_level_reason(data, profile, level, eligible, scores)]
     elif not eligible:
         reasons = _reasons(data, profile, used, eligible, scores, choice, excluded)
@@ -382,17 +383,6 @@ def _recommend(data: ReportData, profile: Profile) -> Recommendation:
                                                  excluded)
     return Recommendation(profile, choice, scores if used else {}, reasons, excluded, unchecked,
                           not_measured, used, decided)
-
-
-def _level_criteria(data: ReportData, profile: Profile, used: list[str],
-                    eligible: list[str]) -> list[str]:
-    """The tested criteria (not figures) on which every eligible model scores the same."""
-    level = []
-    for criterion in used:
-        values = _criterion_scores(data, profile, criterion, eligible) or {}
-        if criterion not in _FIGURES and len({values.get(m) for m in eligible}) == 1:
-            level.append(criterion)
-    return level
 
 
 def _level_reason(data: ReportData, profile: Profile, level: list[str], eligible: list[str],
