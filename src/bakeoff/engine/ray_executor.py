@@ -45,7 +45,7 @@ from bakeoff.engine.plan import Tasks
 from bakeoff.engine.runner import ModelSlot, ProgressSink, RunCounts, Runner, TrialUnit, WorkUnit
 from bakeoff.engine.shared_limits import Caps, EndpointLimits, LimitedProvider
 from bakeoff.engine.spending import SpendingCap
-from bakeoff.store import open_store
+from bakeoff.store import Store, open_store
 
 SHARD_SIZE = 16  # items per shard: small enough to balance workers, large enough to amortise
 SHARDS_PER_WORKER = 2  # a worker starts its next shard while the tail of one finishes
@@ -388,6 +388,9 @@ class ShardWorker:
         # Who holds this process's permits; a restarted worker is a new holder.
         self.holder_id = f"{os.getpid()}-{uuid.uuid4().hex}"
         self.slots: dict[str, ModelSlot] = {}
+        # Opened with the first shard and shared by the shards this process runs at once:
+        # they take turns on its one event loop, as the local runner's models share a store.
+        self.store: Store | None = None
 
     async def holder(self) -> str:
         return self.holder_id
@@ -399,25 +402,25 @@ class ShardWorker:
         if self.tasks is None:
             self.tasks = await tasks[0]
         slot = self._slot(shard.model)
-        store = open_store(self.location)
+        if self.store is None:
+            self.store = open_store(self.location)
         sink = _ShardProgress()
-        try:
-            runner = Runner(store, self.run_id, sink)
-            ids = set(shard.item_ids)
-            if shard.task in self.tasks.benchmarks:
-                benchmark, samples = self.tasks.benchmarks[shard.task]
-                work = {shard.task: (benchmark, [s for s in samples if s.id in ids])}
-                counts = await runner.run([slot], work)
-            else:
-                trial, cases = self.tasks.trials[shard.task]
-                trials = {shard.task: (trial, [c for c in cases if c.id in ids])}
-                counts = await runner.run([slot], {}, trials)
-        finally:
-            store.close()
+        runner = Runner(self.store, self.run_id, sink)
+        ids = set(shard.item_ids)
+        if shard.task in self.tasks.benchmarks:
+            benchmark, samples = self.tasks.benchmarks[shard.task]
+            work = {shard.task: (benchmark, [s for s in samples if s.id in ids])}
+            counts = await runner.run([slot], work)
+        else:
+            trial, cases = self.tasks.trials[shard.task]
+            trials = {shard.task: (trial, [c for c in cases if c.id in ids])}
+            counts = await runner.run([slot], {}, trials)
         return ShardResult(counts, sink.done_before)
 
     async def close(self) -> None:
         await asyncio.gather(*(slot.provider.aclose() for slot in self.slots.values()))
+        if self.store is not None:
+            self.store.close()
 
     def _slot(self, name: str) -> ModelSlot:
         """The model's slot, built on first use (a GGUF model loads once per process)."""
