@@ -3,11 +3,13 @@
 One invocation, one bundled GGUF (default smollm2-135m-instruct), the same prompts on both sides:
 
 1. MMLU, 5-shot loglikelihood: bakeoff's items as perf/validate_mmlu.py selects them (prompts of
-   at most --max-chars characters, bakeoff's order) and exported as lm-eval task data with the
-   same shots. bakeoff: `LlamaCppProvider.loglikelihood` with each question's four requests
-   together, as the runner sends them. lm-eval: `simple_evaluate` on an `HFLM` loaded from the
-   same GGUF (transformers dequantises it to float32), batch size 1, in a child process run by
-   the peer venv's Python (it imports nothing of bakeoff).
+   at most --max-chars characters, bakeoff's order; with --subjects, those of the first K
+   subjects only, as a full run has about 240 items per subject) and exported as lm-eval task
+   data with the same shots. bakeoff: `LlamaCppProvider.loglikelihood` with each question's four
+   requests together, in the order the runner sends a local model its items (same-prefix
+   prompts together, so a subject's shots stay in the KV cache). lm-eval: `simple_evaluate` on
+   an `HFLM` loaded from the same GGUF (transformers dequantises it to float32), batch size 1,
+   in a child process run by the peer venv's Python (it imports nothing of bakeoff).
 2. The engine's prefill rate: llama.cpp (a Llama of its own, loaded with the provider's settings)
    evaluates exactly the tokens bakeoff's MMLU run evaluated, at the same KV positions, in
    n_batch chunks, without scoring. Those tokens are counted by replaying the engine's KV-cache
@@ -44,6 +46,7 @@ import itertools
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -146,16 +149,22 @@ def _peer_versions() -> dict[str, str | None]:
 
 # --- the items (bakeoff's venv) -------------------------------------------------------------
 
-def export_items(out: Path, items: int, max_chars: int, gsm8k_items: int,
-                 model_path: Path) -> tuple[list[Any], list[Any]]:
-    """MMLU and GSM8K samples, written as lm-eval task data under `out`; the GGUF linked in."""
+def export_items(out: Path, items: int, max_chars: int, subjects: int | None,
+                 gsm8k_items: int, model_path: Path) -> tuple[list[Any], list[Any]]:
+    """MMLU and GSM8K samples, written as lm-eval task data under `out`; the GGUF linked in.
+    The MMLU items come in the order bakeoff's runner sends a local model its items."""
     import validate_mmlu
     from jsonl_files import write_jsonl
 
     from bakeoff.benchmarks.gsm8k import GSM8K, NUM_SHOTS, build_prompt
+    from bakeoff.benchmarks.mmlu import MMLU
+    from bakeoff.engine.runner import WorkUnit, kv_cache_order
 
-    validate_mmlu.export(out, items, max_chars, 0)
-    mmlu = validate_mmlu.select_samples(items, max_chars)
+    for stale in ("data", "tasks"):  # an earlier selection's subjects would be scored too
+        shutil.rmtree(out / stale, ignore_errors=True)
+    validate_mmlu.export(out, items, max_chars, 0, subjects)
+    selected = validate_mmlu.select_samples(items, max_chars, 0, subjects)
+    mmlu = [u.sample for u in kv_cache_order(WorkUnit("mmlu", MMLU(), s) for s in selected)]
     benchmark = GSM8K()
     gsm8k = benchmark.load_samples(gsm8k_items)
     by_index = {item.index: item for item in benchmark.items()}
@@ -399,12 +408,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "command": " ".join(["python perf/local_peers.py", *sys.argv[1:]]),
         "machine": machine(), "model": args.model, "threads": args.threads,
         "settings": {"mmlu_items": args.items, "max_chars": args.max_chars,
+                     "mmlu_subjects_at_most": args.subjects,
+                     "bakeoff_mmlu_order": "the runner's for a local model: same-prefix prompts "
+                                           "together (engine.runner.kv_cache_order)",
                      "gsm8k_items": args.gsm8k_items, "lm_eval_batch_size": 1,
                      "lm_eval_dtype": "float32 (transformers dequantises the GGUF)"}}
     model_path = ensure_model(args.model)
     args.scratch.mkdir(parents=True, exist_ok=True)
-    mmlu, gsm8k = export_items(args.scratch, args.items, args.max_chars, args.gsm8k_items,
-                               model_path)
+    mmlu, gsm8k = export_items(args.scratch, args.items, args.max_chars, args.subjects,
+                               args.gsm8k_items, model_path)
     print(f"lm-eval ({args.peer_python}) ...", flush=True)
     worker = subprocess.run([args.peer_python, __file__, "--lmeval-worker", str(args.scratch),
                              model_path.name, str(args.threads)], check=False,
@@ -420,6 +432,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     mmlu_report = compare_mmlu({s.id: s.input for s in mmlu}, ours["mmlu"], theirs["mmlu"],
                                ours["mmlu_s"], timings["loglikelihood_s"])
     mmlu_report["lm_eval"]["simple_evaluate_s"] = timings["mmlu_simple_evaluate_s"]
+    mmlu_report["subjects"] = len({sample.id.split("/")[1] for sample in mmlu})
     tokens = prefill["tokens_evaluated"]
     mmlu_report["bakeoff"]["tokens_evaluated"] = tokens
     mmlu_report["bakeoff"]["tokens_per_s"] = tokens / ours["mmlu_s"]
@@ -453,6 +466,9 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=40, help="MMLU items")
     parser.add_argument("--max-chars", type=int, default=1400,
                         help="MMLU: only prompts of at most this many characters")
+    parser.add_argument("--subjects", type=int, default=None,
+                        help="MMLU: items of the first this many subjects only (a full run "
+                             "has about 240 items per subject)")
     parser.add_argument("--gsm8k-items", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1,
                         help="llama.cpp's and torch's threads (1: see the module docstring)")

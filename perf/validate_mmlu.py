@@ -49,11 +49,20 @@ TASK_TAG = "bakeoff_mmlu"
 # --- export --------------------------------------------------------------------------------
 
 
-def select_samples(limit: int, max_chars: int, skip: int = 0) -> list[Sample]:
+def select_samples(limit: int, max_chars: int, skip: int = 0,
+                   subjects: int | None = None) -> list[Sample]:
     """bakeoff's evaluated items in its own order, short prompts only: `limit` of them after
-    the first `skip` (so a second batch never repeats the first)."""
+    the first `skip` (so a second batch never repeats the first); with `subjects`, only items
+    of the first that many subjects met in that order (as a full run has many per subject)."""
     chosen = [s for s in MMLU().load_samples() if len(s.input) <= max_chars]
+    if subjects is not None:
+        kept = list(dict.fromkeys(_subject(s) for s in chosen))[:subjects]
+        chosen = [s for s in chosen if _subject(s) in kept]
     return chosen[skip:skip + limit]
+
+
+def _subject(sample: Sample) -> str:
+    return sample.id.split("/")[1]
 
 
 def hub_row(item: MMLUItem) -> dict[str, Any]:
@@ -80,10 +89,11 @@ def subject_yaml(subject: str, data_dir: Path) -> str:
     ])
 
 
-def export(out: Path, limit: int, max_chars: int, skip: int) -> None:
+def export(out: Path, limit: int, max_chars: int, skip: int,
+           subjects: int | None = None) -> None:
     benchmark = MMLU()
     groups = benchmark.subjects()
-    samples = select_samples(limit, max_chars, skip)
+    samples = select_samples(limit, max_chars, skip, subjects)
     by_id = {item.sample_id: item for items in groups.values() for item in items}
     chosen_by_subject: dict[str, list[MMLUItem]] = {}
     for sample in samples:

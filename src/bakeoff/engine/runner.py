@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bakeoff.benchmarks.base import Benchmark
 from bakeoff.engine.chat import run_chat
@@ -95,6 +95,14 @@ class TrialUnit:
 
 
 Unit = WorkUnit | TrialUnit
+
+
+class _Ordered(Protocol):
+    @property
+    def order(self) -> str: ...
+
+
+_U = TypeVar("_U", bound=_Ordered)
 Work = dict[str, tuple[Benchmark, list[Sample]]]
 TrialWork = dict[str, tuple[Trial, list[Case]]]
 
@@ -146,8 +154,7 @@ class Runner:
                   for name, (trial, cases) in trials.items()]
         for group in units:
             todo = self._todo(slot, group)
-            # Same-prefix prompts next to each other let a local engine reuse its KV cache.
-            for unit in sorted(todo, key=lambda u: u.order) if slot.in_process else todo:
+            for unit in kv_cache_order(todo) if slot.in_process else todo:
                 queue.put_nowait(unit)
         workers = [asyncio.create_task(self._worker(slot, queue))
                    for _ in range(slot.concurrency)]
@@ -301,6 +308,12 @@ class Runner:
         self.counts.calls += len(requests)
         self.counts.by_model[slot.name] = self.counts.by_model.get(slot.name, 0) + len(requests)
         return [results[id(r)] for r in requests]
+
+
+def kv_cache_order(units: Iterable[_U]) -> list[_U]:
+    """Units with same-prefix prompts next to each other, so a local engine, whose KV cache
+    keeps the previous prompt, reuses it: an MMLU subject's five shots are evaluated once."""
+    return sorted(units, key=lambda unit: unit.order)
 
 
 def _item_id(unit: Unit) -> str:
