@@ -463,11 +463,9 @@ def continuation_logprob(choice: CompletionChoice, prompt: str, context_chars: i
     offsets = logprobs.text_offset if logprobs else None
     values = logprobs.token_logprobs if logprobs else None
     if not offsets or values is None or len(values) != len(offsets):
-        raise ProviderError("unsupported", "the server returned no prompt logprobs (echo with "
-                            "logprobs); turn loglikelihood off for this model")
+        raise prompt_logprobs.no_prompt_logprobs()
     if not choice.text.startswith(prompt):
-        raise ProviderError("unsupported", "the server did not echo the prompt; turn "
-                            "loglikelihood off for this model")
+        raise prompt_logprobs.prompt_not_echoed()
     if any(offset < 0 for offset in offsets):
         raise ProviderError("unsupported", "the server sends no text offsets (SGLang sends "
                             "-1); set server = \"sglang\" for this model")

@@ -112,10 +112,20 @@ def _prompt_tokens(choice: dict[str, Any], prompt: str) -> list[Token]:
     texts = logprobs.get("tokens")
     values = logprobs.get("token_logprobs")
     if not texts or not isinstance(values, list) or len(values) != len(texts):
-        raise ProviderError("unsupported", "the server returned no prompt logprobs (echo with "
-                            "logprobs); turn loglikelihood off for this model")
+        raise no_prompt_logprobs()
     if not str(choice.get("text", "")).startswith(prompt):
-        raise ProviderError("unsupported", "the server did not echo the prompt; turn "
-                            "loglikelihood off for this model")
+        raise prompt_not_echoed()
     return [(str(text), None if value is None else float(value))
             for text, value in zip(texts[:-1], values[:-1], strict=True)]
+
+
+def no_prompt_logprobs() -> ProviderError:
+    """The answer to an echo request without the prompt tokens' log-probabilities."""
+    return ProviderError("unsupported", "the server returned no prompt logprobs (echo with "
+                         "logprobs); turn loglikelihood off for this model")
+
+
+def prompt_not_echoed() -> ProviderError:
+    """The answer to an echo request whose text does not start with the prompt."""
+    return ProviderError("unsupported", "the server did not echo the prompt; turn "
+                         "loglikelihood off for this model")
