@@ -1,4 +1,4 @@
-"""bakeoff and lm-evaluation-harness side by side on the same loopback API server.
+"""bakeoff, lm-evaluation-harness and inspect_ai side by side on the same loopback API server.
 
 For each level (latency per request, concurrency) this starts the loopback OpenAI-compatible
 server of perf/api_throughput.py in a child process and, against that one server, alternately
@@ -10,7 +10,11 @@ runs:
   directly with N `Instance`s (distinct one-turn chat prompts, no task, no tokenizer), in a
   child process run by the peer venv's Python; nothing is stored per request;
 - lm-eval cached: the same wrapped in lm-eval's `CachingLM` (what `--use_cache` does), which
-  writes every answer to a SqliteDict as it arrives, the nearest to bakeoff's storing.
+  writes every answer to a SqliteDict as it arrives, the nearest to bakeoff's storing;
+- inspect_ai (when its venv exists): `eval()` of a task of N distinct one-turn samples
+  (generate, exact-match scorer) on its OpenAI-compatible provider (`openai-api/...`, the
+  OpenAI SDK), `max_connections` = the concurrency, in its own venv; the timing is the whole
+  `eval()` call, task set-up and log writing included (it has no narrower entry point).
 
 Each runs `--repeats` times per level (the order rotates per repeat); the JSON keeps every run
 and the median. Wall time and CPU time are those of the process that sends the requests, around
@@ -18,7 +22,9 @@ the request calls alone (not interpreter start-up or imports). Build the peer ve
 is not needed for lm-eval's API models), then run with bakeoff's venv:
 
     python3 -m venv .peer-venv && .peer-venv/bin/pip install "lm-eval[api]"
+    python3 -m venv .inspect-venv && .inspect-venv/bin/pip install inspect-ai openai
     .venv/bin/python perf/api_peers.py [--peer-python .peer-venv/bin/python]
+        [--inspect-python .inspect-venv/bin/python]
         [--requests 1000] [--repeats 3] [--levels 0:64,200:64,200:256]
         [--out perf/results/api_throughput_peers.json]
 """
@@ -78,6 +84,42 @@ def lmeval_run(base_url: str, requests: int, concurrency: int, cache_db: str | N
     print(json.dumps({"wall_s": wall, "cpu_s": cpu, "right": right, "stored": stored}))
 
 
+# --- inspect_ai's side: runs in its own venv, imports nothing of bakeoff --------------------
+
+def inspect_run(base_url: str, requests: int, concurrency: int) -> None:
+    """An inspect_ai eval of `requests` one-turn prompts (generate, then exact match) through
+    its OpenAI-compatible provider; print one JSON line. It keeps each finished sample in its
+    sample buffer as it goes and writes the whole log at the end, both inside the timing."""
+    import logging
+    import os
+    import tempfile
+
+    logging.disable(logging.WARNING)
+    from inspect_ai import Task
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.dataset import MemoryDataset, Sample
+    from inspect_ai.model import GenerateConfig
+    from inspect_ai.scorer import exact
+    from inspect_ai.solver import generate
+
+    os.environ.update({"LOOP_API_KEY": "unused", "LOOP_BASE_URL": base_url})
+    stamp = time.time_ns()  # distinct prompts per run
+    dataset = MemoryDataset([Sample(input=f"question {i} of {stamp}",
+                                    target="The answer is 42.", id=i)
+                             for i in range(requests)])
+    task = Task(dataset=dataset, solver=generate(), scorer=exact(),
+                config=GenerateConfig(max_tokens=16, temperature=0.0))
+    with tempfile.TemporaryDirectory() as logs:
+        cpu, wall = time.process_time(), time.perf_counter()
+        [log] = inspect_eval(task, model="openai-api/loop/loop", max_connections=concurrency,
+                             log_dir=logs, display="none", max_retries=1)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    assert log.results is not None and log.status == "success", log.error
+    accuracy = log.results.scores[0].metrics["mean"].value  # exact(): the mean of 0/1
+    print(json.dumps({"wall_s": wall, "cpu_s": cpu, "right": round(accuracy * requests),
+                      "stored": requests}))
+
+
 # --- the driver: bakeoff's venv -----------------------------------------------------------------
 
 def _lmeval(peer_python: str, base_url: str, requests: int, concurrency: int,
@@ -90,6 +132,20 @@ def _lmeval(peer_python: str, base_url: str, requests: int, concurrency: int,
     result: dict[str, float] = json.loads(output.stdout.strip().splitlines()[-1])
     if result["right"] != requests or (cached and result["stored"] != requests):
         raise SystemExit(f"lm-eval: {result} of {requests} requests")
+    return {**result, "requests_per_s": requests / result["wall_s"],
+            "cpu_ms_per_request": 1000 * result["cpu_s"] / requests}
+
+
+def _inspect(inspect_python: str, base_url: str, requests: int,
+             concurrency: int) -> dict[str, float]:
+    command = [inspect_python, __file__, "--inspect-worker", base_url, str(requests),
+               str(concurrency)]
+    output = subprocess.run(command, capture_output=True, text=True, check=False)
+    if output.returncode:
+        raise SystemExit(f"inspect_ai failed:\n{output.stderr[-3000:]}")
+    result: dict[str, float] = json.loads(output.stdout.strip().splitlines()[-1])
+    if result["right"] != requests:
+        raise SystemExit(f"inspect_ai: {result} of {requests} requests")
     return {**result, "requests_per_s": requests / result["wall_s"],
             "cpu_ms_per_request": 1000 * result["cpu_s"] / requests}
 
@@ -113,23 +169,27 @@ def _summary(runs: list[dict[str, float]], requests: int, ideal_s: float) -> dic
 
 
 def measure(levels: list[tuple[int, int]], requests: int, repeats: int,
-            peer_python: str) -> list[dict[str, Any]]:
+            peer_python: str, inspect_python: str | None) -> list[dict[str, Any]]:
     import api_throughput
 
+    peers = PEERS + (("inspect_ai",) if inspect_python else ())
     results = []
     for latency_ms, concurrency in levels:
         port = api_throughput._free_port()
         server = subprocess.Popen([sys.executable, api_throughput.__file__, "--serve",
                                    str(port), str(latency_ms / 1000)])
         base_url = f"http://127.0.0.1:{port}/v1"
-        runs: dict[str, list[dict[str, float]]] = {peer: [] for peer in PEERS}
+        runs: dict[str, list[dict[str, float]]] = {peer: [] for peer in peers}
         try:
             api_throughput._wait_for(port)
             for repeat in range(repeats):
-                order = PEERS[repeat % 3:] + PEERS[:repeat % 3]
-                for peer in order:
+                turn = repeat % len(peers)
+                for peer in peers[turn:] + peers[:turn]:
                     if peer == "bakeoff":
                         run = _bakeoff(base_url, requests, concurrency)
+                    elif peer == "inspect_ai":
+                        assert inspect_python is not None
+                        run = _inspect(inspect_python, base_url, requests, concurrency)
                     else:
                         run = _lmeval(peer_python, base_url, requests, concurrency,
                                       cached=peer == "lm-eval cached")
@@ -140,9 +200,9 @@ def measure(levels: list[tuple[int, int]], requests: int, repeats: int,
         ideal_s = math.ceil(requests / concurrency) * latency_ms / 1000
         level = {"latency_ms": latency_ms, "concurrency": concurrency, "requests": requests,
                  "ideal_requests_per_s": requests / ideal_s if ideal_s else None,
-                 **{peer: _summary(runs[peer], requests, ideal_s) for peer in PEERS}}
+                 **{peer: _summary(runs[peer], requests, ideal_s) for peer in peers}}
         results.append(level)
-        for peer in PEERS:
+        for peer in peers:
             summary = level[peer]
             ratio = "" if summary["ratio_to_ideal"] is None else \
                 f", {summary['ratio_to_ideal']:.3f} of ideal"
@@ -152,12 +212,12 @@ def measure(levels: list[tuple[int, int]], requests: int, repeats: int,
     return results
 
 
-def _peer_versions(peer_python: str) -> dict[str, str | None]:
+def _peer_versions(peer_python: str, packages: tuple[str, ...]) -> dict[str, str | None]:
     script = ("import json, platform\nfrom importlib.metadata import version\n"
               "def v(name):\n    try:\n        return version(name)\n"
               "    except Exception:\n        return None\n"
-              "print(json.dumps({'python': platform.python_version(), 'lm_eval': v('lm_eval'),"
-              " 'torch': v('torch'), 'aiohttp': v('aiohttp'), 'sqlitedict': v('sqlitedict')}))")
+              f"print(json.dumps({{'python': platform.python_version(), "
+              f"**{{name: v(name) for name in {packages!r}}}}}))")
     output = subprocess.run([peer_python, "-c", script], capture_output=True, text=True,
                             check=True)
     versions: dict[str, str | None] = json.loads(output.stdout)
@@ -168,8 +228,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lmeval-worker", nargs=3, metavar=("BASE_URL", "N", "CONCURRENCY"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--inspect-worker", nargs=3, metavar=("BASE_URL", "N", "CONCURRENCY"),
+                        help=argparse.SUPPRESS)
     parser.add_argument("--cached", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--peer-python", default=".peer-venv/bin/python")
+    parser.add_argument("--inspect-python", default=".inspect-venv/bin/python",
+                        help="inspect_ai's venv (left out when it does not exist)")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--levels", default="0:64,200:64,200:256",
@@ -182,11 +246,16 @@ def main() -> None:
         lmeval_run(base_url, int(count), int(concurrency),
                    "answers.sqlite" if args.cached else None)
         return
+    if args.inspect_worker:
+        base_url, count, concurrency = args.inspect_worker
+        inspect_run(base_url, int(count), int(concurrency))
+        return
+    inspect_python = args.inspect_python if Path(args.inspect_python).exists() else None
     sys.path.insert(0, str(Path(__file__).parent))  # for api_throughput
     import api_throughput
 
     levels = [(int(a), int(b)) for a, b in (pair.split(":") for pair in args.levels.split(","))]
-    results = measure(levels, args.requests, args.repeats, args.peer_python)
+    results = measure(levels, args.requests, args.repeats, args.peer_python, inspect_python)
     from importlib.metadata import version
     record = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -196,11 +265,16 @@ def main() -> None:
         "versions": {"bakeoff": {"python": platform.python_version(),
                                  "openai": version("openai"), "httpx2": version("httpx2"),
                                  "bakeoff_commit": api_throughput._commit()},
-                     "lm_eval": _peer_versions(args.peer_python)},
+                     "lm_eval": _peer_versions(args.peer_python, (
+                         "lm_eval", "torch", "aiohttp", "sqlitedict")),
+                     **({"inspect_ai": _peer_versions(inspect_python, (
+                         "inspect_ai", "openai", "httpx"))} if inspect_python else {})},
         "stores_per_request": {
             "bakeoff": "every completion and score in SQLite (bakeoff.store)",
             "lm-eval": "nothing: answers are returned in memory",
-            "lm-eval cached": "every answer in a SqliteDict (CachingLM, as --use_cache)"},
+            "lm-eval cached": "every answer in a SqliteDict (CachingLM, as --use_cache)",
+            "inspect_ai": "each finished sample in its sample buffer (SQLite), the whole log "
+                          "written at the end (inside the timing)"},
         "levels": results,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
