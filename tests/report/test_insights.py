@@ -32,10 +32,10 @@ def test_only_significant_differences_are_worded_as_wins(tmp_path: Path) -> None
     # gamma was scored in another mode: never ranked.
     assert "gamma" not in quality
     # The choice's reason cites what decided: beta is significantly worse, gamma unmeasured.
-    assert choices.startswith("Choose alpha for accuracy-critical reasoning, maths and code, "
-                              "long documents, code generation and debugging and synthetic data "
-                              "generation (better on humaneval pass@5 than beta: alpha 0.640 vs "
-                              "beta 0.433, paired bootstrap p < 0.001; decided by measured "
+    # Use cases go by their short names, so the list reads unambiguously.
+    assert choices.startswith("Choose alpha for accuracy-critical work, long documents, code "
+                              "and synthetic data (better on humaneval pass@5 than beta: 0.640 "
+                              "vs 0.433 for beta, paired bootstrap p < 0.001; decided by measured "
                               "quality: gamma has no comparable measure); no choice for ")
 
 

@@ -86,7 +86,7 @@ def test_a_difference_the_pooled_cases_do_not_show_is_said_and_never_a_score(
     # criterion (latency) does not get to pick; the reason says so with the figures.
     assert tools.choice is None
     assert tools.reasons == [
-        "not distinguishable on function calling and structured output (gemma 2/16 vs 8/16 "
+        "not distinguishable on function calling and structured output (2/16 vs 8/16 "
         "for qwen (prompted tools vs native tools on 6 of 8 trials), McNemar exact p = "
         "0.0703), which carries most of this use case's weight; the rest alone would claim "
         "more than the data show: no clear choice (more cases would tell)"]
@@ -101,7 +101,7 @@ def test_a_minor_criterion_decides_when_what_is_level_weighs_less(tmp_path: Path
     tools = recommend(data, [light])[0]
     assert tools.choice == "gemma"
     assert tools.reasons[0] == (
-        "not distinguishable on function calling and structured output (gemma 2/16 vs 8/16 "
+        "not distinguishable on function calling and structured output (2/16 vs 8/16 "
         "for qwen (prompted tools vs native tools on 6 of 8 trials), McNemar exact p = 0.0703); "
         "decided by time to first token, p50 0.19 s vs 0.50 s for qwen")
 
@@ -122,14 +122,13 @@ def test_ten_pooled_cases_separate_what_no_trial_alone_can(tmp_path: Path) -> No
             f"(native tools) vs {m} 0/10 (prompted tools), McNemar exact p = 0.00781")
         for m in ("smollm2", "gemma")}
     assert tools.reasons[0] == (
-        "better on function calling and structured output than smollm2 and gemma: qwen 8/10 "
-        "vs 0/10 for smollm2 (native tools vs prompted tools on 2 of 2 trials), McNemar exact "
+        "better on function calling and structured output than smollm2 and gemma: 8/10 vs "
+        "0/10 for smollm2 (native tools vs prompted tools on 2 of 2 trials), McNemar exact "
         "p = 0.00781")
     verdict = decide(data).verdict
     assert len(verdict) == 2
-    assert verdict[0].startswith("Choose qwen for tool use and agents (better on function "
-                                 "calling and structured output than smollm2 and gemma: qwen "
-                                 "8/10 vs 0/10")
+    assert verdict[0].startswith("Choose qwen for tool use (better on function calling and "
+                                 "structured output than smollm2 and gemma: 8/10 vs 0/10")
     # The opening names the standard benchmarks as such, and the trial results that are
     # significant.
     assert verdict[1] == (

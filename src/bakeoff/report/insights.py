@@ -85,6 +85,8 @@ class Profile:
     constraints: dict[str, Any]
     # The hands-on categories the `hands_on` criterion weighs (all trials when empty).
     trial_categories: tuple[str, ...] = ()
+    # How the verdict's one-line choice names the use case ("" : from the title).
+    short: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,7 @@ def _profile(source: str, key: str, table: Any) -> Profile:
     return Profile(key=key, title=str(table.get("title", key)),
                    benchmarks=tuple(table.get("benchmarks", ())),
                    weights={k: float(v) for k, v in weights.items()}, constraints=constraints,
-                   trial_categories=tuple(categories))
+                   trial_categories=tuple(categories), short=str(table.get("short", "")))
 
 
 # Figures per model ---------------------------------------------------------------------------
@@ -435,7 +437,9 @@ def _quality_losses(data: ReportData, profile: Profile, model: str,
                     continue
                 figures = (f"{other} {summaries[other].mean:.3f} vs {model} "
                            f"{summaries[model].mean:.3f}, {paired_text(pair.test)}")
-                lost.append((f"{benchmark} {metric}", figures, figures))
+                short = (f"{summaries[other].mean:.3f} vs {summaries[model].mean:.3f} for "
+                         f"{model}, {paired_text(pair.test)}")
+                lost.append((f"{benchmark} {metric}", figures, short))
         if not profile.benchmarks:
             pooled.append(_pooled(data, ()))
     for quality in pooled:
@@ -762,7 +766,7 @@ def verdict_details(data: ReportData, recommendations: list[Recommendation]) -> 
 
 def _choices_sentence(recommendations: list[Recommendation]) -> str:
     """'Choose A for tool use (…), B for long documents (…); no choice for code (not
-    measured).'"""
+    measured), nor for a tight budget (no model meets its hard constraints).'"""
     chosen: dict[str, dict[str, list[str]]] = {}  # model -> what decided -> use cases
     unchosen: dict[str, list[str]] = {}
     for rec in recommendations:
@@ -773,15 +777,20 @@ def _choices_sentence(recommendations: list[Recommendation]) -> str:
     picks = [f"{model} for " + _and([_and(cases) + (f" ({decided})" if decided else "")
                                      for decided, cases in by_reason.items()])
              for model, by_reason in chosen.items()]
-    nones = [f"{_and(cases)} ({why})" for why, cases in unchosen.items()]
+    nones = [f"{_and(cases)} ({why.replace('what it weighs', 'what each weighs')})"
+             if len(cases) > 1 else f"{cases[0]} ({why})" for why, cases in unchosen.items()]
     if not picks:
-        return f"No choice for {'; '.join(nones)}." if nones else "No use case was scored."
+        return f"No choice for {', nor for '.join(nones)}." if nones else \
+            "No use case was scored."
     text = "Choose " + "; ".join(picks)
-    return text + (f"; no choice for {'; '.join(nones)}." if nones else ".")
+    return text + (f"; no choice for {', nor for '.join(nones)}." if nones else ".")
 
 
 def _use_case(rec: Recommendation) -> str:
-    """A profile's title as a sentence names it: 'high-throughput, low-latency chat'."""
+    """A profile as the verdict's list names it: its short name ('high-throughput chat'), else
+    its title up to any parenthesis, as a sentence names it."""
+    if rec.profile.short:
+        return rec.profile.short
     title = rec.profile.title.split(" (")[0]
     return title[:1].lower() + title[1:]
 

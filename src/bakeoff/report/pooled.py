@@ -68,14 +68,14 @@ class PooledPair:
         return text
 
     def short(self, first: str) -> str:
-        """'qwen 8/16 vs 2/16 for gemma (native vs prompted tools on 6 of 8 trials), McNemar
-        exact p = 0.07'."""
+        """'8/16 vs 2/16 for gemma (native vs prompted tools on 6 of 8 trials), McNemar exact
+        p = 0.07': `first`'s figure first, unnamed (the sentence around it names it)."""
         second = self.model_b if first == self.model_a else self.model_a
         assert self.test is not None
         n = self.test.n
         modes = (f" ({self._modes(first)} vs {self._modes(second)} on {self.mixed} of "
                  f"{self.trials} trials)" if self.mixed else "")
-        return (f"{first} {count_text(self.passed(first))}/{n} vs "
+        return (f"{count_text(self.passed(first))}/{n} vs "
                 f"{count_text(self.passed(second))}/{n} for {second}{modes}, "
                 f"{paired_text(self.test)}")
 
