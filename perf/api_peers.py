@@ -11,21 +11,19 @@ runs:
   child process run by the peer venv's Python; nothing is stored per request;
 - lm-eval cached: the same wrapped in lm-eval's `CachingLM` (what `--use_cache` does), which
   writes every answer to a SqliteDict as it arrives, the nearest to bakeoff's storing;
-- inspect_ai (when its venv exists): `eval()` of a task of N distinct one-turn samples
+- inspect_ai (unless --without-inspect): `eval()` of a task of N distinct one-turn samples
   (generate, exact-match scorer) on its OpenAI-compatible provider (`openai-api/...`, the
   OpenAI SDK), `max_connections` = the concurrency, in its own venv; the timing is the whole
   `eval()` call, task set-up and log writing included (it has no narrower entry point).
 
 Each runs `--repeats` times per level (the order rotates per repeat); the JSON keeps every run
 and the median. Wall time and CPU time are those of the process that sends the requests, around
-the request calls alone (not interpreter start-up or imports). Build the peer venv once (torch
-is not needed for lm-eval's API models), then run with bakeoff's venv:
+the request calls alone (not interpreter start-up or imports). The peers' venvs (.peer-venv,
+.inspect-venv; lm-eval's API models need no torch) are made first if they lack the pinned
+versions (perf/peer_envs.py). Run with bakeoff's venv:
 
-    python3 -m venv .peer-venv && .peer-venv/bin/pip install "lm-eval[api]"
-    python3 -m venv .inspect-venv && .inspect-venv/bin/pip install inspect-ai openai
-    .venv/bin/python perf/api_peers.py [--peer-python .peer-venv/bin/python]
-        [--inspect-python .inspect-venv/bin/python]
-        [--requests 1000] [--repeats 3] [--levels 0:64,200:64,200:256]
+    .venv/bin/python perf/api_peers.py [--without-inspect]
+        [--requests 1000] [--repeats 3] [--levels 0:16,0:64,200:16,200:64,200:256]
         [--out perf/results/api_throughput_peers.json]
 """
 
@@ -50,8 +48,11 @@ PEERS = ("bakeoff", "lm-eval", "lm-eval cached")
 
 # --- lm-eval's side: runs in the peer venv, imports nothing of bakeoff ----------------------
 
-def lmeval_run(base_url: str, requests: int, concurrency: int, cache_db: str | None) -> None:
-    """Send `requests` chat prompts through local-chat-completions; print one JSON line."""
+def lmeval_run(base_url: str, requests: int, concurrency: int, cache_db: str | None,
+               answer: str = "The answer is 42.", retries: int | None = 1) -> None:
+    """Send `requests` chat prompts through local-chat-completions; print one JSON line.
+    `retries`: lm-eval's max_retries (None: its default); a run that fails says so in the
+    line (`error`) instead of crashing, with its time until then."""
     import logging
     import tempfile
 
@@ -63,7 +64,8 @@ def lmeval_run(base_url: str, requests: int, concurrency: int, cache_db: str | N
 
     model = get_model("local-chat-completions")(
         base_url=base_url + "/chat/completions", model="loop", num_concurrent=concurrency,
-        tokenizer_backend=None, tokenized_requests=False, max_retries=1, max_gen_toks=16)
+        tokenizer_backend=None, tokenized_requests=False, max_gen_toks=16,
+        **({} if retries is None else {"max_retries": retries}))
     stamp = time.time_ns()  # distinct prompts per run
     gen_kwargs = {"until": [], "max_gen_toks": 16, "do_sample": False}
     instances = [
@@ -73,20 +75,26 @@ def lmeval_run(base_url: str, requests: int, concurrency: int, cache_db: str | N
     with tempfile.TemporaryDirectory() as scratch:
         lm: Any = model if cache_db is None else CachingLM(model, f"{scratch}/{cache_db}")
         cpu, wall = time.process_time(), time.perf_counter()
-        answers = lm.generate_until(instances)
+        answers, error = [], None
+        try:
+            answers = lm.generate_until(instances)
+        except Exception as failure:  # e.g. retries spent on 429s: the whole call fails
+            error = f"{type(failure).__name__}: {str(failure)[:200]}"
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         if cache_db is not None:
             stored = len(lm.dbdict)
             lm.dbdict.close()
         else:
             stored = 0
-    right = sum(answer == "The answer is 42." for answer in answers)
-    print(json.dumps({"wall_s": wall, "cpu_s": cpu, "right": right, "stored": stored}))
+    right = sum(text == answer for text in answers)
+    print(json.dumps({"wall_s": wall, "cpu_s": cpu, "right": right, "stored": stored,
+                      "error": error}))
 
 
 # --- inspect_ai's side: runs in its own venv, imports nothing of bakeoff --------------------
 
-def inspect_run(base_url: str, requests: int, concurrency: int) -> None:
+def inspect_run(base_url: str, requests: int, concurrency: int,
+                answer: str = "The answer is 42.", retries: int | None = 1) -> None:
     """An inspect_ai eval of `requests` one-turn prompts (generate, then exact match) through
     its OpenAI-compatible provider; print one JSON line. It keeps each finished sample in its
     sample buffer as it goes and writes the whole log at the end, both inside the timing."""
@@ -105,19 +113,24 @@ def inspect_run(base_url: str, requests: int, concurrency: int) -> None:
     os.environ.update({"LOOP_API_KEY": "unused", "LOOP_BASE_URL": base_url})
     stamp = time.time_ns()  # distinct prompts per run
     dataset = MemoryDataset([Sample(input=f"question {i} of {stamp}",
-                                    target="The answer is 42.", id=i)
+                                    target=answer, id=i)
                              for i in range(requests)])
     task = Task(dataset=dataset, solver=generate(), scorer=exact(),
                 config=GenerateConfig(max_tokens=16, temperature=0.0))
     with tempfile.TemporaryDirectory() as logs:
         cpu, wall = time.process_time(), time.perf_counter()
         [log] = inspect_eval(task, model="openai-api/loop/loop", max_connections=concurrency,
-                             log_dir=logs, display="none", max_retries=1)
+                             log_dir=logs, display="none",
+                             **({} if retries is None else {"max_retries": retries}))
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    assert log.results is not None and log.status == "success", log.error
-    accuracy = log.results.scores[0].metrics["mean"].value  # exact(): the mean of 0/1
-    print(json.dumps({"wall_s": wall, "cpu_s": cpu, "right": round(accuracy * requests),
-                      "stored": requests}))
+    right, error = 0, None
+    if log.status == "success" and log.results is not None:
+        accuracy = log.results.scores[0].metrics["mean"].value  # exact(): the mean of 0/1
+        right = round(accuracy * log.results.completed_samples)
+    else:
+        error = f"{log.status}: {str(log.error.message if log.error else '')[:200]}"
+    print(json.dumps({"wall_s": wall, "cpu_s": cpu, "right": right, "stored": requests,
+                      "error": error}))
 
 
 # --- the driver: bakeoff's venv -----------------------------------------------------------------
@@ -212,18 +225,6 @@ def measure(levels: list[tuple[int, int]], requests: int, repeats: int,
     return results
 
 
-def _peer_versions(peer_python: str, packages: tuple[str, ...]) -> dict[str, str | None]:
-    script = ("import json, platform\nfrom importlib.metadata import version\n"
-              "def v(name):\n    try:\n        return version(name)\n"
-              "    except Exception:\n        return None\n"
-              f"print(json.dumps({{'python': platform.python_version(), "
-              f"**{{name: v(name) for name in {packages!r}}}}}))")
-    output = subprocess.run([peer_python, "-c", script], capture_output=True, text=True,
-                            check=True)
-    versions: dict[str, str | None] = json.loads(output.stdout)
-    return versions
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lmeval-worker", nargs=3, metavar=("BASE_URL", "N", "CONCURRENCY"),
@@ -231,31 +232,36 @@ def main() -> None:
     parser.add_argument("--inspect-worker", nargs=3, metavar=("BASE_URL", "N", "CONCURRENCY"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--cached", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--peer-python", default=".peer-venv/bin/python")
-    parser.add_argument("--inspect-python", default=".inspect-venv/bin/python",
-                        help="inspect_ai's venv (left out when it does not exist)")
+    parser.add_argument("--answer", default="The answer is 42.", help=argparse.SUPPRESS)
+    parser.add_argument("--peer-retries", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--without-inspect", action="store_true",
+                        help="leave inspect_ai out (its 1,000-sample runs take ~20 s each)")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--levels", default="0:64,200:64,200:256",
+    parser.add_argument("--levels", default="0:16,0:64,200:16,200:64,200:256",
                         help="latency_ms:concurrency pairs")
     parser.add_argument("--out", type=Path,
                         default=ROOT / "perf/results/api_throughput_peers.json")
     args = parser.parse_args()
     if args.lmeval_worker:
         base_url, count, concurrency = args.lmeval_worker
+        retries = None if args.peer_retries < 0 else args.peer_retries  # -1: the tool's own
         lmeval_run(base_url, int(count), int(concurrency),
-                   "answers.sqlite" if args.cached else None)
+                   "answers.sqlite" if args.cached else None, args.answer, retries)
         return
     if args.inspect_worker:
         base_url, count, concurrency = args.inspect_worker
-        inspect_run(base_url, int(count), int(concurrency))
+        retries = None if args.peer_retries < 0 else args.peer_retries
+        inspect_run(base_url, int(count), int(concurrency), args.answer, retries)
         return
-    inspect_python = args.inspect_python if Path(args.inspect_python).exists() else None
-    sys.path.insert(0, str(Path(__file__).parent))  # for api_throughput
+    sys.path.insert(0, str(Path(__file__).parent))  # api_throughput, peer_envs
     import api_throughput
+    import peer_envs
 
+    peer_python = str(peer_envs.ensure("lm-eval"))
+    inspect_python = None if args.without_inspect else str(peer_envs.ensure("inspect_ai"))
     levels = [(int(a), int(b)) for a, b in (pair.split(":") for pair in args.levels.split(","))]
-    results = measure(levels, args.requests, args.repeats, args.peer_python, inspect_python)
+    results = measure(levels, args.requests, args.repeats, peer_python, inspect_python)
     from importlib.metadata import version
     record = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -265,10 +271,9 @@ def main() -> None:
         "versions": {"bakeoff": {"python": platform.python_version(),
                                  "openai": version("openai"), "httpx2": version("httpx2"),
                                  "bakeoff_commit": api_throughput._commit()},
-                     "lm_eval": _peer_versions(args.peer_python, (
-                         "lm_eval", "torch", "aiohttp", "sqlitedict")),
-                     **({"inspect_ai": _peer_versions(inspect_python, (
-                         "inspect_ai", "openai", "httpx"))} if inspect_python else {})},
+                     "lm_eval": peer_envs.versions("lm-eval"),
+                     **({"inspect_ai": peer_envs.versions("inspect_ai")}
+                        if inspect_python else {})},
         "stores_per_request": {
             "bakeoff": "every completion and score in SQLite (bakeoff.store)",
             "lm-eval": "nothing: answers are returned in memory",

@@ -31,12 +31,11 @@ side's scoring takes a minute or more. One thread each because with two, llama.c
 torch's worker threads compete with the other work for both cores: the same 4 items took from
 8 to 21 s between runs with two threads, 12.0 and 12.3 s with one.
 
-Build the peer venv once (torch's CPU build), then run with bakeoff's venv:
+The peer venv (.peer-venv: lm-eval, torch's CPU build, transformers, gguf, accelerate, pinned
+in perf/peer_envs.py) is made first if it lacks them. Run with bakeoff's venv:
 
-    python3 -m venv .peer-venv && .peer-venv/bin/pip install \\
-        torch==2.13.0 lm-eval==0.4.13 transformers gguf accelerate
     .venv/bin/python perf/local_peers.py [--model smollm2-135m-instruct] [--items 40]
-        [--gsm8k-items 10] [--threads 1] [--peer-python .peer-venv/bin/python]
+        [--subjects K] [--gsm8k-items 10] [--threads 1]
 """
 
 from __future__ import annotations
@@ -417,8 +416,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     args.scratch.mkdir(parents=True, exist_ok=True)
     mmlu, gsm8k = export_items(args.scratch, args.items, args.max_chars, args.subjects,
                                args.gsm8k_items, model_path)
-    print(f"lm-eval ({args.peer_python}) ...", flush=True)
-    worker = subprocess.run([args.peer_python, __file__, "--lmeval-worker", str(args.scratch),
+    import peer_envs
+
+    peer_python = str(peer_envs.ensure("lm-eval-hf"))
+    print(f"lm-eval ({peer_python}) ...", flush=True)
+    worker = subprocess.run([peer_python, __file__, "--lmeval-worker", str(args.scratch),
                              model_path.name, str(args.threads)], check=False,
                             env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
                                  "TOKENIZERS_PARALLELISM": "false"})
@@ -472,7 +474,6 @@ def main() -> None:
     parser.add_argument("--gsm8k-items", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1,
                         help="llama.cpp's and torch's threads (1: see the module docstring)")
-    parser.add_argument("--peer-python", default=str(ROOT / ".peer-venv/bin/python"))
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/bakeoff-local-peers"))
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
@@ -480,7 +481,7 @@ def main() -> None:
         out, gguf, threads = args.lmeval_worker
         lmeval_worker(Path(out), gguf, int(threads))
         return
-    sys.path.insert(0, str(Path(__file__).parent))  # validate_mmlu, jsonl_files
+    sys.path.insert(0, str(Path(__file__).parent))  # validate_mmlu, jsonl_files, peer_envs
     record = run(args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n")
