@@ -12,7 +12,8 @@ requests at concurrency C through:
   directly, as perf/api_peers.py does), in the peer venv;
 - inspect_ai: `eval()` on its OpenAI-compatible provider with its default retries, in its venv.
 
-Each tool keeps its own defaults for what to do on a 429: that is what a user of it gets. The
+Each tool keeps its own defaults for what to do on a 429: that is what a user of it gets.
+`lm-eval:N` or `inspect_ai:N` in --tools sets the tool's max_retries to N instead. The
 server counts the 429s it answered; each tool reports its wall time (around its request calls;
 inspect_ai's whole `eval()`), its right answers and, when the run failed, why. No run can end
 before (N - rpm) / (rpm / 60) seconds: 600 at 300 RPM, 60 s.
@@ -52,11 +53,12 @@ async def run_peer(tool: str, python: Path, requests: int, rpm: int, concurrency
     """One peer run in its venv against a fresh rate-limited server."""
     server = RateLimitedServer(rpm=rpm, burst=rpm, headers=headers)
     await server.start()
-    worker = "--lmeval-worker" if tool == "lm-eval" else "--inspect-worker"
+    name, _, retries = tool.partition(":")
+    worker = "--lmeval-worker" if name == "lm-eval" else "--inspect-worker"
     try:
         process = await asyncio.create_subprocess_exec(
             str(python), str(API_PEERS), worker, server.base_url, str(requests),
-            str(concurrency), "--answer", rate_limit.ANSWER, "--peer-retries", "-1",
+            str(concurrency), "--answer", rate_limit.ANSWER, "--peer-retries", retries or "-1",
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await process.communicate()
     finally:
@@ -91,7 +93,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "perf/results/rate_limit_peers.json")
     args = parser.parse_args()
     tools = args.tools.split(",")
-    pythons = {tool: peer_envs.ensure(tool) for tool in tools if tool != "bakeoff"}
+    envs = {tool: tool.partition(":")[0] for tool in tools if tool != "bakeoff"}
+    pythons = {tool: peer_envs.ensure(env) for tool, env in envs.items()}
     commit = rate_limit._commit()
     results = []
     for name in args.servers.split(","):
@@ -119,7 +122,7 @@ def main() -> None:
         "medians": medians, "runs": results,
         "versions": {"bakeoff": commit, "python": platform.python_version(),
                      "httpx": version("httpx"), "openai": version("openai"),
-                     **{tool: peer_envs.versions(tool) for tool in pythons}},
+                     **{env: peer_envs.versions(env) for env in set(envs.values())}},
         "machine": rate_limit._machine(),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
     }
