@@ -135,30 +135,16 @@ def inspect_run(base_url: str, requests: int, concurrency: int,
 
 # --- the driver: bakeoff's venv -----------------------------------------------------------------
 
-def _lmeval(peer_python: str, base_url: str, requests: int, concurrency: int,
-            cached: bool) -> dict[str, float]:
-    command = [peer_python, __file__, "--lmeval-worker", base_url, str(requests),
-               str(concurrency)] + (["--cached"] if cached else [])
+def _peer(tool: str, python: str, worker: str, base_url: str, requests: int,
+          concurrency: int, *extra: str, check_stored: bool = False) -> dict[str, float]:
+    """One run of a peer's worker (this file in its venv); every answer must be right."""
+    command = [python, __file__, worker, base_url, str(requests), str(concurrency), *extra]
     output = subprocess.run(command, capture_output=True, text=True, check=False)
     if output.returncode:
-        raise SystemExit(f"lm-eval failed:\n{output.stderr[-3000:]}")
+        raise SystemExit(f"{tool} failed:\n{output.stderr[-3000:]}")
     result: dict[str, float] = json.loads(output.stdout.strip().splitlines()[-1])
-    if result["right"] != requests or (cached and result["stored"] != requests):
-        raise SystemExit(f"lm-eval: {result} of {requests} requests")
-    return {**result, "requests_per_s": requests / result["wall_s"],
-            "cpu_ms_per_request": 1000 * result["cpu_s"] / requests}
-
-
-def _inspect(inspect_python: str, base_url: str, requests: int,
-             concurrency: int) -> dict[str, float]:
-    command = [inspect_python, __file__, "--inspect-worker", base_url, str(requests),
-               str(concurrency)]
-    output = subprocess.run(command, capture_output=True, text=True, check=False)
-    if output.returncode:
-        raise SystemExit(f"inspect_ai failed:\n{output.stderr[-3000:]}")
-    result: dict[str, float] = json.loads(output.stdout.strip().splitlines()[-1])
-    if result["right"] != requests:
-        raise SystemExit(f"inspect_ai: {result} of {requests} requests")
+    if result["right"] != requests or (check_stored and result["stored"] != requests):
+        raise SystemExit(f"{tool}: {result} of {requests} requests")
     return {**result, "requests_per_s": requests / result["wall_s"],
             "cpu_ms_per_request": 1000 * result["cpu_s"] / requests}
 
@@ -202,10 +188,13 @@ def measure(levels: list[tuple[int, int]], requests: int, repeats: int,
                         run = _bakeoff(base_url, requests, concurrency)
                     elif peer == "inspect_ai":
                         assert inspect_python is not None
-                        run = _inspect(inspect_python, base_url, requests, concurrency)
+                        run = _peer(peer, inspect_python, "--inspect-worker", base_url,
+                                    requests, concurrency)
                     else:
-                        run = _lmeval(peer_python, base_url, requests, concurrency,
-                                      cached=peer == "lm-eval cached")
+                        cached = peer == "lm-eval cached"
+                        run = _peer(peer, peer_python, "--lmeval-worker", base_url, requests,
+                                    concurrency, *(["--cached"] if cached else []),
+                                    check_stored=cached)
                     runs[peer].append(run)
         finally:
             server.terminate()

@@ -48,6 +48,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -474,7 +475,8 @@ def main() -> None:
     parser.add_argument("--gsm8k-items", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1,
                         help="llama.cpp's and torch's threads (1: see the module docstring)")
-    parser.add_argument("--scratch", type=Path, default=Path("/tmp/bakeoff-local-peers"))
+    parser.add_argument("--scratch", type=Path,
+                        default=Path(tempfile.gettempdir()) / "bakeoff-local-peers")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     if args.lmeval_worker:

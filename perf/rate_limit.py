@@ -99,12 +99,17 @@ def _machine() -> str:
     return f"{names[0] if names else platform.machine()}, {len(names)} cores"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """The workload and limiter options perf/rate_limit_peers.py shares with this script."""
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--rpm", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--servers", default="headers,retry-after")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    limit_arguments(parser)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--unpaced", action="store_true", help="without the pacer")
     parser.add_argument("--out", type=Path, default=ROOT / "perf/results/rate_limit.json")

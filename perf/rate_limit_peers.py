@@ -32,7 +32,6 @@ import asyncio
 import json
 import platform
 import statistics
-import sys
 import tempfile
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -84,10 +83,7 @@ def run_bakeoff(requests: int, rpm: int, concurrency: int, headers: bool) -> dic
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=600)
-    parser.add_argument("--rpm", type=int, default=300)
-    parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--servers", default="headers,retry-after")
+    rate_limit.limit_arguments(parser)
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--out", type=Path, default=ROOT / "perf/results/rate_limit_peers.json")
@@ -131,4 +127,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
